@@ -1,0 +1,42 @@
+# linflow: `make serve` starts the app, `make test` runs every test (both install what they need).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8050
+
+.PHONY: install system-deps test check bench serve screenshot clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages the browser tests need (chromium + driver); installed only when missing.
+system-deps:
+	@bash .ci/system-deps.sh
+
+# pytest exits 5 when it collects no test: that is not a failure of the suite itself.
+test: install system-deps
+	$(PY) -m pytest -q -rs; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
+
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: install
+	$(PY) -m benchmarks
+
+serve: install
+	$(PY) -m app --host $(HOST) --port $(PORT)
+
+screenshot: install system-deps
+	$(PY) -m app.screenshot assets/screenshot.png
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .linflow-cache

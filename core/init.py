@@ -1,0 +1,52 @@
+"""Seeded initialisations of the weights (never the global RNG)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core._weights import Weights
+from core.problem import Problem
+
+__all__ = ["INIT_KINDS", "init_weights"]
+
+INIT_KINDS = ("gaussian", "balanced", "orthogonal")
+
+
+def _orthonormal_columns(rng: np.random.Generator, rows: int, cols: int) -> NDArray[np.float64]:
+    """A (rows, cols) matrix with orthonormal columns (cols <= rows), Haar-distributed."""
+    q, r = np.linalg.qr(rng.standard_normal((rows, cols)))
+    return q * np.sign(np.diag(r))
+
+
+def init_weights(
+    problem: Problem, scale: float, seed: int | None = 0, kind: str = "gaussian"
+) -> Weights:
+    """Initial weights W_j of shape (d_j, d_{j-1}) from ``numpy.random.default_rng(seed)``.
+
+    kind
+        ``"gaussian"``: i.i.d. entries N(0, scale^2).
+        ``"balanced"``: ``W_j = scale Q_j D Q_{j-1}^T`` with Q_j (d_j, dy) orthonormal columns and
+        one positive diagonal D (entries in [0.5, 1.5]) shared by all layers, so every
+        invariant C_j = W_{j+1}^T W_{j+1} - W_j W_j^T is exactly zero.
+        ``"orthogonal"``: each W_j is ``scale`` times a random matrix with orthonormal rows or
+        columns (whichever is shorter), so all its singular values equal ``scale``.
+    """
+    if not (np.isfinite(scale) and scale >= 0):
+        raise ValueError(f"scale must be a finite number >= 0; got {scale!r}")
+    rng = np.random.default_rng(seed)
+    shapes = problem.shapes
+    if kind == "gaussian":
+        return tuple(scale * rng.standard_normal(s) for s in shapes)
+    if kind == "orthogonal":
+        out = []
+        for a, b in shapes:
+            q = _orthonormal_columns(rng, max(a, b), min(a, b))
+            out.append(scale * (q if a >= b else q.T))
+        return tuple(out)
+    if kind == "balanced":
+        k = problem.dy
+        Q = [_orthonormal_columns(rng, d, k) for d in problem.dims]
+        D = np.diag(rng.uniform(0.5, 1.5, size=k))
+        return tuple(scale * Q[j + 1] @ D @ Q[j].T for j in range(len(shapes)))
+    raise ValueError(f"kind must be one of {INIT_KINDS}; got {kind!r}")

@@ -1,0 +1,216 @@
+"""Integrate the gradient flow dW/dt = -grad L(W) (the paper's GDD, or the original flow).
+
+The flow is stiff once a mode is learned (the top Hessian eigenvalue sits near 2 s_1^{2H/(H+1)}
+while plateaus last ~ln(1/eps)/s or ~1/eps), and its Jacobian is minus the symmetric Hessian.
+``method="auto"`` therefore uses LSODA with the exact analytic Jacobian on small problems
+(where a dense Hessian is cheap) and the Runge-Kutta-Chebyshev method (:mod:`core.rkc`), whose
+stable step grows with the square of its stage count, on large ones, with the spectral radius
+from power iteration on exact Hessian-vector products.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.integrate import OdeSolver
+from scipy.integrate._ivp.ivp import METHODS as SCIPY_METHODS
+
+from core._weights import as_weights, flatten, unflatten
+from core.derivatives import HESSIAN_MAX_PARAMS, Objective, objective
+from core.problem import Problem
+from core.rkc import RKC
+from core.trajectory import Trajectory, build_trajectory
+
+__all__ = ["DEFAULT_SAMPLES", "METHODS", "integrate", "sample_grid"]
+
+METHODS: dict[str, type[OdeSolver]] = {**SCIPY_METHODS, "RKC": RKC}
+IMPLICIT = ("Radau", "BDF", "LSODA")
+AUTO_IMPLICIT_MAX = 600  # Up to this many parameters "auto" is LSODA + exact Jacobian; above, RKC.
+DEFAULT_SAMPLES = 1000  # Half log-spaced (plateaus span decades), half uniform (escapes late on).
+LOG_GRID_START = 1e-6  # The log-spaced half of the grid starts at this fraction of t_max.
+DIVERGE_NORM = 1e8  # Any weight larger than this in absolute value counts as a blow-up.
+GTOL = 1e-9  # Converged when ||grad L|| < GTOL * max(1, s_1^2).
+POWER_ITERS = 30  # Power-iteration cap for the spectral radius used by RKC.
+POWER_RTOL = 1e-2  # Stop power iteration when the estimate moves less than this, relatively.
+
+
+def sample_grid(t_max: float, n: int = DEFAULT_SAMPLES) -> NDArray[np.float64]:
+    """Default sample times in [0, t_max]: 0, n/2 log-spaced times and n/2 uniform times."""
+    if n < 2:
+        raise ValueError(f"n_samples must be >= 2, got {n}")
+    log = np.geomspace(LOG_GRID_START * t_max, t_max, n // 2)
+    lin = np.linspace(0.0, t_max, n - n // 2)
+    return np.unique(np.concatenate([[0.0], log, lin, [t_max]]))
+
+
+def default_gtol(problem: Problem) -> float:
+    return GTOL * max(1.0, float(problem.singular_values[0]) ** 2)
+
+
+def _spectral_radius_fn(obj: Objective) -> Callable[[float, NDArray[np.float64]], float]:
+    """rho(t, theta) ~ max |eig(Hessian)| by warm-started power iteration on exact HVPs."""
+    state = {"v": np.random.default_rng(0).standard_normal(obj.n_params)}
+
+    def rho(t: float, theta: NDArray[np.float64]) -> float:
+        Ws = unflatten(theta, obj.shapes)
+        v, est = state["v"] / np.linalg.norm(state["v"]), 0.0
+        for _ in range(POWER_ITERS):
+            hv = flatten(obj.hvp(Ws, unflatten(v, obj.shapes)))
+            new = float(np.linalg.norm(hv))
+            if new == 0.0:
+                break
+            v = hv / new
+            if abs(new - est) <= POWER_RTOL * new:
+                est = new
+                break
+            est = new
+        state["v"] = v
+        return est
+
+    return rho
+
+
+def _make_solver(
+    method: str, obj: Objective, theta0: NDArray[np.float64], t_end: float, rtol: float, atol: float
+) -> tuple[OdeSolver, str]:
+    n = obj.n_params
+    if method == "auto":
+        method = "LSODA" if n <= AUTO_IMPLICIT_MAX else "RKC"
+    if method not in METHODS:
+        raise ValueError(f"method must be 'auto' or one of {sorted(METHODS)}; got {method!r}")
+    kwargs: dict[str, object] = {"rtol": rtol, "atol": atol}
+    if method in IMPLICIT and n <= HESSIAN_MAX_PARAMS:
+        kwargs["jac"] = lambda t, y: -obj.hessian(unflatten(y, obj.shapes))
+    if method == "RKC":
+        kwargs["spectral_radius"] = _spectral_radius_fn(obj)
+    return METHODS[method](obj.rhs, 0.0, theta0, t_end, **kwargs), method
+
+
+def integrate(
+    problem: Problem,
+    W0: Sequence[ArrayLike],
+    t_max: float,
+    flow: str = "reduced",
+    rtol: float = 1e-8,
+    method: str = "auto",
+    t_eval: ArrayLike | None = None,
+    *,
+    atol: float | None = None,
+    gtol: float | None = None,
+    n_samples: int = DEFAULT_SAMPLES,
+    max_norm: float = DIVERGE_NORM,
+    progress: Callable[[float], None] | None = None,
+) -> Trajectory:
+    """Solve dW/dt = -grad L(W) from W0 on [0, t_max] and sample the solution.
+
+    Parameters
+    ----------
+    problem : Problem
+    W0 : sequence of arrays, W_j of shape (d_j, d_{j-1}), in ``flow``'s coordinates.
+    t_max : float > 0
+    flow : {"reduced", "original"}
+    rtol : float
+        Relative tolerance; ``atol`` defaults to ``rtol * rms(W0)`` (small inits need it).
+    method : "auto", "RKC" or any scipy ``solve_ivp`` method name.
+    t_eval : array_like, shape (k,), optional
+        Exact sample times in [0, t_max]; then the run is not stopped at convergence.
+        By default about ``n_samples`` times (log-spaced and uniform) and the end.
+    gtol : float, optional
+        Converged (and stopped) when ||grad L|| < gtol; default 1e-9 max(1, s_1^2).
+    progress : callable(fraction), optional
+        Called after every step with t / t_max.
+
+    Returns
+    -------
+    Trajectory
+        Stops with status "diverged" (keeping the samples so far) if a weight exceeds ``max_norm``.
+    """
+    t0_wall = time.perf_counter()
+    if not (np.isfinite(t_max) and t_max > 0):
+        raise ValueError(f"t_max must be a positive finite number; got {t_max!r}")
+    if not 0 < rtol < 0.1:
+        raise ValueError(f"rtol must be in (0, 0.1); got {rtol!r}")
+    obj = objective(problem, flow)
+    theta0 = flatten(as_weights(W0, problem.shapes))
+    if not np.all(np.isfinite(theta0)):
+        raise ValueError("W0 has non-finite entries")
+    if atol is None:
+        atol = rtol * max(float(np.sqrt(np.mean(theta0**2))), 1e-12)
+    stop_at_convergence = t_eval is None
+    if t_eval is None:
+        grid = sample_grid(float(t_max), n_samples)
+    else:
+        grid = np.asarray(t_eval, dtype=np.float64).ravel()
+        if grid.size == 0 or np.any(np.diff(grid) <= 0) or grid[0] < 0 or grid[-1] > t_max:
+            raise ValueError("t_eval must be strictly increasing times within [0, t_max]")
+    gtol = default_gtol(problem) if gtol is None else gtol
+    solver, used = _make_solver(method, obj, theta0, float(t_max), rtol, atol)
+
+    ts: list[float] = []
+    ys: list[NDArray[np.float64]] = []
+    i_next = 0
+    if grid[0] == 0.0:
+        ts.append(0.0)
+        ys.append(theta0)
+        i_next = 1
+    status, message, extra_nfev = "t_max", "", 0
+    t_prev, y_prev = 0.0, theta0
+    while solver.status == "running":
+        solver.step()
+        if solver.status == "failed":
+            status, message = (
+                "failed",
+                f"solver {used} failed at t = {solver.t:.6g}: {solver.status}",
+            )
+            break
+        t_new, y = solver.t, solver.y
+        if not np.all(np.isfinite(y)) or np.max(np.abs(y)) > max_norm:
+            status = "diverged"
+            message = f"weights exceeded {max_norm:.0e} (diverged) at t = {t_new:.6g}"
+            break
+        j = int(np.searchsorted(grid, t_new, side="right"))
+        if j > i_next:
+            vals = solver.dense_output()(grid[i_next:j])
+            ts.extend(grid[i_next:j].tolist())
+            ys.extend(vals.T)
+            i_next = j
+        if progress is not None:
+            progress(min(1.0, t_new / t_max))
+        if stop_at_convergence and t_new > t_prev:
+            # ||y_new - y_old|| / h approximates ||grad L|| for free; confirm with one evaluation.
+            speed = np.linalg.norm(y - y_prev) / (t_new - t_prev)
+            if speed < 10 * gtol:
+                extra_nfev += 1
+                g = float(np.linalg.norm(obj.rhs(t_new, y)))
+                if g < gtol:
+                    status = "converged"
+                    message = f"converged at t = {t_new:.6g} (||grad L|| = {g:.2e} < {gtol:.1e})"
+                    if not ts or ts[-1] < t_new:
+                        ts.append(float(t_new))
+                        ys.append(np.array(y))
+                    break
+        t_prev, y_prev = t_new, np.array(y)
+    if status == "t_max":
+        message = f"reached t_max = {t_max:.6g} without converging"
+        if t_eval is None and ts[-1] < t_max:
+            ts.append(float(t_max))
+            ys.append(np.array(solver.y))
+    if not ts:  # diverged before the first requested sample
+        ts, ys = [t_prev], [y_prev]
+    traj = build_trajectory(
+        obj,
+        np.array(ts),
+        np.array(ys),
+        status=status,
+        message=message,
+        nfev=int(solver.nfev) + extra_nfev,
+        njev=int(solver.njev),
+        wall_time=0.0,
+        flow=flow,
+        method=used,
+    )
+    return replace(traj, wall_time=time.perf_counter() - t0_wall)

@@ -1,0 +1,238 @@
+"""Pictures of the dynamics: invariant coordinates, PCA, stable-manifold starts, loss slices."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from core._weights import Weights, as_weights, flatten, unflatten
+from core.derivatives import objective
+from core.plateaus import reduced_products
+from core.problem import Problem
+from core.trajectory import Trajectory
+
+__all__ = [
+    "ModeCoordinates",
+    "PCAProjection",
+    "Slice",
+    "direction_to",
+    "hessian_directions",
+    "mode_coordinates",
+    "pca_projection",
+    "project_onto_plane",
+    "random_direction",
+    "slice_2d",
+    "stable_manifold_init",
+]
+
+SLICE_CHUNK = 4096  # Grid points evaluated per batched product (bounds memory on big problems).
+
+
+def stable_manifold_init(
+    problem: Problem,
+    subset: Iterable[int],
+    scale: float,
+    seed: int | None = 0,
+    perturbation: float = 0.0,
+) -> Weights:
+    """A Gaussian start (reduced coordinates) on the invariant subspace of the saddle of type S.
+
+    For every mode j not in S, row j of W_{H+1} and column j of W_1 are zero; the flow keeps them
+    zero, so it converges to the saddle that never learns those modes (NOTES.md). A nonzero
+    ``perturbation`` adds a random kick of that Frobenius norm to exactly those entries.
+    """
+    S = set(int(i) for i in subset)
+    if any(not 0 <= i < problem.dy for i in S):
+        raise ValueError(f"subset indices must be in [0, {problem.dy}); got {sorted(S)}")
+    rng = np.random.default_rng(seed)
+    Ws = [scale * rng.standard_normal(shape) for shape in problem.shapes]
+    off = [j for j in range(problem.dy) if j not in S]
+    Ws[-1][off, :] = 0.0
+    Ws[0][:, off] = 0.0
+    if perturbation > 0 and off:
+        kick_out = rng.standard_normal((len(off), Ws[-1].shape[1]))
+        kick_in = rng.standard_normal((Ws[0].shape[0], len(off)))
+        norm = np.sqrt(np.sum(kick_out**2) + np.sum(kick_in**2))
+        Ws[-1][off, :] = perturbation * kick_out / norm
+        Ws[0][:, off] = perturbation * kick_in / norm
+    return tuple(Ws)
+
+
+@dataclass(frozen=True)
+class ModeCoordinates:
+    """A trajectory in invariant coordinates.
+
+    ``diag`` (n, dy): mode strengths P_ii of the reduced product (a critical point of type S sits
+    at the corner ``diag(s_i for i in S)``); ``corners`` maps each subset to its corner (dy,);
+    ``offdiag`` (n,): Frobenius norm of the rest of P; ``invariant_norms`` (n, H): ||C_j||_F.
+    ``scalar`` (n, H+1) for width-1 networks: the exact weights (w_1, ..., w_{H+1}), with
+    ``levels`` (H,) the conserved w_{j+1}^2 - w_j^2 of the first sample.
+    """
+
+    t: NDArray[np.float64]
+    diag: NDArray[np.float64]
+    corners: dict[tuple[int, ...], NDArray[np.float64]]
+    offdiag: NDArray[np.float64]
+    invariant_norms: NDArray[np.float64]
+    scalar: NDArray[np.float64] | None
+    levels: NDArray[np.float64] | None
+
+
+def mode_coordinates(problem: Problem, trajectory: Trajectory) -> ModeCoordinates:
+    P = reduced_products(problem, trajectory)
+    dy = problem.dy
+    diag = np.stack([P[:, i, i] for i in range(dy)], axis=1)
+    offdiag = np.sqrt(np.maximum(np.sum(P * P, axis=(1, 2)) - np.sum(diag**2, axis=1), 0.0))
+    s = problem.singular_values
+    corners = {}
+    for r in range(dy + 1):
+        for S in itertools.combinations(range(dy), r):
+            c = np.zeros(dy)
+            c[list(S)] = s[list(S)]
+            corners[S] = c
+    W = trajectory.weights
+    mT = np.matrix_transpose
+    inv = np.stack(
+        [
+            np.linalg.norm(mT(W[j + 1]) @ W[j + 1] - W[j] @ mT(W[j]), axis=(1, 2))
+            for j in range(len(W) - 1)
+        ],
+        axis=1,
+    )
+    scalar = levels = None
+    if all(d == 1 for d in problem.dims[1:]):
+        scalar = np.stack([W[0][:, 0, 0]] + [w[:, 0, 0] for w in W[1:]], axis=1)
+        levels = scalar[0, 1:] ** 2 - scalar[0, :-1] ** 2
+    return ModeCoordinates(trajectory.t, diag, corners, offdiag, inv, scalar, levels)
+
+
+@dataclass(frozen=True)
+class PCAProjection:
+    """``coords`` (n, k) of each sample in the top-k principal plane of the flattened trajectory,
+    ``distance`` (n,) of each sample to that plane, ``explained`` (k,) variance fractions."""
+
+    coords: NDArray[np.float64]
+    components: NDArray[np.float64]
+    mean: NDArray[np.float64]
+    distance: NDArray[np.float64]
+    explained: NDArray[np.float64]
+
+
+def pca_projection(trajectory: Trajectory, k: int = 2) -> PCAProjection:
+    X = trajectory.flat()
+    mean = X.mean(axis=0)
+    Xc = X - mean
+    _, sv, Vt = np.linalg.svd(Xc, full_matrices=False)
+    k = min(k, Vt.shape[0])
+    coords = Xc @ Vt[:k].T
+    dist = np.linalg.norm(Xc - coords @ Vt[:k], axis=1)
+    total = float(np.sum(sv**2))
+    explained = sv[:k] ** 2 / total if total > 0 else np.zeros(k)
+    return PCAProjection(coords, Vt[:k], mean, dist, explained)
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Loss on the grid ``center + a d1 + b d2``: ``loss[ib, ia]`` at alphas[ia], betas[ib]."""
+
+    alphas: NDArray[np.float64]
+    betas: NDArray[np.float64]
+    loss: NDArray[np.float64]
+    center: NDArray[np.float64]
+    d1: NDArray[np.float64]
+    d2: NDArray[np.float64]
+
+
+def slice_2d(
+    problem: Problem,
+    center: Sequence[ArrayLike],
+    direction_1: Sequence[ArrayLike],
+    direction_2: Sequence[ArrayLike],
+    extent: float = 1.0,
+    n: int = 51,
+    flow: str = "reduced",
+) -> Slice:
+    """The full loss on an n x n grid in [-extent, extent]^2, batched over grid points."""
+    if not 2 <= n <= 401:
+        raise ValueError(f"n must be in [2, 401]; got {n}")
+    shapes = problem.shapes
+    c, d1, d2 = (flatten(as_weights(w, shapes)) for w in (center, direction_1, direction_2))
+    obj = objective(problem, flow)
+    a = np.linspace(-extent, extent, n)
+    A, B = np.meshgrid(a, a)
+    coeffs = np.stack([A.ravel(), B.ravel()], axis=1)
+    out = np.empty(coeffs.shape[0])
+    for lo in range(0, coeffs.shape[0], SLICE_CHUNK):
+        th = c + coeffs[lo : lo + SLICE_CHUNK, :1] * d1 + coeffs[lo : lo + SLICE_CHUNK, 1:] * d2
+        m = th.shape[0]
+        Ws = _stack(th, shapes)
+        P = Ws[0]
+        for W in Ws[1:]:
+            P = W @ P
+        E = P - obj.target
+        if obj.K is not None:
+            E = E @ obj.K
+        out[lo : lo + m] = 0.5 * np.sum(E * E, axis=(1, 2)) + obj.offset
+    return Slice(a, a.copy(), out.reshape(n, n), c, d1, d2)
+
+
+def _stack(th: NDArray[np.float64], shapes: Sequence[tuple[int, int]]) -> list[NDArray[np.float64]]:
+    m, k, out = th.shape[0], 0, []
+    for r, q in shapes:
+        out.append(th[:, k : k + r * q].reshape(m, r, q))
+        k += r * q
+    return out
+
+
+def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
+    nrm = float(np.linalg.norm(v))
+    if nrm == 0:
+        raise ValueError("direction has zero length")
+    return v / nrm
+
+
+def hessian_directions(
+    problem: Problem, Ws: Sequence[ArrayLike], flow: str = "reduced"
+) -> tuple[Weights, Weights, float, float]:
+    """Unit eigenvectors of the Hessian for its most negative and most positive eigenvalues,
+    with those eigenvalues."""
+    W = as_weights(Ws, problem.shapes)
+    ev, V = np.linalg.eigh(objective(problem, flow).hessian(W))
+    return (
+        unflatten(V[:, 0].copy(), problem.shapes),
+        unflatten(V[:, -1].copy(), problem.shapes),
+        float(ev[0]),
+        float(ev[-1]),
+    )
+
+
+def direction_to(problem: Problem, frm: Sequence[ArrayLike], to: Sequence[ArrayLike]) -> Weights:
+    """Unit direction from one point to another (a critical point, the end of a run)."""
+    a, b = (flatten(as_weights(w, problem.shapes)) for w in (frm, to))
+    return unflatten(_unit(b - a), problem.shapes)
+
+
+def random_direction(problem: Problem, Ws: Sequence[ArrayLike], seed: int | None = 0) -> Weights:
+    """A random direction, each layer rescaled to that layer's norm in Ws (layer-normalised)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for W in as_weights(Ws, problem.shapes):
+        D = rng.standard_normal(W.shape)
+        out.append(D * (max(float(np.linalg.norm(W)), 1e-12) / float(np.linalg.norm(D))))
+    return tuple(out)
+
+
+def project_onto_plane(
+    trajectory: Trajectory, plane: Slice
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Coordinates (n, 2) of each sample in the plane's (d1, d2) basis (least squares) and each
+    sample's distance (n,) to the plane."""
+    X = trajectory.flat() - plane.center
+    B = np.stack([plane.d1, plane.d2], axis=1)
+    coef, *_ = np.linalg.lstsq(B, X.T, rcond=None)
+    dist = np.linalg.norm(X.T - B @ coef, axis=0)
+    return np.asarray(coef.T, dtype=np.float64), np.asarray(dist, dtype=np.float64)

@@ -1,0 +1,115 @@
+"""The ladder of critical values (Lemma 3.2 iv).
+
+For every subset S of the singular values s_1 > ... > s_dy of the reduced target (the values a
+critical point has learned) the critical value is
+
+    L_S = offset + 1/2 sum_{i not in S} s_i^2,
+
+2^dy values, pairwise distinct under Assumption 4. Subsets are tuples of 0-based indices.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.problem import RUNG_RTOL, Problem
+
+__all__ = ["LADDER_MAX_DY", "Ladder", "Rung", "label", "ladder", "q_count"]
+
+LADDER_MAX_DY = 12  # 2^12 = 4,096 rungs; more cannot be drawn or read.
+
+
+def label(subset: Iterable[int]) -> str:
+    """The subset as users read it: 1-based, e.g. (0, 2) -> "{1,3}"."""
+    return "{" + ",".join(str(i + 1) for i in sorted(subset)) + "}"
+
+
+def q_count(problem: Problem, subset: Iterable[int]) -> int:
+    """q(S) = #{(i, j): i in S, j not in S, s_j > s_i} (pairs 'learned out of order')."""
+    S = set(subset)
+    s = problem.singular_values
+    return sum(1 for i in S for j in range(problem.dy) if j not in S and s[j] > s[i])
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One critical value: its subset S, full loss ``value``, reduced loss, and rank r = |S|."""
+
+    subset: tuple[int, ...]
+    value: float
+    reduced_value: float
+    rank: int
+
+    @property
+    def label(self) -> str:
+        return label(self.subset)
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """All 2^dy rungs sorted by value, descending (the top rung is S = {}, the bottom S = all).
+
+    ``close_pairs`` lists index pairs of rungs whose values differ by at most ``tolerance``
+    (relative to the top value): where Assumption 4 fails or nearly fails.
+    """
+
+    rungs: tuple[Rung, ...]
+    tolerance: float
+    close_pairs: tuple[tuple[int, int], ...]
+
+    def __post_init__(self) -> None:
+        values = [r.value for r in self.rungs]
+        if any(a < b for a, b in itertools.pairwise(values)):
+            raise ValueError("rungs must be sorted by value, descending")
+
+    def __len__(self) -> int:
+        return len(self.rungs)
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.array([r.value for r in self.rungs])
+
+    @property
+    def distinct(self) -> bool:
+        return not self.close_pairs
+
+    def for_subset(self, subset: Iterable[int]) -> Rung:
+        key = tuple(sorted(int(i) for i in subset))
+        for r in self.rungs:
+            if r.subset == key:
+                return r
+        raise KeyError(f"no rung for subset {key}")
+
+    def nearest(self, value: float) -> Rung:
+        """The rung whose value is nearest to ``value``."""
+        return self.rungs[int(np.argmin(np.abs(self.values - value)))]
+
+    def spacing(self, rung: Rung) -> float:
+        """Distance from ``rung`` to the nearest other rung value (inf for a one-rung ladder)."""
+        v = self.values
+        d = np.abs(v - rung.value)
+        d = d[d > 0]
+        return float(d.min()) if d.size else float("inf")
+
+
+def ladder(problem: Problem, rtol: float = RUNG_RTOL) -> Ladder:
+    """The 2^dy critical values of ``problem``; refuses dy > LADDER_MAX_DY."""
+    dy = problem.dy
+    if dy > LADDER_MAX_DY:
+        raise ValueError(f"the ladder has 2^dy rungs; dy = {dy} exceeds {LADDER_MAX_DY}")
+    sq = problem.singular_values**2
+    total = float(sq.sum())
+    rungs = []
+    for r in range(dy + 1):
+        for S in itertools.combinations(range(dy), r):
+            red = 0.5 * (total - float(sq[list(S)].sum()))
+            rungs.append(Rung(S, problem.offset + red, red, r))
+    rungs.sort(key=lambda g: (-g.value, g.subset))
+    tol = rtol * max(problem.offset + 0.5 * total, 1e-300)
+    vals = np.array([g.value for g in rungs])
+    close = tuple((i, i + 1) for i in range(len(vals) - 1) if vals[i] - vals[i + 1] <= tol)
+    return Ladder(tuple(rungs), tol, close)

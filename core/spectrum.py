@@ -1,0 +1,160 @@
+"""Hessian inertia: measured (:func:`hessian_split`) and predicted (:func:`predicted_split`).
+
+Theory (NOTES.md). For H = 1 at a critical point of type S, with r = |S| and q = q(S):
+
+    n_zero = r d1 + (d1 - r) r + (d1 - r)(dx - dy)     (the critical manifold's dimension)
+    n_neg  = q + (d1 - r)(dy - r)
+    n_pos  = r (dx + dy - r) - q + (d1 - r)(dy - r)
+
+The printed Proposition 5 has ``d(r) = r d1 + (dy - r) r + (dy - r)(dx - dy)`` and counts
+``(dy - r)^2`` negative forms; both agree with the above only when d1 = dy. For H >= 2 at the
+minimal critical point of type S (only the S path nonzero) n_neg = q(S); at W = 0 (S = {}) the
+Hessian is exactly zero. No closed form is known otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.sparse.linalg import LinearOperator, eigsh
+
+from core._weights import as_weights, flatten, unflatten
+from core.derivatives import objective
+from core.ladder import q_count
+from core.problem import Problem
+
+__all__ = [
+    "LANCZOS_MIN_PARAMS",
+    "HessianSplit",
+    "PredictedSplit",
+    "hessian_split",
+    "predicted_split",
+]
+
+LANCZOS_MIN_PARAMS = 3000  # Above this many parameters, extreme eigenvalues by Lanczos only.
+LANCZOS_K = 20  # Eigenvalues computed at each end of the spectrum by Lanczos.
+
+
+@dataclass(frozen=True)
+class HessianSplit:
+    """Measured inertia: eigenvalues with |lambda| <= rel_tol max|lambda| count as zero.
+
+    ``gap = (zero_max, nonzero_min)``, both relative to max |lambda|: the largest |lambda| counted
+    zero and the smallest counted nonzero. A clear split has zero_max << nonzero_min.
+    With ``method == "lanczos"`` only the LANCZOS_K extreme eigenvalues at each end are known;
+    ``n_zero`` and ``n_pos`` are then None and ``n_neg`` is a lower bound.
+    """
+
+    n_neg: int
+    n_zero: int | None
+    n_pos: int | None
+    eigenvalues: NDArray[np.float64]
+    rel_tol: float
+    scale: float
+    gap: tuple[float, float]
+    method: str
+
+    @property
+    def counts(self) -> tuple[int, int | None, int | None]:
+        return (self.n_neg, self.n_zero, self.n_pos)
+
+
+@dataclass(frozen=True)
+class PredictedSplit:
+    """Theory's inertia at a critical point of type S (None where theory gives no number)."""
+
+    n_neg: int | None
+    n_zero: int | None
+    n_pos: int | None
+    source: str
+    printed: PredictedSplit | None = None
+
+    @property
+    def counts(self) -> tuple[int | None, int | None, int | None]:
+        return (self.n_neg, self.n_zero, self.n_pos)
+
+
+def hessian_split(
+    problem: Problem, Ws: Sequence[ArrayLike], flow: str = "reduced", rel_tol: float = 1e-8
+) -> HessianSplit:
+    """Eigenvalues of the exact Hessian at Ws, sorted ascending, and their sign counts."""
+    W = as_weights(Ws, problem.shapes)
+    obj = objective(problem, flow)
+    n = obj.n_params
+    if n <= LANCZOS_MIN_PARAMS:
+        ev: NDArray[np.float64] = np.asarray(np.linalg.eigvalsh(obj.hessian(W)), dtype=np.float64)
+        method = "dense"
+    else:
+        op = LinearOperator(
+            (n, n),
+            matvec=lambda v: flatten(obj.hvp(W, unflatten(np.ravel(v), obj.shapes))),
+            dtype=np.float64,
+        )
+        lo = eigsh(op, k=LANCZOS_K, which="SA", return_eigenvectors=False, tol=1e-10)
+        hi = eigsh(op, k=LANCZOS_K, which="LA", return_eigenvectors=False, tol=1e-10)
+        ev = np.asarray(np.sort(np.concatenate([lo, hi])), dtype=np.float64)
+        method = "lanczos"
+    scale = float(np.abs(ev).max()) if ev.size else 0.0
+    if scale == 0.0:
+        return HessianSplit(0, n, 0, ev, rel_tol, 0.0, (0.0, float("inf")), method)
+    tol = rel_tol * scale
+    zero = np.abs(ev) <= tol
+    a = np.abs(ev) / scale
+    gap = (
+        float(a[zero].max()) if zero.any() else 0.0,
+        float(a[~zero].min()) if (~zero).any() else float("inf"),
+    )
+    n_neg = int(np.sum(ev < -tol))
+    if method == "dense":
+        return HessianSplit(
+            n_neg, int(zero.sum()), int(np.sum(ev > tol)), ev, rel_tol, scale, gap, method
+        )
+    return HessianSplit(n_neg, None, None, ev, rel_tol, scale, gap, method)
+
+
+def predicted_split(problem: Problem, subset: Iterable[int]) -> PredictedSplit:
+    """What theory says about the Hessian at a critical point of type ``subset``."""
+    S = tuple(sorted(set(int(i) for i in subset)))
+    if any(not 0 <= i < problem.dy for i in S):
+        raise ValueError(f"subset indices must be in [0, {problem.dy}); got {S}")
+    dx, dy, r, q = problem.dx, problem.dy, len(S), q_count(problem, S)
+    n = problem.n_params
+    if problem.depth == 1:
+        d1 = problem.widths[0]
+        n_zero = r * d1 + (d1 - r) * r + (d1 - r) * (dx - dy)
+        n_neg = q + (d1 - r) * (dy - r)
+        n_pos = r * (dx + dy - r) - q + (d1 - r) * (dy - r)
+        p_zero = r * d1 + (dy - r) * r + (dy - r) * (dx - dy)
+        p_neg = q + (dy - r) ** 2
+        printed = PredictedSplit(
+            p_neg,
+            p_zero,
+            n - p_zero - p_neg,
+            "Proposition 5 as printed (d(r) and (dy - r)^2 negative forms)",
+        )
+        return PredictedSplit(
+            n_neg,
+            n_zero,
+            n_pos,
+            "Proposition 5 corrected (NOTES.md), H = 1, any critical point",
+            printed,
+        )
+    if r == 0:
+        return PredictedSplit(0, n, 0, "H >= 2: the Hessian at W = 0 is exactly zero (Prop 4 ii)")
+    if r == dy:
+        return PredictedSplit(
+            0,
+            None,
+            None,
+            "H >= 2: a global minimum has no negative eigenvalue; no closed form for the rest",
+        )
+    return PredictedSplit(
+        q,
+        None,
+        None,
+        "H >= 2, minimal critical point (only the S path nonzero): n_neg = q(S) (NOTES.md); "
+        "Prop 4 iii: rank Z > rank R forces n_neg >= 1; no closed form for the rest",
+    )

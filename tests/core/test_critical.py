@@ -1,0 +1,152 @@
+import itertools
+
+import numpy as np
+import pytest
+
+from core import (
+    FAMILIES,
+    Problem,
+    classify,
+    critical_point,
+    gradient,
+    hessian_split,
+    init_weights,
+    integrate,
+    ladder,
+    loss,
+    polish,
+    predicted_split,
+    q_count,
+    stable_manifold_init,
+)
+from core._weights import flatten
+
+
+def _subsets(dy):
+    return [S for r in range(dy + 1) for S in itertools.combinations(range(dy), r)]
+
+
+def test_ladder_values_order_and_flags():
+    p = Problem.from_spectrum([3.0, 2.0, 1.0], dx=4, widths=(3,))
+    lad = ladder(p)
+    assert len(lad) == 8 and lad.distinct
+    assert [r.subset for r in lad.rungs][:2] == [(), (2,)]
+    assert lad.rungs[0].value == pytest.approx(0.5 * 14) and lad.rungs[-1].value == 0.0
+    for r in lad.rungs:
+        assert r.value == pytest.approx(
+            0.5 * sum(s**2 for i, s in enumerate([3, 2, 1]) if i not in r.subset)
+        )
+        assert r.rank == len(r.subset)
+    assert np.all(np.diff(lad.values) <= 0)
+    pyth = ladder(Problem.from_spectrum([5.0, 4.0, 3.0], dx=3, widths=(3,)))
+    assert not pyth.distinct  # 4^2 + 3^2 = 5^2
+    i, j = pyth.close_pairs[0]
+    assert {pyth.rungs[i].subset, pyth.rungs[j].subset} == {(0,), (1, 2)}
+
+
+def test_ladder_includes_offset_for_data_problems():
+    p = Problem.random(4, 2, 10, (2,), seed=0)
+    assert ladder(p).rungs[-1].value == pytest.approx(p.offset)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+@pytest.mark.parametrize("family", FAMILIES)
+def test_constructed_critical_points_are_critical(depth, family):
+    p = Problem.random(5, 3, 9, tuple([4] * depth), seed=depth)
+    lad = ladder(p)
+    for S in _subsets(p.dy):
+        for seed in (None, 7):
+            Ws = critical_point(p, S, family=family, seed=seed)
+            g = np.linalg.norm(flatten(gradient(p, Ws)))
+            assert g < 1e-11 * max(1.0, p.singular_values[0] ** 2), (S, seed, g)
+            assert loss(p, Ws) == pytest.approx(lad.for_subset(S).value, rel=1e-12, abs=1e-12)
+            c = classify(p, Ws)
+            assert c.subset == S and c.rung.subset == S
+
+
+@pytest.mark.parametrize("case", range(24))
+def test_inertia_equals_corrected_proposition5(case):
+    rng = np.random.default_rng(case)
+    dy = int(rng.integers(1, 4))
+    dx = dy + int(rng.integers(0, 3))
+    d1 = dy + (case % 3)  # d1 = dy and d1 > dy both covered
+    p = Problem.random(dx, dy, dx + 3, (d1,), seed=100 + case)
+    for S in _subsets(dy):
+        for family in FAMILIES:
+            Ws = critical_point(p, S, family=family, seed=case)
+            measured = hessian_split(p, Ws)
+            pred = predicted_split(p, S)
+            assert measured.counts == pred.counts, (dx, dy, d1, S, family)
+            assert measured.gap[0] < 1e-10 < measured.gap[1]
+            if d1 > dy and len(S) < dy:
+                assert pred.printed is not None and pred.printed.counts != pred.counts
+            if d1 == dy:
+                assert pred.printed is not None and pred.printed.counts == pred.counts
+
+
+def test_inertia_same_in_original_coordinates():
+    p = Problem.random(4, 2, 9, (3,), seed=4)
+    for S in _subsets(2):
+        red = critical_point(p, S, seed=1)
+        a = hessian_split(p, red, "reduced").counts
+        b = hessian_split(p, p.to_original(red), "original").counts
+        assert a == b == predicted_split(p, S).counts
+
+
+def test_deep_minimal_points_and_zero_hessian():
+    p = Problem.from_spectrum([4.0, 3.0, 2.0], dx=3, widths=(3, 3))
+    zero = hessian_split(p, critical_point(p, ()))
+    assert zero.counts == (0, p.n_params, 0) == predicted_split(p, ()).counts
+    for S in _subsets(3):
+        measured = hessian_split(p, critical_point(p, S))
+        assert measured.n_neg == q_count(p, S) == predicted_split(p, S).n_neg
+    # Top-r subsets are saddles with no negative eigenvalue.
+    assert hessian_split(p, critical_point(p, (0,))).n_neg == 0
+
+
+def test_prop4iii_rank_condition_forces_negative_curvature():
+    p = Problem.from_spectrum([4.0, 3.0], dx=2, widths=(3, 3))
+    Ws = list(critical_point(p, (0,)))
+    Ws[1] = Ws[1].copy()
+    Ws[1][2, 2] = 1.0  # Z = W_2 gains rank on an unused unit, R does not see it
+    c = classify(p, Ws)
+    assert c.grad_norm < 1e-12 and c.rank_Z > c.rank_R
+    assert hessian_split(p, Ws).n_neg >= 1
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_stable_manifold_runs_end_at_intended_saddle(depth):
+    p = Problem.from_spectrum([3.0, 2.0, 1.0], dx=3, widths=tuple([3] * depth))
+    for S in [(0,), (0, 2), (1, 2)]:
+        W0 = stable_manifold_init(p, S, 0.5, seed=1)
+        tr = integrate(p, W0, 400.0)
+        c = classify(p, polish(p, tr.final_weights).weights)
+        assert c.subset == S and c.rung.subset == S and not c.is_global_min
+    kicked = integrate(p, stable_manifold_init(p, (0,), 0.5, seed=1, perturbation=1e-3), 400.0)
+    assert classify(p, kicked.final_weights).is_global_min
+
+
+def test_polish_reduces_gradient_by_orders_of_magnitude():
+    p = Problem.from_spectrum([3.0, 2.0], dx=3, widths=(3,))
+    Ws = critical_point(p, (1,), family="input", seed=3)
+    rng = np.random.default_rng(0)
+    near = tuple(W + 1e-4 * rng.standard_normal(W.shape) for W in Ws)
+    pol = polish(p, near)
+    assert pol.grad_norm_before > 1e-5 and pol.grad_norm_after < 1e-12 and pol.converged
+    assert classify(p, pol.weights).subset == (1,)
+    # End of a finite-time run at a global minimum.
+    tr = integrate(p, init_weights(p, 0.5, seed=0), 3.0)
+    pol = polish(p, tr.final_weights)
+    assert pol.grad_norm_after < 1e-6 * pol.grad_norm_before
+    assert classify(p, pol.weights).is_global_min
+
+
+def test_classify_reports_distance_to_least_squares():
+    p = Problem.random(4, 2, 9, (2,), seed=1)
+    Ws = critical_point(p, (0, 1), seed=2)
+    c = classify(p, Ws)
+    assert c.is_global_min and c.distance_to_w_ls < 1e-10 and c.label == "{1,2}"
+    c0 = classify(p, critical_point(p, ()))
+    assert c0.distance_to_w_ls == pytest.approx(np.linalg.norm(p.w_ls))
+    with pytest.raises(ValueError, match="subset indices"):
+        critical_point(p, (5,))

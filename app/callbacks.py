@@ -1,0 +1,183 @@
+"""Thin callbacks: validated state -> cached core call -> pure figure builder.
+
+Each callback is a module-level function that unit tests call directly; :func:`register` wires
+them to an app. Everything a browser sends is validated again here (callbacks can be called over
+HTTP by anyone), and failures become messages, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import plotly.graph_objects as go
+from dash import Dash, Input, Output, State, ctx, dcc, no_update
+
+from app import ids
+from app.compute import get_point, get_result
+from app.data_export import view_csv, view_json
+from app.figures import drift_figure, hessian_figure, loss_figure
+from app.state import AppState, decode, encode, from_controls, from_mapping
+from app.summary import hessian_table, summary_children
+
+log = logging.getLogger(__name__)
+
+DISCRETE_LABELS = {"gd": "gradient descent", "momentum": "heavy-ball momentum"}
+
+
+def control_values(state: AppState) -> list[Any]:
+    """The text each control shows for ``state``, in ``ids.FIELDS`` order."""
+    out = []
+    for name in ids.FIELDS:
+        v = getattr(state, name)
+        if isinstance(v, tuple):
+            out.append(", ".join(f"{x:g}" if isinstance(x, float) else str(x) for x in v))
+        elif isinstance(v, float):
+            out.append(f"{v:g}" if float(f"{v:g}") == v else repr(v))
+        else:
+            out.append(v if isinstance(v, str) else str(v))
+    return out
+
+
+def from_url(search: str | None) -> tuple[list[Any], str, dict[str, Any], str]:
+    """URL -> (control values, canonical query, store data, notice text)."""
+    state, notices = decode(search)
+    notice = (
+        ("Some link parameters were not usable and fell back to defaults: " + "; ".join(notices))
+        if notices
+        else ""
+    )
+    return control_values(state), encode(state), state.to_dict(), notice
+
+
+def from_user(values: list[Any]) -> tuple[dict[str, Any] | None, str | None, list[str]]:
+    """Control values -> (store data or None, query or None, one error text per field)."""
+    state, errors = from_controls(dict(zip(ids.FIELDS, values, strict=True)))
+    messages = [errors.get(name, "") for name in ids.FIELDS]
+    if state is None:
+        return None, None, messages
+    return state.to_dict(), encode(state), messages
+
+
+def sync_state(search: str | None, *values: Any) -> list[Any]:
+    """One circular callback keeps the URL, the controls and the state store in step."""
+    n = len(ids.FIELDS)
+    if ctx.triggered_id in (None, ids.URL):
+        controls, query, store, notice = from_url(search)
+        url_out: Any = query if query != search else no_update
+        return [*controls, url_out, store, notice, *[""] * n]
+    store_data, new_query, messages = from_user(list(values))
+    if store_data is None:
+        return [*[no_update] * n, no_update, no_update, no_update, *messages]
+    return [*[no_update] * n, new_query, store_data, "", *messages]
+
+
+def _state(store: dict[str, Any] | None) -> AppState | None:
+    if not store:
+        return None
+    state, _ = from_mapping(store)
+    return state
+
+
+def _message_figure(text: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
+    fig.update_layout(template="plotly_white", xaxis_visible=False, yaxis_visible=False)
+    return fig
+
+
+def update_views(store: dict[str, Any] | None) -> list[Any]:
+    """Store -> L(t) figure, drift figure, summary, status line, point options, error banner."""
+    state = _state(store)
+    if state is None:
+        msg = "The settings are not valid; fix the fields marked in red."
+        return [_message_figure(msg)] * 2 + [[], "", no_update, msg]
+    try:
+        r = get_result(state)
+    except Exception as exc:  # a failed computation is reported, and the server stays up
+        log.exception("computation failed for %s", encode(state))
+        msg = f"The computation failed: {exc}"
+        return [_message_figure(msg)] * 2 + [[], "", no_update, msg]
+    label = DISCRETE_LABELS.get(state.algorithm, "")
+    loss = loss_figure(r.trajectory, r.ladder, r.plateaus, r.discrete, state.loss_axis, label)
+    drift = drift_figure(r.trajectory, r.discrete, label)
+    tr = r.trajectory
+    status = (
+        f"Flow: {tr.message} ({tr.method}, {tr.nfev} evaluations, {tr.n_samples} samples). "
+        f"Limit: S = {r.limit.classification.label}"
+        f"{' (global minimum)' if r.limit.classification.is_global_min else ' (saddle)'}."
+    )
+    if r.discrete is not None:
+        status += f" {label.capitalize()}: {r.discrete.message}."
+    return [loss, drift, summary_children(r), status, r.point_options, ""]
+
+
+def update_hessian(store: dict[str, Any] | None) -> list[Any]:
+    state = _state(store)
+    if state is None:
+        return [_message_figure("no valid settings"), []]
+    try:
+        point = get_point(state)
+    except Exception as exc:
+        log.exception("Hessian analysis failed for %s", encode(state))
+        return [_message_figure(f"The Hessian analysis failed: {exc}"), []]
+    return [
+        hessian_figure(point.split, point.predicted, f"Hessian spectrum: {point.title}"),
+        hessian_table(point),
+    ]
+
+
+def copy_link(n_clicks: int | None, href: str | None) -> str:
+    return href or ""
+
+
+def download(csv_clicks: int | None, json_clicks: int | None, store: dict[str, Any] | None) -> Any:
+    state = _state(store)
+    if state is None:
+        return no_update
+    result = get_result(state)
+    if ctx.triggered_id == ids.DOWNLOAD_JSON:
+        return dcc.send_string(view_json(result, get_point(state)), "linflow-view.json")
+    return dcc.send_string(view_csv(result), "linflow-view.csv")
+
+
+def register(app: Dash) -> None:
+    fields = ids.FIELDS
+    app.callback(
+        [Output(ids.CONTROL[f], "value") for f in fields]
+        + [
+            Output(ids.URL, "search"),
+            Output(ids.STATE_STORE, "data"),
+            Output(ids.NOTICE, "children"),
+        ]
+        + [Output(ids.ERROR[f], "children") for f in fields],
+        [Input(ids.URL, "search")] + [Input(ids.CONTROL[f], "value") for f in fields],
+    )(sync_state)
+    app.callback(
+        [
+            Output(ids.LOSS_GRAPH, "figure"),
+            Output(ids.DRIFT_GRAPH, "figure"),
+            Output(ids.SUMMARY, "children"),
+            Output(ids.STATUS, "children"),
+            Output(ids.CONTROL["point"], "options"),
+            Output(ids.VIEW_ERROR, "children"),
+        ],
+        Input(ids.STATE_STORE, "data"),
+    )(update_views)
+    app.callback(
+        [Output(ids.HESSIAN_GRAPH, "figure"), Output(ids.HESSIAN_TABLE, "children")],
+        Input(ids.STATE_STORE, "data"),
+    )(update_hessian)
+    app.callback(
+        Output(ids.COPY_LINK, "content"),
+        Input(ids.COPY_LINK, "n_clicks"),
+        State(ids.URL, "href"),
+        prevent_initial_call=True,
+    )(copy_link)
+    app.callback(
+        Output(ids.DOWNLOAD, "data"),
+        Input(ids.DOWNLOAD_CSV, "n_clicks"),
+        Input(ids.DOWNLOAD_JSON, "n_clicks"),
+        State(ids.STATE_STORE, "data"),
+        prevent_initial_call=True,
+    )(download)

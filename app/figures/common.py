@@ -1,0 +1,39 @@
+"""Shared figure conventions: the Okabe-Ito palette (colour-blind safe), fonts, margins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+
+# Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies.
+PALETTE = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
+FLOW_COLOR = PALETTE["blue"]
+DISCRETE_COLOR = PALETTE["vermillion"]
+RUNG_COLOR = "#8c8c8c"
+NEG_COLOR, ZERO_COLOR, POS_COLOR = PALETTE["vermillion"], "#999999", PALETTE["blue"]
+PLATEAU_FILL = "rgba(230, 159, 0, 0.13)"  # orange, light
+
+
+def base_layout(fig: go.Figure, title: str, x_title: str, y_title: str, **extra: Any) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
+        template="plotly_white",
+        font={"family": "Inter, Helvetica, Arial, sans-serif", "size": 13},
+        margin={"l": 64, "r": 24, "t": 48, "b": 52},
+        hovermode="closest",
+        legend={"orientation": "h", "y": -0.18, "x": 0.0},
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        **extra,
+    )
+    return fig

@@ -1,0 +1,142 @@
+"""L(t) against the ladder of critical values, with the plateaus shaded."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+import core
+from app.figures.common import (
+    DISCRETE_COLOR,
+    FLOW_COLOR,
+    PLATEAU_FILL,
+    RUNG_COLOR,
+    base_layout,
+)
+
+MAX_RUNG_LABELS = 16  # Label rungs on the plot up to this many; beyond, hover only.
+HOVER_FLOW = "t = %{x:.4g}<br>L = %{y:.6g}<br>nearest rung %{customdata}<extra></extra>"
+LOG_FLOOR_FACTOR = 1e-3  # A log loss axis reaches this far below the smallest positive rung.
+
+
+def _nearest_rungs(ladder: core.Ladder, loss: np.ndarray) -> list[str]:
+    values = ladder.values
+    idx = np.argmin(np.abs(loss[:, None] - values[None, :]), axis=1)
+    return [ladder.rungs[i].label for i in idx]
+
+
+def _positive_times(traj: core.Trajectory) -> tuple[np.ndarray, np.ndarray]:
+    keep = traj.t > 0
+    return traj.t[keep], traj.loss[keep]
+
+
+def loss_figure(
+    trajectory: core.Trajectory,
+    ladder: core.Ladder,
+    plateaus: tuple[core.Plateau, ...] = (),
+    discrete: core.Trajectory | None = None,
+    loss_axis: str = "log",
+    discrete_label: str = "gradient descent",
+) -> go.Figure:
+    """L(t) on a log time axis, every rung a labelled horizontal line (subsets 1-based).
+
+    Hover on the curve shows t, L and the nearest rung; hover on a rung shows its subset and
+    value. Plateaus are shaded and labelled with the subset read from the weights.
+    """
+    fig = go.Figure()
+    t, L = _positive_times(trajectory)
+    t_lo, t_hi = float(t.min()) if t.size else 1e-3, float(trajectory.t_end) or 1.0
+    if discrete is not None:
+        td, Ld = _positive_times(discrete)
+        t_lo, t_hi = min(t_lo, float(td.min(initial=t_lo))), max(t_hi, discrete.t_end)
+    # All rungs as one trace (None-separated segments): cheap to draw even with 64 rungs.
+    xs, ys, texts = [], [], []
+    for r in ladder.rungs:
+        xs += [t_lo, t_hi, None]
+        ys += [r.value, r.value, None]
+        label = f"rung S = {r.label}<br>L = {r.value:.6g} (r = {r.rank})"
+        texts += [label, label, None]
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            name="critical values (ladder)",
+            line={"color": RUNG_COLOR, "width": 1, "dash": "dot"},
+            hovertext=texts,
+            hoverinfo="text",
+        )
+    )
+    if len(ladder) <= MAX_RUNG_LABELS:
+        for r in ladder.rungs:
+            fig.add_annotation(
+                x=1.0,
+                xref="paper",
+                y=r.value,
+                text=r.label,
+                showarrow=False,
+                xanchor="left",
+                font={"size": 10, "color": "#666"},
+            )
+    for pl in plateaus:
+        x0 = max(pl.t_enter, t_lo)
+        fig.add_vrect(
+            x0=x0,
+            x1=max(pl.t_exit, x0 * 1.0001),
+            fillcolor=PLATEAU_FILL,
+            line_width=0,
+            layer="below",
+        )
+        fig.add_annotation(
+            x=np.log10(np.sqrt(x0 * max(pl.t_exit, x0))),
+            y=1.02,
+            yref="paper",
+            text=pl.label,
+            showarrow=False,
+            font={"size": 10, "color": "#a66f00"},
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=t,
+            y=L,
+            mode="lines",
+            name=f"gradient flow ({trajectory.flow})",
+            line={"color": FLOW_COLOR, "width": 2.5},
+            customdata=np.array(_nearest_rungs(ladder, L), dtype=object),
+            hovertemplate=HOVER_FLOW,
+        )
+    )
+    if discrete is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=td,
+                y=Ld,
+                mode="lines",
+                name=discrete_label,
+                line={"color": DISCRETE_COLOR, "width": 2, "dash": "dash"},
+                customdata=np.array(_nearest_rungs(ladder, Ld), dtype=object),
+                hovertemplate="t = k eta = %{x:.4g}<br>L = %{y:.6g}<br>nearest rung %{customdata}"
+                "<extra></extra>",
+            )
+        )
+    base_layout(
+        fig, "Loss L(t) against the ladder of critical values", "time t (log scale)", "loss L(t)"
+    )
+    fig.update_xaxes(type="log")
+    if loss_axis == "log":
+        fig.update_yaxes(type="log", range=_log_range(ladder, L), exponentformat="power")
+    fig.update_layout(margin={"r": 56})
+    return fig
+
+
+def _log_range(ladder: core.Ladder, L: np.ndarray) -> list[float]:
+    """Log10 y-range from below the smallest positive rung (or the loss reached, if higher) to
+    above the top rung, so the staircase fills the plot even after L has converged to ~1e-30."""
+    vals = ladder.values
+    positive = vals[vals > 0]
+    top = float(vals.max()) if vals.max() > 0 else 1.0
+    low = float(positive.min()) * LOG_FLOOR_FACTOR if positive.size else top * 1e-6
+    reached = L[L > 0]
+    if reached.size:
+        low = max(low, float(reached.min()) / 2)
+    return [float(np.log10(low)), float(np.log10(top)) + 0.2]

@@ -1,0 +1,27 @@
+"""Every component id of the app, defined once."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from app.state import AppState
+
+URL = "url"
+STATE_STORE = "state-store"
+NOTICE = "url-notice"
+COPY_LINK = "copy-link"
+DOWNLOAD = "download"
+DOWNLOAD_CSV = "download-csv"
+DOWNLOAD_JSON = "download-json"
+SUMMARY = "problem-summary"
+STATUS = "run-status"
+LOSS_GRAPH = "loss-graph"
+DRIFT_GRAPH = "drift-graph"
+HESSIAN_GRAPH = "hessian-graph"
+HESSIAN_TABLE = "hessian-table"
+VIEW_ERROR = "view-error"
+
+# One control and one error message per state field: ctl-<field>, err-<field>.
+FIELDS: tuple[str, ...] = tuple(f.name for f in fields(AppState))
+CONTROL = {name: f"ctl-{name}" for name in FIELDS}
+ERROR = {name: f"err-{name}" for name in FIELDS}

@@ -1,0 +1,60 @@
+"""The app factory: a Dash app with its cache, configured from the environment.
+
+Environment (all optional; the embedded defaults need no service):
+    LINFLOW_REDIS_URL   use RedisCache on that server instead of the local FileSystemCache
+    LINFLOW_CACHE_DIR   the local cache folder (default ./.linflow-cache, created mode 0700)
+    LINFLOW_CACHE_TIMEOUT  seconds a cached result lives (default 86400)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dash import Dash
+from flask_caching import Cache
+
+from app import callbacks
+from app.compute import CACHE_EXTENSION
+from app.layout import make_layout
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DEFAULT_CACHE_DIR = ".linflow-cache"
+CACHE_THRESHOLD = 2000  # Entries the file cache keeps before pruning.
+
+
+def cache_config(redis_url: str | None = None, cache_dir: str | None = None) -> dict[str, object]:
+    redis_url = redis_url if redis_url is not None else os.environ.get("LINFLOW_REDIS_URL")
+    timeout = int(os.environ.get("LINFLOW_CACHE_TIMEOUT", "86400"))
+    if redis_url:
+        return {
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": redis_url,
+            "CACHE_DEFAULT_TIMEOUT": timeout,
+            "CACHE_KEY_PREFIX": "linflow:",
+        }
+    folder = Path(cache_dir or os.environ.get("LINFLOW_CACHE_DIR", DEFAULT_CACHE_DIR)).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)  # the cache pickles: only this user may write it (trust boundary)
+    return {
+        "CACHE_TYPE": "FileSystemCache",
+        "CACHE_DIR": str(folder),
+        "CACHE_DEFAULT_TIMEOUT": timeout,
+        "CACHE_THRESHOLD": CACHE_THRESHOLD,
+    }
+
+
+def create_app(redis_url: str | None = None, cache_dir: str | None = None) -> Dash:
+    app = Dash(
+        __name__,
+        title="linflow",
+        assets_folder=str(ASSETS),
+        suppress_callback_exceptions=False,
+        update_title="",
+    )
+    app.layout = make_layout
+    cache = Cache(config=cache_config(redis_url, cache_dir))
+    cache.init_app(app.server)
+    app.server.extensions[CACHE_EXTENSION] = cache
+    callbacks.register(app)
+    return app

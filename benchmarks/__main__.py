@@ -8,7 +8,7 @@ import platform
 import sys
 from pathlib import Path
 
-from benchmarks import core_bench
+from benchmarks import app_bench, core_bench
 from benchmarks.report import write_results
 
 
@@ -30,7 +30,9 @@ def machine() -> str:
 def main() -> None:
     quick = "--quick" in sys.argv
     print("core engine benchmarks")
-    results = {"machine": machine(), "core": core_bench.run(quick=quick)}
+    print("explorer benchmarks")
+    explorer = app_bench.run()
+    results = {"machine": machine(), "core": core_bench.run(quick=quick), "app": explorer}
     out = Path(__file__).with_name("results.json")
     out.write_text(json.dumps(results, indent=2, default=float))
     write_results(results, Path(__file__).with_name("RESULTS.md"))

@@ -43,4 +43,17 @@ def write_results(results: dict[str, Any], path: Path) -> None:
             f"Peak traced memory of a P2 run with default sampling: "
             f"{c['P2']['peak_mb_default_sampling']:.0f} MB."
         )
+    a = results.get("app")
+    if a:
+        lines += [
+            "",
+            "## Explorer (server time, through the callbacks)",
+            "",
+            f"- Default view, cold cache (run, plateaus, polish, Hessian, figures): "
+            f"{a['default_cold_seconds']:.3f} s (target < 1 s).",
+            f"- A control change with a warm cache: {1e3 * a['warm_change_seconds']:.1f} ms "
+            "(target < 150 ms).",
+            f"- A 101 x 101 loss slice on P1 (108 parameters): "
+            f"{1e3 * a['slice_101_p1_seconds']:.1f} ms.",
+        ]
     path.write_text("\n".join(lines) + "\n")

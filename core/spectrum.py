@@ -93,8 +93,10 @@ def hessian_split(
             matvec=lambda v: flatten(obj.hvp(W, unflatten(np.ravel(v), obj.shapes))),
             dtype=np.float64,
         )
-        lo = eigsh(op, k=LANCZOS_K, which="SA", return_eigenvectors=False, tol=1e-10)
-        hi = eigsh(op, k=LANCZOS_K, which="LA", return_eigenvectors=False, tol=1e-10)
+        # Enough Lanczos vectors that clustered extremes converge (ARPACK's 2k + 1 can stall).
+        ncv = min(n, max(4 * LANCZOS_K + 1, 60))
+        lo = eigsh(op, k=LANCZOS_K, which="SA", ncv=ncv, return_eigenvectors=False, tol=1e-10)
+        hi = eigsh(op, k=LANCZOS_K, which="LA", ncv=ncv, return_eigenvectors=False, tol=1e-10)
         ev = np.asarray(np.sort(np.concatenate([lo, hi])), dtype=np.float64)
         method = "lanczos"
     scale = float(np.abs(ev).max()) if ev.size else 0.0

@@ -16,7 +16,8 @@ from app.figures.common import (
 
 MAX_RUNG_LABELS = 16  # Label rungs on the plot up to this many; beyond, hover only.
 HOVER_FLOW = "t = %{x:.4g}<br>L = %{y:.6g}<br>nearest rung %{customdata}<extra></extra>"
-LOG_FLOOR_FACTOR = 1e-3  # A log loss axis reaches this far below the smallest positive rung.
+LOG_FLOOR_FACTOR = 1e-3
+X_DECADES_SHOWN = 1e-3  # The time axis opens at this fraction of the run's end time.  # A log loss axis reaches this far below the smallest positive rung.
 
 
 def _nearest_rungs(ladder: core.Ladder, loss: np.ndarray) -> list[str]:
@@ -78,6 +79,8 @@ def loss_figure(
                 xanchor="left",
                 font={"size": 10, "color": "#666"},
             )
+    # Open on the last three decades, where the transitions are; zooming out shows the rest.
+    x_lo = max(t_lo, t_hi * X_DECADES_SHOWN)
     for pl in plateaus:
         x0 = max(pl.t_enter, t_lo)
         fig.add_vrect(
@@ -122,7 +125,7 @@ def loss_figure(
     base_layout(
         fig, "Loss L(t) against the ladder of critical values", "time t (log scale)", "loss L(t)"
     )
-    fig.update_xaxes(type="log")
+    fig.update_xaxes(type="log", range=[float(np.log10(x_lo)), float(np.log10(t_hi))])
     if loss_axis == "log":
         fig.update_yaxes(type="log", range=_log_range(ladder, L), exponentformat="power")
     fig.update_layout(margin={"r": 56})

@@ -16,8 +16,8 @@ from app.figures.common import (
 
 MAX_RUNG_LABELS = 16  # Label rungs on the plot up to this many; beyond, hover only.
 HOVER_FLOW = "t = %{x:.4g}<br>L = %{y:.6g}<br>nearest rung %{customdata}<extra></extra>"
-LOG_FLOOR_FACTOR = 1e-3
-X_DECADES_SHOWN = 1e-3  # The time axis opens at this fraction of the run's end time.  # A log loss axis reaches this far below the smallest positive rung.
+LOG_FLOOR_FACTOR = 1e-3  # A log loss axis reaches this far below the smallest positive rung.
+X_DECADES_SHOWN = 1e-3  # The time axis opens at this fraction of the run's end time.
 
 
 def _nearest_rungs(ladder: core.Ladder, loss: np.ndarray) -> list[str]:

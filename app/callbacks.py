@@ -11,12 +11,17 @@ import logging
 from typing import Any
 
 import plotly.graph_objects as go
-from dash import Dash, Input, Output, State, ctx, dcc, no_update
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from app import ids
-from app.compute import get_point, get_result
+from app.compute import get_point, get_result, get_slice
 from app.data_export import view_csv, view_json
 from app.figures import drift_figure, hessian_figure, loss_figure
+from app.figures.rate import measured_rate, rate_figure
+from app.figures.slice import slice_figure
+from app.figures.trajectory import trajectory_figure
+from app.presets import PRESETS
+from app.projections import project
 from app.state import AppState, decode, encode, from_controls, from_mapping
 from app.summary import hessian_table, summary_children
 
@@ -39,8 +44,20 @@ def control_values(state: AppState) -> list[Any]:
     return out
 
 
+def _preset_only(search: str | None) -> str | None:
+    """The preset name when the query is just ``?preset=NAME`` (a preset's short link)."""
+    query = (search or "").lstrip("?")
+    if query.startswith("preset=") and "&" not in query and query[7:] in PRESETS:
+        return query[7:]
+    return None
+
+
 def from_url(search: str | None) -> tuple[list[Any], str, dict[str, Any], str]:
     """URL -> (control values, canonical query, store data, notice text)."""
+    name = _preset_only(search)
+    if name is not None:
+        state = PRESETS[name].state
+        return control_values(state), encode(state), state.to_dict(), ""
     state, notices = decode(search)
     notice = (
         ("Some link parameters were not usable and fell back to defaults: " + "; ".join(notices))
@@ -56,12 +73,21 @@ def from_user(values: list[Any]) -> tuple[dict[str, Any] | None, str | None, lis
     messages = [errors.get(name, "") for name in ids.FIELDS]
     if state is None:
         return None, None, messages
+    preset = PRESETS.get(state.preset)
+    if state.preset and (preset is None or preset.state != state):
+        state = state.replace(preset="")  # edited away from the preset: no longer that preset
     return state.to_dict(), encode(state), messages
 
 
 def sync_state(search: str | None, *values: Any) -> list[Any]:
     """One circular callback keeps the URL, the controls and the state store in step."""
     n = len(ids.FIELDS)
+    if ctx.triggered_id == ids.CONTROL["preset"]:
+        name = values[ids.FIELDS.index("preset")]
+        if name in PRESETS:
+            state = PRESETS[name].state
+            return [*control_values(state), encode(state), state.to_dict(), "", *[""] * n]
+        return [*[no_update] * (n + 3), *[""] * n]
     if ctx.triggered_id in (None, ids.URL):
         controls, query, store, notice = from_url(search)
         url_out: Any = query if query != search else no_update
@@ -69,7 +95,10 @@ def sync_state(search: str | None, *values: Any) -> list[Any]:
     store_data, new_query, messages = from_user(list(values))
     if store_data is None:
         return [*[no_update] * n, no_update, no_update, no_update, *messages]
-    return [*[no_update] * n, new_query, store_data, "", *messages]
+    controls_out: list[Any] = [no_update] * n
+    if store_data["preset"] != values[ids.FIELDS.index("preset")]:
+        controls_out[ids.FIELDS.index("preset")] = store_data["preset"]
+    return [*controls_out, new_query, store_data, "", *messages]
 
 
 def _state(store: dict[str, Any] | None) -> AppState | None:
@@ -127,6 +156,85 @@ def update_hessian(store: dict[str, Any] | None) -> list[Any]:
     ]
 
 
+def preset_text(store: dict[str, Any] | None) -> Any:
+    state = _state(store)
+    preset = PRESETS.get(state.preset) if state is not None else None
+    if preset is None:
+        return ""
+    return [html.Strong(preset.title + ". "), preset.text]
+
+
+def update_trajectory(store: dict[str, Any] | None) -> go.Figure:
+    state = _state(store)
+    if state is None:
+        return _message_figure("no valid settings")
+    try:
+        return trajectory_figure(project(get_result(state), state))
+    except Exception as exc:
+        log.exception("trajectory view failed for %s", encode(state))
+        return _message_figure(f"The trajectory view failed: {exc}")
+
+
+def update_slice(store: dict[str, Any] | None) -> go.Figure:
+    state = _state(store)
+    if state is None:
+        return _message_figure("no valid settings")
+    try:
+        sl = get_slice(state)
+    except Exception as exc:
+        log.exception("slice failed for %s", encode(state))
+        return _message_figure(f"The slice failed: {exc}")
+    sp = sl.point.split
+    center = (
+        f"{sl.point.title}: S = {sl.point.classification.label}, split (n-, n0, n+) = "
+        f"({sp.n_neg}, {sp.n_zero}, {sp.n_pos})"
+    )
+    traj = get_result(state).trajectory
+    return slice_figure(
+        sl.plane.alphas,
+        sl.plane.betas,
+        sl.plane.loss,
+        sl.coords,
+        sl.distance,
+        traj.t,
+        sl.labels,
+        center,
+        state.slice_kind,
+    )
+
+
+def update_rate(store: dict[str, Any] | None) -> list[Any]:
+    state = _state(store)
+    if state is None:
+        return ["", _message_figure("no valid settings")]
+    try:
+        r = get_result(state)
+    except Exception as exc:
+        return [f"failed: {exc}", _message_figure("")]
+    rate = r.rate
+    if rate is None:
+        return ["", _message_figure("")]
+    if state.flow != "reduced":
+        return [
+            "Proposition 2 is a statement about the reduced flow (GDD); switch the flow to "
+            "'reduced' to compare.",
+            _message_figure("reduced flow only"),
+        ]
+    if not rate.holds:
+        return [
+            f"Hypotheses do not hold: {rate.reason}.",
+            _message_figure("Proposition 2 does not apply to this start"),
+        ]
+    tr = r.trajectory
+    m_sq = 2.0 * (tr.loss - r.problem.offset)
+    lams = ", ".join(f"{v:.4g}" for v in rate.eigenvalues)
+    text = (
+        f"Hypotheses hold: eigenvalues used ({lams}), alpha = {rate.alpha:.4g}; measured "
+        f"rate {measured_rate(tr.t, m_sq):.4g}."
+    )
+    return [text, rate_figure(tr.t, m_sq, rate.bound(tr.t), rate.alpha)]
+
+
 def copy_link(n_clicks: int | None, href: str | None) -> str:
     return href or ""
 
@@ -181,3 +289,12 @@ def register(app: Dash) -> None:
         State(ids.STATE_STORE, "data"),
         prevent_initial_call=True,
     )(download)
+    app.callback(Output(ids.PRESET_TEXT, "children"), Input(ids.STATE_STORE, "data"))(preset_text)
+    app.callback(Output(ids.TRAJECTORY_GRAPH, "figure"), Input(ids.STATE_STORE, "data"))(
+        update_trajectory
+    )
+    app.callback(Output(ids.SLICE_GRAPH, "figure"), Input(ids.STATE_STORE, "data"))(update_slice)
+    app.callback(
+        [Output(ids.RATE_TEXT, "children"), Output(ids.RATE_GRAPH, "figure")],
+        Input(ids.STATE_STORE, "data"),
+    )(update_rate)

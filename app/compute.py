@@ -28,6 +28,9 @@ except PackageNotFoundError:  # running from a source tree without installing
 
 CACHE_EXTENSION = "linflow_cache"  # key of the flask-caching object in app.extensions
 GD_SAMPLES = 1000  # Samples kept of a discrete run.
+COMPARE_OFFSETS = (1, 2)  # "seeds": extra runs at init_seed + these.
+COMPARE_FACTORS = (0.1, 10.0)  # "scales": extra runs at init_scale times these.
+SLICE_N = 81  # Grid points per side of a landscape slice.
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,9 @@ class PointAnalysis:
 
 @dataclass(frozen=True)
 class RunResult:
+    """Everything the panels draw for one state. ``others`` are the comparison runs
+    (label, trajectory); ``rate`` is Proposition 2 at the start, in reduced coordinates."""
+
     state: AppState
     problem: core.Problem
     trajectory: core.Trajectory
@@ -52,6 +58,8 @@ class RunResult:
     plateaus: tuple[core.Plateau, ...]
     limit: PointAnalysis
     seconds: float
+    others: tuple[tuple[str, core.Trajectory], ...] = ()
+    rate: core.RateBound | None = None
 
     @property
     def point_options(self) -> list[dict[str, str]]:
@@ -137,13 +145,65 @@ def analyse_point(
     )
 
 
+def initial_weights(
+    state: AppState, problem: core.Problem, seed: int | None = None, scale: float | None = None
+) -> tuple:
+    """The start in REDUCED coordinates (the flows' shared starting point)."""
+    seed = state.init_seed if seed is None else seed
+    scale = state.init_scale if scale is None else scale
+    if state.init_kind == "manifold":
+        subset = tuple(i - 1 for i in state.manifold_subset)
+        return core.stable_manifold_init(problem, subset, scale, seed, state.perturbation)
+    return core.init_weights(problem, scale, seed, state.init_kind)
+
+
+def _run(state: AppState, problem: core.Problem, W0_reduced: tuple, flow: str) -> core.Trajectory:
+    W0 = problem.to_original(W0_reduced) if flow == "original" else W0_reduced
+    return core.integrate(problem, W0, state.t_max, flow=flow, rtol=state.rtol)
+
+
+def comparison_runs(
+    state: AppState, problem: core.Problem
+) -> tuple[tuple[str, core.Trajectory], ...]:
+    """The extra runs drawn beside the main one (several seeds, scales, or the other flow)."""
+    if state.compare == "seeds":
+        return tuple(
+            (
+                f"init seed {state.init_seed + k}",
+                _run(
+                    state,
+                    problem,
+                    initial_weights(state, problem, seed=state.init_seed + k),
+                    state.flow,
+                ),
+            )
+            for k in COMPARE_OFFSETS
+        )
+    if state.compare == "scales":
+        return tuple(
+            (
+                f"init scale {state.init_scale * f:g}",
+                _run(
+                    state,
+                    problem,
+                    initial_weights(state, problem, scale=state.init_scale * f),
+                    state.flow,
+                ),
+            )
+            for f in COMPARE_FACTORS
+        )
+    if state.compare == "flows":
+        other = "original" if state.flow == "reduced" else "reduced"
+        return ((f"{other} flow", _run(state, problem, initial_weights(state, problem), other)),)
+    return ()
+
+
 def compute(state: AppState) -> RunResult:
     """Everything every panel shows for ``state`` (uncached)."""
     t0 = time.perf_counter()
     problem = build_problem(state)
-    W0 = core.init_weights(problem, state.init_scale, state.init_seed, state.init_kind)
-    if state.flow == "original":
-        W0 = problem.to_original(W0)  # the same start, in the original coordinates
+    W0_reduced = initial_weights(state, problem)
+    W0 = problem.to_original(W0_reduced) if state.flow == "original" else W0_reduced
     traj = core.integrate(problem, W0, state.t_max, flow=state.flow, rtol=state.rtol)
     discrete = None
     if state.algorithm != "flow":
@@ -158,14 +218,38 @@ def compute(state: AppState) -> RunResult:
         )
     plats = core.plateaus(problem, traj)
     limit = analyse_point(state.replace(point="limit"), problem, traj, plats)
+    others = comparison_runs(state, problem)
+    rate = core.exponential_rate(problem, W0_reduced)
     return RunResult(
-        state, problem, traj, discrete, core.ladder(problem), plats, limit, time.perf_counter() - t0
+        state,
+        problem,
+        traj,
+        discrete,
+        core.ladder(problem),
+        plats,
+        limit,
+        time.perf_counter() - t0,
+        others,
+        rate,
     )
+
+
+VIEW_FIELDS = (
+    "point",
+    "loss_axis",
+    "projection",
+    "modes",
+    "slice_dirs",
+    "slice_extent",
+    "slice_kind",
+    "preset",
+)
 
 
 def run_state(state: AppState) -> AppState:
     """The state with view-only fields at their defaults: what the run depends on."""
-    return state.replace(point="limit", loss_axis="log")
+    default = AppState()
+    return state.replace(**{f: getattr(default, f) for f in VIEW_FIELDS})
 
 
 def _cached(key: str, make: Callable[[], T], kind: type) -> T:
@@ -203,6 +287,64 @@ def get_point(state: AppState) -> PointAnalysis:
         lambda: analyse_point(state, result.problem, result.trajectory, result.plateaus),
         PointAnalysis,
     )
+
+
+@dataclass(frozen=True)
+class SliceResult:
+    """A loss slice through the selected point, with the run projected onto its plane."""
+
+    point: PointAnalysis
+    plane: core.Slice
+    coords: np.ndarray  # (n, 2) the run's samples in the plane's coordinates
+    distance: np.ndarray  # (n,) each sample's distance to the plane
+    labels: tuple[str, str]
+
+
+def _directions(
+    state: AppState, problem: core.Problem, center: tuple, traj: core.Trajectory, flow: str
+) -> tuple[tuple, tuple, tuple[str, str]]:
+    if state.slice_dirs == "random":
+        return (
+            core.random_direction(problem, center, seed=1),
+            core.random_direction(problem, center, seed=2),
+            ("random direction 1 (layer-normalised)", "random direction 2"),
+        )
+    neg, pos, lneg, lpos = core.hessian_directions(problem, center, flow)
+    if state.slice_dirs == "to_end":
+        end = traj.final_weights
+        if float(sum(np.sum((a - b) ** 2) for a, b in zip(end, center, strict=True))) > 1e-24:
+            return (
+                core.direction_to(problem, center, end),
+                neg,
+                ("direction to the end of the run", f"most negative eigvec ({lneg:.3g})"),
+            )
+    return (
+        neg,
+        pos,
+        (
+            f"most negative eigvec (lambda = {lneg:.3g})",
+            f"most positive eigvec (lambda = {lpos:.3g})",
+        ),
+    )
+
+
+def compute_slice(state: AppState, result: RunResult, point: PointAnalysis) -> SliceResult:
+    problem, traj = result.problem, result.trajectory
+    center = point.polished.weights
+    d1, d2, labels = _directions(state, problem, center, traj, traj.flow)
+    plane = core.slice_2d(problem, center, d1, d2, state.slice_extent, SLICE_N, traj.flow)
+    coords, dist = core.project_onto_plane(traj, plane)
+    return SliceResult(point, plane, coords, dist, labels)
+
+
+def get_slice(state: AppState) -> SliceResult:
+    result = get_result(state)
+    point = get_point(state)
+    key = (
+        f"linflow-{VERSION}-slice-{state.point}-{state.slice_dirs}-{state.slice_extent!r}-"
+        f"{encode(run_state(state))}"
+    )
+    return _cached(key, lambda: compute_slice(state, result, point), SliceResult)
 
 
 def finite(a: np.ndarray) -> np.ndarray:

@@ -20,6 +20,12 @@ DRIFT_GRAPH = "drift-graph"
 HESSIAN_GRAPH = "hessian-graph"
 HESSIAN_TABLE = "hessian-table"
 VIEW_ERROR = "view-error"
+PRESET_TEXT = "preset-text"
+TRAJECTORY_GRAPH = "trajectory-graph"
+SLICE_GRAPH = "slice-graph"
+RATE_GRAPH = "rate-graph"
+RATE_TEXT = "rate-text"
+ABOUT = "about-page"
 
 # One control and one error message per state field: ctl-<field>, err-<field>.
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(AppState))

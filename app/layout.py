@@ -7,7 +7,19 @@ from typing import Any
 from dash import dcc, html
 
 from app import ids
-from app.state import ALGORITHMS, FLOWS, INIT_KINDS, MAX_DX, MAX_M, AppState
+from app.presets import PRESETS
+from app.state import (
+    ALGORITHMS,
+    COMPARISONS,
+    FLOWS,
+    INIT_KINDS,
+    MAX_DX,
+    MAX_M,
+    PROJECTIONS,
+    SLICE_DIRECTIONS,
+    SLICE_KINDS,
+    AppState,
+)
 
 GRAPH_CONFIG: Any = {
     "displaylogo": False,
@@ -25,6 +37,19 @@ HESSIAN_HELP = (
     "the corrected theory (NOTES.md)."
 )
 DRIFT_HELP = "Conserved by the flow (drift at round-off level); discrete steps break them."
+TRAJECTORY_HELP = (
+    "Press play (or drag the slider): the marker moves along the run at log-spaced "
+    "times, and a cursor moves on the L(t) and invariant plots. Corners are the "
+    "critical points diag(s_i, i in S)."
+)
+SLICE_HELP = (
+    "L on the plane through the selected point (the Hessian panel's choice). Along the "
+    "most negative eigenvector a saddle shows a descent valley."
+)
+RATE_HELP = (
+    "Pyramidal widths d_1 >= ... >= d_H >= dy and enough positive eigenvalues of the C_j "
+    "at t = 0 give ||M(t)||^2 <= ||M(0)||^2 exp(-2 alpha t) (corrected statement)."
+)
 
 # Field -> (label, help text shown under the control and as its tooltip).
 HELP: dict[str, tuple[str, str]] = {
@@ -39,7 +64,21 @@ HELP: dict[str, tuple[str, str]] = {
     "data_seed": ("Data seed", "Seed of the random X and Y."),
     "depth": ("H (hidden layers)", "Number of hidden layers, 1 to 5."),
     "widths": ("Hidden widths", "One width for all layers, or H comma-separated widths (>= dy)."),
-    "init_kind": ("Initialisation", "Gaussian entries, balanced (all C_j = 0), or orthogonal."),
+    "init_kind": (
+        "Initialisation",
+        "Gaussian entries; balanced (all C_j = 0); orthogonal; "
+        "layered (scales grow to the output); manifold (on a saddle's "
+        "stable manifold).",
+    ),
+    "manifold_subset": (
+        "Saddle S (manifold init)",
+        "1-based modes the manifold start learns, e.g. 1, 3; the others stay switched off.",
+    ),
+    "perturbation": (
+        "Kick off the manifold",
+        "Size of a random kick off the stable manifold "
+        "(0 = stay on it and converge to the saddle).",
+    ),
     "init_scale": ("Init scale", "Entry std (Gaussian) or singular value scale; small = plateaus."),
     "init_seed": ("Init seed", "Seed of the initial weights."),
     "flow": (
@@ -120,6 +159,8 @@ def _controls(s: AppState) -> html.Div:
             _radio("init_kind", opt(INIT_KINDS), s.init_kind),
             _text("init_scale", f"{s.init_scale:g}"),
             _text("init_seed", s.init_seed),
+            _text("manifold_subset", ", ".join(map(str, s.manifold_subset))),
+            _text("perturbation", f"{s.perturbation:g}"),
             html.H3("Dynamics"),
             _radio("flow", opt(FLOWS), s.flow),
             _radio(
@@ -154,7 +195,198 @@ def _graph(graph_id: str) -> dcc.Loading:
     )
 
 
-def make_layout() -> html.Div:
+def _choices(values: tuple[str, ...], labels: dict[str, str]) -> list[dict[str, str]]:
+    return [{"label": labels.get(v, v), "value": v} for v in values]
+
+
+def _inline_radio(
+    name: str, values: tuple[str, ...], value: str, labels: dict[str, str] | None = None
+) -> html.Div:
+    return html.Div(
+        className="inline-control",
+        children=[
+            dcc.RadioItems(
+                id=ids.CONTROL[name],
+                options=_choices(values, labels or {}),
+                value=value,
+                inline=True,
+                className="radio",
+            ),
+            html.Div(id=ids.ERROR[name], className="field-error"),
+        ],
+    )
+
+
+def _inline_text(name: str, label: str, value: str, help_text: str) -> html.Div:
+    return html.Div(
+        className="inline-control",
+        title=help_text,
+        children=[
+            html.Label(label, htmlFor=ids.CONTROL[name]),
+            dcc.Input(
+                id=ids.CONTROL[name],
+                type="text",
+                value=value,
+                debounce=True,
+                className="control-input short",
+            ),
+            html.Div(id=ids.ERROR[name], className="field-error"),
+        ],
+    )
+
+
+def _header() -> html.Header:
+    presets = [{"label": "Presets...", "value": ""}] + [
+        {"label": p.title, "value": name} for name, p in PRESETS.items()
+    ]
+    return html.Header(
+        className="header",
+        children=[
+            html.H1(
+                [
+                    "linflow",
+                    html.Span(" gradient descent in deep linear networks", className="tagline"),
+                ]
+            ),
+            html.Nav(
+                className="nav",
+                children=[
+                    dcc.Link("Explorer", href="/", className="nav-link"),
+                    dcc.Link("About the mathematics", href="/about", className="nav-link"),
+                ],
+            ),
+            html.Div(
+                className="actions",
+                children=[
+                    dcc.Dropdown(
+                        id=ids.CONTROL["preset"],
+                        options=presets,
+                        value="",
+                        clearable=False,
+                        searchable=False,
+                        className="preset-menu",
+                    ),
+                    html.Div(id=ids.ERROR["preset"], className="field-error"),
+                    html.Span("Copy link", className="action-label"),
+                    dcc.Clipboard(
+                        id=ids.COPY_LINK,
+                        title="Copy a link to this exact view",
+                        className="copy-link",
+                    ),
+                    html.Button("Data (CSV)", id=ids.DOWNLOAD_CSV, className="button"),
+                    html.Button("Data (JSON)", id=ids.DOWNLOAD_JSON, className="button"),
+                ],
+            ),
+        ],
+    )
+
+
+def _views(s: AppState) -> list[Any]:
+    return [
+        html.Div(id=ids.VIEW_ERROR, className="view-error", role="alert"),
+        html.Div(id=ids.PRESET_TEXT, className="preset-text"),
+        _panel("The problem", dcc.Loading(html.Div(id=ids.SUMMARY), delay_show=200)),
+        _panel(
+            "L(t) against the ladder",
+            _inline_radio(
+                "loss_axis",
+                ("log", "linear"),
+                s.loss_axis,
+                {"log": "log loss axis", "linear": "linear"},
+            ),
+            _graph(ids.LOSS_GRAPH),
+            html.Div(id=ids.STATUS, className="status"),
+            help_text=LOSS_HELP,
+        ),
+        _panel(
+            "Trajectory",
+            html.Div(
+                className="control-row",
+                children=[
+                    _inline_radio(
+                        "projection",
+                        PROJECTIONS,
+                        s.projection,
+                        {
+                            "modes": "mode strengths",
+                            "scalar": "exact weights (width 1)",
+                            "pca": "PCA",
+                        },
+                    ),
+                    _inline_text(
+                        "modes",
+                        "modes / layers",
+                        ", ".join(map(str, s.modes)),
+                        "Two (2-D) or three (3-D) 1-based mode indices; for exact "
+                        "weights, layer indices.",
+                    ),
+                    _inline_radio(
+                        "compare",
+                        COMPARISONS,
+                        s.compare,
+                        {
+                            "none": "one run",
+                            "seeds": "+ seeds",
+                            "scales": "+ scales",
+                            "flows": "+ other flow",
+                        },
+                    ),
+                ],
+            ),
+            _graph(ids.TRAJECTORY_GRAPH),
+            help_text=TRAJECTORY_HELP,
+        ),
+        _panel(
+            "Hessian at a point",
+            dcc.Dropdown(
+                id=ids.CONTROL["point"],
+                value=s.point,
+                clearable=False,
+                options=[{"label": "limit of the run", "value": "limit"}],
+            ),
+            html.Div(id=ids.ERROR["point"], className="field-error"),
+            _graph(ids.HESSIAN_GRAPH),
+            dcc.Loading(html.Div(id=ids.HESSIAN_TABLE), delay_show=200),
+            help_text=HESSIAN_HELP,
+        ),
+        _panel(
+            "Landscape slice through the point",
+            html.Div(
+                className="control-row",
+                children=[
+                    _inline_radio(
+                        "slice_dirs",
+                        SLICE_DIRECTIONS,
+                        s.slice_dirs,
+                        {
+                            "hessian": "Hessian eigvecs",
+                            "to_end": "to end of run",
+                            "random": "random",
+                        },
+                    ),
+                    _inline_text(
+                        "slice_extent",
+                        "extent",
+                        f"{s.slice_extent:g}",
+                        "Half-width of the plane in each direction (1e-4 to 10).",
+                    ),
+                    _inline_radio("slice_kind", SLICE_KINDS, s.slice_kind),
+                ],
+            ),
+            _graph(ids.SLICE_GRAPH),
+            help_text=SLICE_HELP,
+        ),
+        _panel(
+            "Proposition 2: exponential convergence",
+            html.Div(id=ids.RATE_TEXT, className="rate-text"),
+            _graph(ids.RATE_GRAPH),
+            help_text=RATE_HELP,
+        ),
+        _panel("Invariants", _graph(ids.DRIFT_GRAPH), help_text=DRIFT_HELP),
+    ]
+
+
+def make_layout(**_query: Any) -> html.Div:
     s = AppState()
     return html.Div(
         className="page",
@@ -162,81 +394,13 @@ def make_layout() -> html.Div:
             dcc.Location(id=ids.URL, refresh=False),
             dcc.Store(id=ids.STATE_STORE),
             dcc.Download(id=ids.DOWNLOAD),
-            html.Header(
-                className="header",
-                children=[
-                    html.H1(
-                        [
-                            "linflow",
-                            html.Span(
-                                " gradient descent in deep linear networks", className="tagline"
-                            ),
-                        ]
-                    ),
-                    html.Div(
-                        className="actions",
-                        children=[
-                            html.Span("Copy link", className="action-label"),
-                            dcc.Clipboard(
-                                id=ids.COPY_LINK,
-                                title="Copy a link to this exact view",
-                                className="copy-link",
-                            ),
-                            html.Button("Data (CSV)", id=ids.DOWNLOAD_CSV, className="button"),
-                            html.Button("Data (JSON)", id=ids.DOWNLOAD_JSON, className="button"),
-                        ],
-                    ),
-                ],
-            ),
+            _header(),
             html.Div(id=ids.NOTICE, className="notice", role="status"),
             html.Div(
                 className="body",
                 children=[
                     _controls(s),
-                    html.Main(
-                        className="main",
-                        children=[
-                            html.Div(id=ids.VIEW_ERROR, className="view-error", role="alert"),
-                            _panel(
-                                "The problem", dcc.Loading(html.Div(id=ids.SUMMARY), delay_show=200)
-                            ),
-                            _panel(
-                                "L(t) against the ladder",
-                                dcc.RadioItems(
-                                    id=ids.CONTROL["loss_axis"],
-                                    value=s.loss_axis,
-                                    options=[
-                                        {"label": "log loss axis", "value": "log"},
-                                        {"label": "linear", "value": "linear"},
-                                    ],
-                                    inline=True,
-                                    className="radio",
-                                ),
-                                html.Div(id=ids.ERROR["loss_axis"], className="field-error"),
-                                _graph(ids.LOSS_GRAPH),
-                                html.Div(id=ids.STATUS, className="status"),
-                                help_text=LOSS_HELP,
-                            ),
-                            _panel(
-                                "Hessian at a point",
-                                dcc.Dropdown(
-                                    id=ids.CONTROL["point"],
-                                    value=s.point,
-                                    clearable=False,
-                                    options=[{"label": "limit of the run", "value": "limit"}],
-                                ),
-                                html.Div(id=ids.ERROR["point"], className="field-error"),
-                                _graph(ids.HESSIAN_GRAPH),
-                                dcc.Loading(html.Div(id=ids.HESSIAN_TABLE), delay_show=200),
-                                help_text=HESSIAN_HELP,
-                            ),
-                            _panel(
-                                "Invariants",
-                                _graph(ids.DRIFT_GRAPH),
-                                help_text=DRIFT_HELP,
-                            ),
-                        ],
-                    ),
+                    html.Main(className="main", children=_views(s)),
                 ],
             ),
         ],

@@ -14,13 +14,14 @@ from werkzeug.serving import make_server
 
 from app.server import create_app
 
-WINDOW = "1280,1400"
+WINDOW = "1280,1400"  # README picture; pass a size as the third argument
 BUDGET_MS = 15000  # virtual time for the page to draw every panel (else it shows "Loading...")
 
 
 def main(argv: list[str]) -> int:
     out = Path(argv[0] if argv else "assets/screenshot.png").resolve()
     query = argv[1] if len(argv) > 1 else ""
+    window = argv[2] if len(argv) > 2 else WINDOW
     chromium = shutil.which("chromium")
     if chromium is None:
         print("chromium is missing: run `make system-deps`", file=sys.stderr)
@@ -44,7 +45,7 @@ def main(argv: list[str]) -> int:
                     "--no-first-run",
                     f"--user-data-dir={profile}",
                     f"--virtual-time-budget={BUDGET_MS}",
-                    f"--window-size={WINDOW}",
+                    f"--window-size={window}",
                     f"--screenshot={out}",
                     url,
                 ],

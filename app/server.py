@@ -11,14 +11,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dash import Dash
+import dash
+from dash import Dash, html
 from flask_caching import Cache
 
 from app import callbacks
 from app.compute import CACHE_EXTENSION
-from app.layout import make_layout
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+PAGES = Path(__file__).resolve().parent / "pages"
 DEFAULT_CACHE_DIR = ".linflow-cache"
 CACHE_THRESHOLD = 2000  # Entries the file cache keeps before pruning.
 
@@ -49,10 +50,13 @@ def create_app(redis_url: str | None = None, cache_dir: str | None = None) -> Da
         __name__,
         title="linflow",
         assets_folder=str(ASSETS),
-        suppress_callback_exceptions=False,
+        use_pages=True,
+        pages_folder=str(PAGES),
+        # Page layouts are not in the initial layout, so ids are checked per page, not at start.
+        suppress_callback_exceptions=True,
         update_title="",
     )
-    app.layout = make_layout
+    app.layout = html.Div([dash.page_container])
     cache = Cache(config=cache_config(redis_url, cache_dir))
     cache.init_app(app.server)
     app.server.extensions[CACHE_EXTENSION] = cache

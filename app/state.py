@@ -17,7 +17,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 SOURCES = ("spectrum", "random")
-INIT_KINDS = ("gaussian", "balanced", "orthogonal")
+# "layered": Gaussian with layer scales growing towards the output (Proposition 2's regime);
+# "manifold": a start on the stable manifold of the saddle of type manifold_subset.
+INIT_KINDS = ("gaussian", "balanced", "orthogonal", "layered", "manifold")
+PROJECTIONS = ("modes", "scalar", "pca")
+COMPARISONS = ("none", "seeds", "scales", "flows")
+SLICE_DIRECTIONS = ("hessian", "to_end", "random")
+SLICE_KINDS = ("contour", "surface")
 FLOWS = ("reduced", "original")
 ALGORITHMS = ("flow", "gd", "momentum")
 LOSS_AXES = ("log", "linear")
@@ -79,7 +85,7 @@ def _choice(name: str, options: tuple[str, ...]) -> Callable[[Any], str]:
 def _list(name: str, item: Callable[[Any], Any], lo: int, hi: int) -> Callable[[Any], tuple]:
     def parse(raw: Any) -> tuple:
         parts = raw if isinstance(raw, list | tuple) else str(raw).replace(";", ",").split(",")
-        parts = [p for p in (str(x).strip() for x in parts) if p]
+        parts = [p for p in (str(x).strip() for x in parts) if p and p not in "{}"]
         if not lo <= len(parts) <= hi:
             raise StateError(name, f"{name} needs {lo} to {hi} comma-separated values")
         try:
@@ -88,6 +94,13 @@ def _list(name: str, item: Callable[[Any], Any], lo: int, hi: int) -> Callable[[
             raise StateError(name, f"{name}: {err}") from None
 
     return parse
+
+
+def _preset(raw: Any) -> str:
+    text = str(raw)
+    if len(text) > 40 or not all(c.isalnum() or c in "-_" for c in text):
+        raise StateError("preset", "preset must be a preset name")
+    return text
 
 
 def _point(raw: Any) -> str:
@@ -118,6 +131,15 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "rtol": _float("rtol", 1e-12, 1e-3),
     "loss_axis": _choice("loss axis", LOSS_AXES),
     "point": _point,
+    "projection": _choice("projection", PROJECTIONS),
+    "modes": _list("modes", _int("mode", 1, MAX_DY), 2, 3),
+    "compare": _choice("compare", COMPARISONS),
+    "slice_dirs": _choice("slice directions", SLICE_DIRECTIONS),
+    "slice_extent": _float("slice extent", 1e-4, 10.0),
+    "slice_kind": _choice("slice kind", SLICE_KINDS),
+    "manifold_subset": _list("manifold subset", _int("mode", 1, MAX_DY), 0, MAX_DY),
+    "perturbation": _float("perturbation", 0.0, 1.0),
+    "preset": _preset,
 }
 
 
@@ -144,6 +166,15 @@ class AppState:
     rtol: float = 1e-8
     loss_axis: str = "log"
     point: str = "limit"
+    projection: str = "modes"
+    modes: tuple[int, ...] = (1, 2)
+    compare: str = "none"
+    slice_dirs: str = "hessian"
+    slice_extent: float = 0.5
+    slice_kind: str = "contour"
+    manifold_subset: tuple[int, ...] = (1,)
+    perturbation: float = 0.0
+    preset: str = ""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -164,6 +195,8 @@ class AppState:
                 "widths",
                 f"every width must be in [dy, {MAX_WIDTH}] = [{dy}, {MAX_WIDTH}] (Assumption 1)",
             )
+        if any(k > dy for k in self.manifold_subset):
+            raise StateError("manifold_subset", f"manifold subset values must be in [1, {dy}]")
         if self.n_params > MAX_PARAMS:
             raise StateError(
                 "widths",

@@ -10,7 +10,8 @@ from core.problem import Problem
 
 __all__ = ["INIT_KINDS", "init_weights"]
 
-INIT_KINDS = ("gaussian", "balanced", "orthogonal")
+INIT_KINDS = ("gaussian", "balanced", "orthogonal", "layered")
+LAYERED_SPAN = 1e-2  # "layered": the input layer's scale is this fraction of the output layer's.
 
 
 def _orthonormal_columns(rng: np.random.Generator, rows: int, cols: int) -> NDArray[np.float64]:
@@ -31,6 +32,9 @@ def init_weights(
         invariant C_j = W_{j+1}^T W_{j+1} - W_j W_j^T is exactly zero.
         ``"orthogonal"``: each W_j is ``scale`` times a random matrix with orthonormal rows or
         columns (whichever is shorter), so all its singular values equal ``scale``.
+        ``"layered"``: Gaussian, with entry std growing geometrically from
+        ``LAYERED_SPAN * scale`` (W_1) to ``scale`` (W_{H+1}); later layers dominate, so the C_j
+        tend to have the positive eigenvalues Proposition 2 asks for.
     """
     if not (np.isfinite(scale) and scale >= 0):
         raise ValueError(f"scale must be a finite number >= 0; got {scale!r}")
@@ -38,6 +42,13 @@ def init_weights(
     shapes = problem.shapes
     if kind == "gaussian":
         return tuple(scale * rng.standard_normal(s) for s in shapes)
+    if kind == "layered":
+        stds = (
+            np.geomspace(LAYERED_SPAN * scale, scale, len(shapes))
+            if scale > 0
+            else [0.0] * len(shapes)
+        )
+        return tuple(c * rng.standard_normal(s) for c, s in zip(stds, shapes, strict=True))
     if kind == "orthogonal":
         out = []
         for a, b in shapes:

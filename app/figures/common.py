@@ -37,3 +37,23 @@ def base_layout(fig: go.Figure, title: str, x_title: str, y_title: str, **extra:
         **extra,
     )
     return fig
+
+
+CURSOR_NAME = "time-cursor"  # assets/cursor.js finds the shape by this name
+
+
+def add_time_cursor(fig: go.Figure) -> go.Figure:
+    """A hidden vertical line that the browser moves to the animation's current time."""
+    fig.add_shape(
+        type="line",
+        name=CURSOR_NAME,
+        xref="x",
+        yref="paper",
+        x0=1.0,
+        x1=1.0,
+        y0=0.0,
+        y1=1.0,
+        visible=False,
+        line={"color": PALETTE["orange"], "width": 2},
+    )
+    return fig

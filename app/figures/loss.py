@@ -11,6 +11,7 @@ from app.figures.common import (
     FLOW_COLOR,
     PLATEAU_FILL,
     RUNG_COLOR,
+    add_time_cursor,
     base_layout,
 )
 
@@ -129,6 +130,7 @@ def loss_figure(
     if loss_axis == "log":
         fig.update_yaxes(type="log", range=_log_range(ladder, L), exponentformat="power")
     fig.update_layout(margin={"r": 56})
+    add_time_cursor(fig)
     return fig
 
 

@@ -27,7 +27,9 @@ def test_loss_figure_has_every_rung_and_log_time(default_result):
     assert fig.layout.yaxis.title.text == "loss L(t)"
     labels = {a.text for a in fig.layout.annotations}
     assert {"{}", "{1}", "{1,2}", "{1,2,3}"} <= labels  # rung and plateau labels, 1-based
-    assert len(fig.layout.shapes) == len(r.plateaus) == 4
+    shaded = [sh for sh in fig.layout.shapes if sh.name != "time-cursor"]
+    assert len(shaded) == len(r.plateaus) == 4
+    assert [sh.name for sh in fig.layout.shapes].count("time-cursor") == 1
     flow = fig.data[1]
     assert "nearest rung" in flow.hovertemplate and all(flow.x > 0)
     lin = loss_figure(r.trajectory, r.ladder, r.plateaus, loss_axis="linear")

@@ -94,3 +94,18 @@ def test_invariants_shapes_and_balanced_zero():
     assert max(np.abs(c).max() for c in C) < 1e-14
     C = invariants(init_weights(p, 0.5, seed=1))
     assert max(np.abs(c).max() for c in C) > 1e-2
+
+
+def test_init_kinds_are_seeded_and_shaped():
+    p = Problem.random(5, 2, 8, (4, 3), seed=0)
+    for kind in ("gaussian", "balanced", "orthogonal", "layered"):
+        a, b = init_weights(p, 0.5, seed=3, kind=kind), init_weights(p, 0.5, seed=3, kind=kind)
+        assert [w.shape for w in a] == list(p.shapes)
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    orth = init_weights(p, 0.5, seed=1, kind="orthogonal")
+    for W in orth:
+        np.testing.assert_allclose(np.linalg.svd(W, compute_uv=False), 0.5)
+    lay = init_weights(p, 1.0, seed=1, kind="layered")
+    assert np.std(lay[0]) < 0.1 < np.std(lay[-1])
+    with pytest.raises(ValueError, match="kind must be one of"):
+        init_weights(p, 0.5, kind="uniform")

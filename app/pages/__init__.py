@@ -1,0 +1,1 @@
+"""Dash pages: the explorer at / and the mathematics at /about."""

@@ -200,6 +200,7 @@ def update_slice(store: dict[str, Any] | None) -> go.Figure:
         sl.labels,
         center,
         state.slice_kind,
+        run_loss=traj.loss,
     )
 
 

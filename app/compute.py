@@ -30,7 +30,7 @@ CACHE_EXTENSION = "linflow_cache"  # key of the flask-caching object in app.exte
 GD_SAMPLES = 1000  # Samples kept of a discrete run.
 COMPARE_OFFSETS = (1, 2)  # "seeds": extra runs at init_seed + these.
 COMPARE_FACTORS = (0.1, 10.0)  # "scales": extra runs at init_scale times these.
-SLICE_N = 81  # Grid points per side of a landscape slice.
+SLICE_N = 101  # Grid points per side of a landscape slice.
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,11 @@ import time
 from typing import Any
 
 import numpy as np
+import plotly.io as pio
 
 import core
 from app import callbacks
+from app.compute import get_slice
 from app.server import create_app
 from app.state import AppState
 
@@ -41,6 +43,12 @@ def run() -> dict[str, Any]:
                 _views(other)
                 times.append(time.perf_counter() - t0)
             out["warm_change_seconds"] = float(np.median(times))
+            # Part 2: the animation payload (bytes of the trajectory figure with its frames) and
+            # a cold 101 x 101 slice through the default view's limit point.
+            out["animation_bytes"] = len(pio.to_json(callbacks.update_trajectory(store)))
+            t0 = time.perf_counter()
+            get_slice(AppState(slice_dirs="random"))
+            out["slice_default_cold_seconds"] = time.perf_counter() - t0
     p = core.Problem.from_spectrum([12, 10, 8, 7], 8, (6, 6))
     center = core.critical_point(p, (0, 2), seed=1)
     neg, pos, _, _ = core.hessian_directions(p, center)

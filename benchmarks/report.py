@@ -55,5 +55,9 @@ def write_results(results: dict[str, Any], path: Path) -> None:
             "(target < 150 ms).",
             f"- A 101 x 101 loss slice on P1 (108 parameters): "
             f"{1e3 * a['slice_101_p1_seconds']:.1f} ms.",
+            f"- A 101 x 101 slice of the default view, server time, run cached: "
+            f"{1e3 * a['slice_default_cold_seconds']:.1f} ms (target < 300 ms).",
+            f"- Animation payload of the default view (trajectory figure with its frames): "
+            f"{a['animation_bytes'] / 1e3:.0f} kB (target < 2 MB).",
         ]
     path.write_text("\n".join(lines) + "\n")

@@ -18,6 +18,7 @@ def slice_figure(
     axis_labels: tuple[str, str],
     center_label: str,
     kind: str = "contour",
+    run_loss: np.ndarray | None = None,
 ) -> go.Figure:
     """Contour or surface of L(center + a d1 + b d2); the run's projection with its distance to
     the plane on hover; the centre marked with its Hessian split (in the legend)."""
@@ -56,6 +57,20 @@ def slice_figure(
                 marker={"size": 6, "color": PALETTE["orange"]},
             )
         )
+        if run_loss is not None and inside.any():
+            fig.add_trace(
+                go.Scatter3d(
+                    x=coords[inside, 0],
+                    y=coords[inside, 1],
+                    z=run_loss[inside],
+                    mode="lines",
+                    name="run (projected, at its own loss)",
+                    line={"color": "#ffffff", "width": 5},
+                    customdata=custom[inside],
+                    hovertemplate="t = %{customdata[0]:.4g}<br>distance to plane = "
+                    "%{customdata[1]:.3g}<br>L = %{z:.6g}<extra>run</extra>",
+                )
+            )
         fig.update_layout(
             scene={"xaxis_title": axis_labels[0], "yaxis_title": axis_labels[1], "zaxis_title": "L"}
         )

@@ -123,3 +123,14 @@ def test_three_mode_view_is_3d(page, server_url):
     page.goto(server_url + "/" + encode(AppState(modes=(1, 2, 3))))
     _wait_drawn(page, ids.TRAJECTORY_GRAPH, 3)
     assert page.evaluate(f"() => {PLOT.format(ids.TRAJECTORY_GRAPH)}.data[0].type") == "scatter3d"
+
+
+def test_no_sideways_scrolling_at_projector_size(page, server_url):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(server_url + "/")
+    for gid in (ids.LOSS_GRAPH, ids.TRAJECTORY_GRAPH, ids.SLICE_GRAPH, ids.DRIFT_GRAPH):
+        _wait_drawn(page, gid)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 1280
+    size = page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
+    assert size >= 15  # readable from the back of a lecture room

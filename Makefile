@@ -12,6 +12,12 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,dev]'
+	@# A local MathJax for math labels in exported figures (npm registry); without it labels
+	@# fall back to Unicode.
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --no-save --no-audit --no-fund --silent --prefix .cache mathjax@3.2.2 \
+	  || echo "npm could not install mathjax: exported figures use Unicode labels"; \
+	else echo "npm not found: exported figures use Unicode labels"; fi
 	touch $(STAMP)
 
 install: $(STAMP)

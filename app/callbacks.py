@@ -14,20 +14,23 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from app import ids
-from app.compute import get_point, get_result, get_slice
+from app.compute import get_point, get_result
 from app.data_export import view_csv, view_json
-from app.figures import drift_figure, hessian_figure, loss_figure
-from app.figures.rate import measured_rate, rate_figure
-from app.figures.slice import slice_figure
-from app.figures.trajectory import trajectory_figure
 from app.presets import PRESETS
-from app.projections import project
 from app.state import AppState, decode, encode, from_controls, from_mapping
 from app.summary import hessian_table, summary_children
+from app.views import (
+    DISCRETE_LABELS,
+    drift_view,
+    hessian_view,
+    loss_view,
+    message_figure,
+    rate_view,
+    slice_view,
+    trajectory_view,
+)
 
 log = logging.getLogger(__name__)
-
-DISCRETE_LABELS = {"gd": "gradient descent", "momentum": "heavy-ball momentum"}
 
 
 def control_values(state: AppState) -> list[Any]:
@@ -108,28 +111,20 @@ def _state(store: dict[str, Any] | None) -> AppState | None:
     return state
 
 
-def _message_figure(text: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
-    fig.update_layout(template="plotly_white", xaxis_visible=False, yaxis_visible=False)
-    return fig
-
-
 def update_views(store: dict[str, Any] | None) -> list[Any]:
     """Store -> L(t) figure, drift figure, summary, status line, point options, error banner."""
     state = _state(store)
     if state is None:
         msg = "The settings are not valid; fix the fields marked in red."
-        return [_message_figure(msg)] * 2 + [[], "", no_update, msg]
+        return [message_figure(msg)] * 2 + [[], "", no_update, msg]
     try:
         r = get_result(state)
     except Exception as exc:  # a failed computation is reported, and the server stays up
         log.exception("computation failed for %s", encode(state))
         msg = f"The computation failed: {exc}"
-        return [_message_figure(msg)] * 2 + [[], "", no_update, msg]
+        return [message_figure(msg)] * 2 + [[], "", no_update, msg]
     label = DISCRETE_LABELS.get(state.algorithm, "")
-    loss = loss_figure(r.trajectory, r.ladder, r.plateaus, r.discrete, state.loss_axis, label)
-    drift = drift_figure(r.trajectory, r.discrete, label)
+    loss, drift = loss_view(state), drift_view(state)
     tr = r.trajectory
     status = (
         f"Flow: {tr.message} ({tr.method}, {tr.nfev} evaluations, {tr.n_samples} samples). "
@@ -144,16 +139,12 @@ def update_views(store: dict[str, Any] | None) -> list[Any]:
 def update_hessian(store: dict[str, Any] | None) -> list[Any]:
     state = _state(store)
     if state is None:
-        return [_message_figure("no valid settings"), []]
+        return [message_figure("no valid settings"), []]
     try:
-        point = get_point(state)
+        return [hessian_view(state), hessian_table(get_point(state))]
     except Exception as exc:
         log.exception("Hessian analysis failed for %s", encode(state))
-        return [_message_figure(f"The Hessian analysis failed: {exc}"), []]
-    return [
-        hessian_figure(point.split, point.predicted, f"Hessian spectrum: {point.title}"),
-        hessian_table(point),
-    ]
+        return [message_figure(f"The Hessian analysis failed: {exc}"), []]
 
 
 def preset_text(store: dict[str, Any] | None) -> Any:
@@ -164,76 +155,71 @@ def preset_text(store: dict[str, Any] | None) -> Any:
     return [html.Strong(preset.title + ". "), preset.text]
 
 
-def update_trajectory(store: dict[str, Any] | None) -> go.Figure:
+def _guarded(view: Any, what: str, store: dict[str, Any] | None) -> Any:
     state = _state(store)
     if state is None:
-        return _message_figure("no valid settings")
+        return message_figure("no valid settings")
     try:
-        return trajectory_figure(project(get_result(state), state))
+        return view(state)
     except Exception as exc:
-        log.exception("trajectory view failed for %s", encode(state))
-        return _message_figure(f"The trajectory view failed: {exc}")
+        log.exception("%s failed for %s", what, encode(state))
+        return message_figure(f"The {what} failed: {exc}")
+
+
+def update_trajectory(store: dict[str, Any] | None) -> go.Figure:
+    return _guarded(trajectory_view, "trajectory view", store)
 
 
 def update_slice(store: dict[str, Any] | None) -> go.Figure:
-    state = _state(store)
-    if state is None:
-        return _message_figure("no valid settings")
-    try:
-        sl = get_slice(state)
-    except Exception as exc:
-        log.exception("slice failed for %s", encode(state))
-        return _message_figure(f"The slice failed: {exc}")
-    sp = sl.point.split
-    center = (
-        f"{sl.point.title}: S = {sl.point.classification.label}, split (n-, n0, n+) = "
-        f"({sp.n_neg}, {sp.n_zero}, {sp.n_pos})"
-    )
-    traj = get_result(state).trajectory
-    return slice_figure(
-        sl.plane.alphas,
-        sl.plane.betas,
-        sl.plane.loss,
-        sl.coords,
-        sl.distance,
-        traj.t,
-        sl.labels,
-        center,
-        state.slice_kind,
-        run_loss=traj.loss,
-    )
+    return _guarded(slice_view, "slice", store)
 
 
 def update_rate(store: dict[str, Any] | None) -> list[Any]:
     state = _state(store)
     if state is None:
-        return ["", _message_figure("no valid settings")]
+        return ["", message_figure("no valid settings")]
     try:
-        r = get_result(state)
+        return list(rate_view(state))
     except Exception as exc:
-        return [f"failed: {exc}", _message_figure("")]
-    rate = r.rate
-    if rate is None:
-        return ["", _message_figure("")]
-    if state.flow != "reduced":
-        return [
-            "Proposition 2 is a statement about the reduced flow (GDD); switch the flow to "
-            "'reduced' to compare.",
-            _message_figure("reduced flow only"),
-        ]
-    if not rate.holds:
-        return [
-            f"Hypotheses do not hold: {rate.reason}.",
-            _message_figure("Proposition 2 does not apply to this start"),
-        ]
-    tr = r.trajectory
-    m_sq = 2.0 * (tr.loss - r.problem.offset)
-    lams = ", ".join(f"{v:.4g}" for v in rate.eigenvalues)
-    text = (
-        f"Hypotheses hold: eigenvalues used ({lams}), alpha = {rate.alpha:.4g}; measured "
-        f"rate {measured_rate(tr.t, m_sq):.4g}."
-    )
-    return [text, rate_figure(tr.t, m_sq, rate.bound(tr.t), rate.alpha)]
+        log.exception("rate view failed for %s", encode(state))
+        return [f"The Proposition 2 view failed: {exc}", message_figure("")]
+
+
+def export_zip(
+    n_clicks: int | None,
+    figures: list[str] | None,
+    fmt: str,
+    size: str,
+    font: str,
+    dpi: str,
+    title: list[str] | None,
+    store: dict[str, Any] | None,
+) -> list[Any]:
+    """The "Export for a paper" button: a zip of figures, data and state.json (checked here)."""
+    from app.export import ExportError, build_bundle
+    from app.export.bundle import zip_bundle
+
+    state = _state(store)
+    if state is None:
+        return [no_update, "The settings are not valid; nothing to export."]
+    try:
+        dpi_value = int(float(dpi))
+    except (TypeError, ValueError):
+        return [no_update, "dpi must be an integer in [50, 1200]"]
+    if not figures:
+        return [no_update, "Choose at least one figure."]
+    try:
+        files = build_bundle(state, figures, fmt, size, font, dpi_value, bool(title))
+    except (ValueError, ExportError) as exc:
+        return [no_update, f"Export failed: {exc}"]
+    except Exception as exc:
+        log.exception("export failed for %s", encode(state))
+        return [no_update, f"Export failed: {exc}"]
+    names = ", ".join(sorted(files))
+    return [
+        dcc.send_bytes(zip_bundle(files), "linflow-figures.zip"),
+        f"Exported {len(files)} files: {names}",
+    ]
 
 
 def copy_link(n_clicks: int | None, href: str | None) -> str:
@@ -299,3 +285,17 @@ def register(app: Dash) -> None:
         [Output(ids.RATE_TEXT, "children"), Output(ids.RATE_GRAPH, "figure")],
         Input(ids.STATE_STORE, "data"),
     )(update_rate)
+    app.callback(
+        [Output(ids.EXPORT_DOWNLOAD, "data"), Output(ids.EXPORT_STATUS, "children")],
+        Input(ids.EXPORT_BUTTON, "n_clicks"),
+        [
+            State(ids.EXPORT_FIGURES, "value"),
+            State(ids.EXPORT_FORMAT, "value"),
+            State(ids.EXPORT_SIZE, "value"),
+            State(ids.EXPORT_FONT, "value"),
+            State(ids.EXPORT_DPI, "value"),
+            State(ids.EXPORT_TITLE, "value"),
+            State(ids.STATE_STORE, "data"),
+        ],
+        prevent_initial_call=True,
+    )(export_zip)

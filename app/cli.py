@@ -15,13 +15,66 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8050, help="port (default 8050)")
     serve.add_argument("--debug", action="store_true", help="Dash debug mode (never when hosted)")
+    export = sub.add_parser("export", help="figures, their data and state.json, without a browser")
+    export.add_argument(
+        "--state",
+        default="default",
+        help="a state.json, a linflow URL, its query string, or 'default'",
+    )
+    export.add_argument(
+        "--figures",
+        default="loss,trajectory,hessian,drift,slice,rate",
+        help="comma-separated: loss, trajectory, hessian, drift, slice, rate",
+    )
+    export.add_argument("--format", default="pdf", choices=("pdf", "svg", "png"))
+    export.add_argument("--size", default="single", choices=("single", "double", "slide"))
+    export.add_argument("--font", default="serif", choices=("serif", "sans"))
+    export.add_argument("--dpi", type=int, default=300, help="PNG resolution (50-1200)")
+    export.add_argument("--title", action="store_true", help="keep figure titles")
+    export.add_argument("--out", default="linflow-export", help="output folder")
+    export.add_argument("--zip", action="store_true", help="also write the bundle as a zip")
     args = parser.parse_args(argv)
+    if args.command == "export":
+        return _export(args)
     if args.command == "serve":
         from app.server import create_app
 
         app = create_app()
         print(f"linflow: serving on http://{args.host}:{args.port}", file=sys.stderr)
         app.run(host=args.host, port=args.port, debug=args.debug)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from app.export import ExportError, build_bundle, load_state_file
+    from app.export.bundle import StateFileError, zip_bundle
+    from app.export.exporter import close_exporter
+
+    try:
+        state = load_state_file(args.state)
+        files = build_bundle(
+            state,
+            [f.strip() for f in args.figures.split(",") if f.strip()],
+            args.format,
+            args.size,
+            args.font,
+            args.dpi,
+            args.title,
+        )
+    except (StateFileError, ValueError, ExportError) as exc:
+        print(f"linflow export: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        close_exporter()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    if args.zip:
+        (out / "linflow-export.zip").write_bytes(zip_bundle(files))
+    print(f"linflow export: wrote {len(files)} files to {out}/", file=sys.stderr)
     return 0
 
 

@@ -31,3 +31,14 @@ ABOUT = "about-page"
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(AppState))
 CONTROL = {name: f"ctl-{name}" for name in FIELDS}
 ERROR = {name: f"err-{name}" for name in FIELDS}
+
+# Export for a paper
+EXPORT_FIGURES = "export-figures"
+EXPORT_FORMAT = "export-format"
+EXPORT_SIZE = "export-size"
+EXPORT_FONT = "export-font"
+EXPORT_DPI = "export-dpi"
+EXPORT_TITLE = "export-title"
+EXPORT_BUTTON = "export-button"
+EXPORT_STATUS = "export-status"
+EXPORT_DOWNLOAD = "export-download"

@@ -383,7 +383,93 @@ def _views(s: AppState) -> list[Any]:
             help_text=RATE_HELP,
         ),
         _panel("Invariants", _graph(ids.DRIFT_GRAPH), help_text=DRIFT_HELP),
+        _export_panel(),
     ]
+
+
+EXPORT_HELP = (
+    "Vector figures in a paper style (fonts embedded, 8-10 pt, colour-blind-safe colours "
+    "with line styles that survive greyscale), the data behind each figure as CSV and "
+    "JSON, and state.json: `linflow export --state state.json` regenerates them."
+)
+
+
+def _export_panel() -> html.Section:
+    figure_names = {
+        "loss": "L(t) with the ladder",
+        "trajectory": "trajectory",
+        "hessian": "Hessian spectrum",
+        "drift": "invariant drift",
+        "slice": "landscape slice",
+        "rate": "Proposition 2",
+    }
+    return _panel(
+        "Export for a paper",
+        html.Div(
+            className="control-row",
+            children=[
+                dcc.Checklist(
+                    id=ids.EXPORT_FIGURES,
+                    value=["loss", "hessian"],
+                    inline=True,
+                    options=[{"label": v, "value": k} for k, v in figure_names.items()],
+                ),
+            ],
+        ),
+        html.Div(
+            className="control-row",
+            children=[
+                dcc.RadioItems(
+                    id=ids.EXPORT_FORMAT,
+                    value="pdf",
+                    inline=True,
+                    options=[{"label": f.upper(), "value": f} for f in ("pdf", "svg", "png")],
+                ),
+                html.Div(
+                    [
+                        html.Label("PNG dpi", htmlFor=ids.EXPORT_DPI),
+                        dcc.Input(
+                            id=ids.EXPORT_DPI,
+                            type="text",
+                            value="300",
+                            debounce=True,
+                            className="control-input short",
+                        ),
+                    ],
+                    className="inline-control",
+                ),
+                dcc.RadioItems(
+                    id=ids.EXPORT_SIZE,
+                    value="single",
+                    inline=True,
+                    options=[
+                        {"label": "single column (3.4 in)", "value": "single"},
+                        {"label": "double column (7 in)", "value": "double"},
+                        {"label": "slide 16:9", "value": "slide"},
+                    ],
+                ),
+                dcc.RadioItems(
+                    id=ids.EXPORT_FONT,
+                    value="serif",
+                    inline=True,
+                    options=[
+                        {"label": "serif", "value": "serif"},
+                        {"label": "sans", "value": "sans"},
+                    ],
+                ),
+                dcc.Checklist(
+                    id=ids.EXPORT_TITLE,
+                    value=[],
+                    inline=True,
+                    options=[{"label": "keep titles", "value": "title"}],
+                ),
+                html.Button("Export zip", id=ids.EXPORT_BUTTON, className="button"),
+            ],
+        ),
+        dcc.Loading(html.Div(id=ids.EXPORT_STATUS, className="status"), delay_show=200),
+        dcc.Download(id=ids.EXPORT_DOWNLOAD),
+        help_text=EXPORT_HELP,
+    )
 
 
 def make_layout(**_query: Any) -> html.Div:

@@ -8,7 +8,7 @@ import platform
 import sys
 from pathlib import Path
 
-from benchmarks import app_bench, core_bench
+from benchmarks import app_bench, core_bench, export_bench
 from benchmarks.report import write_results
 
 
@@ -32,7 +32,14 @@ def main() -> None:
     print("core engine benchmarks")
     print("explorer benchmarks")
     explorer = app_bench.run()
-    results = {"machine": machine(), "core": core_bench.run(quick=quick), "app": explorer}
+    print("export benchmarks")
+    exports = export_bench.run()
+    results = {
+        "machine": machine(),
+        "core": core_bench.run(quick=quick),
+        "app": explorer,
+        "export": exports,
+    }
     out = Path(__file__).with_name("results.json")
     out.write_text(json.dumps(results, indent=2, default=float))
     write_results(results, Path(__file__).with_name("RESULTS.md"))

@@ -60,4 +60,14 @@ def write_results(results: dict[str, Any], path: Path) -> None:
             f"- Animation payload of the default view (trajectory figure with its frames): "
             f"{a['animation_bytes'] / 1e3:.0f} kB (target < 2 MB).",
         ]
+    e = results.get("export")
+    if e:
+        lines += [
+            "",
+            "## Figures for papers",
+            "",
+            f"- The six standard figures of the default state to PDF, cold exporter (browser start "
+            f"and computation included): {e['six_pdfs_cold_seconds']:.2f} s (target < 5 s); "
+            f"again with the exporter warm: {e['six_pdfs_warm_seconds']:.2f} s.",
+        ]
     path.write_text("\n".join(lines) + "\n")

@@ -134,3 +134,26 @@ def test_no_sideways_scrolling_at_projector_size(page, server_url):
     assert width <= 1280
     size = page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
     assert size >= 15  # readable from the back of a lecture room
+
+
+def test_export_dialog_downloads_a_zip(page, server_url, tmp_path):
+    import zipfile
+
+    page.goto(server_url + "/")
+    _wait_drawn(page, ids.LOSS_GRAPH)
+    page.locator(f"#{ids.EXPORT_BUTTON}").scroll_into_view_if_needed()
+    with page.expect_download(timeout=120_000) as info:
+        page.click(f"#{ids.EXPORT_BUTTON}")
+    path = tmp_path / "figures.zip"
+    info.value.save_as(path)
+    names = set(zipfile.ZipFile(path).namelist())
+    assert names == {
+        "state.json",
+        "loss.pdf",
+        "loss.csv",
+        "loss.json",
+        "hessian.pdf",
+        "hessian.csv",
+        "hessian.json",
+    }
+    page.wait_for_selector(f"#{ids.EXPORT_STATUS}:has-text('Exported 7 files')", timeout=TIMEOUT)

@@ -15,7 +15,7 @@ import numpy as np
 
 from core._weights import Weights
 from core.derivatives import end_to_end
-from core.ladder import Rung, label, ladder
+from core.ladder import Ladder, Rung, label, ladder
 from core.problem import Problem
 from core.trajectory import Trajectory
 
@@ -57,16 +57,12 @@ def reduced_products(problem: Problem, trajectory: Trajectory) -> np.ndarray:
     return end_to_end(Ws)
 
 
-def plateaus(problem: Problem, trajectory: Trajectory) -> tuple[Plateau, ...]:
-    """Segment ``trajectory`` into plateaus near rungs, in time order."""
-    lad = ladder(problem)
+def segments(lad: Ladder, t: np.ndarray, loss: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """(rung index, first, last, middle sample) of every plateau of L sampled at times t."""
     values = lad.values
-    loss = trajectory.loss
     idx = np.argmin(np.abs(loss[:, None] - values[None, :]), axis=1)
     spacing = np.array([lad.spacing(r) for r in lad.rungs])
     near = np.abs(loss - values[idx]) <= PLATEAU_FRACTION * spacing[idx]
-    P = reduced_products(problem, trajectory)
-    s = problem.singular_values
     out = []
     i, n = 0, loss.size
     while i < n:
@@ -77,22 +73,38 @@ def plateaus(problem: Problem, trajectory: Trajectory) -> tuple[Plateau, ...]:
         while j + 1 < n and near[j + 1] and idx[j + 1] == idx[i]:
             j += 1
         if j - i + 1 >= MIN_SAMPLES:
-            t = trajectory.t
             lo = max(t[i], t[min(i + 1, j)] * 1e-3) if t[i] == 0 else t[i]
             t_mid = np.sqrt(lo * t[j]) if lo > 0 else 0.5 * (t[i] + t[j])
             mid = i + int(np.argmin(np.abs(t[i : j + 1] - t_mid)))
-            subset = tuple(k for k in range(problem.dy) if P[mid, k, k] > 0.5 * s[k])
-            out.append(
-                Plateau(
-                    lad.rungs[int(idx[i])],
-                    subset,
-                    float(t[i]),
-                    float(t[j]),
-                    i,
-                    j,
-                    mid,
-                    trajectory.weights_at(mid),
-                )
-            )
+            out.append((int(idx[i]), i, j, mid))
         i = j + 1
+    return out
+
+
+def subset_from_modes(problem: Problem, diag: np.ndarray) -> tuple[int, ...]:
+    """Learned modes: P_ii > s_i / 2."""
+    s = problem.singular_values
+    return tuple(k for k in range(problem.dy) if diag[k] > 0.5 * s[k])
+
+
+def plateaus(problem: Problem, trajectory: Trajectory) -> tuple[Plateau, ...]:
+    """Segment ``trajectory`` into plateaus near rungs, in time order."""
+    lad = ladder(problem)
+    P = reduced_products(problem, trajectory)
+    t = trajectory.t
+    out = []
+    for k, i, j, mid in segments(lad, t, trajectory.loss):
+        subset = subset_from_modes(problem, np.diagonal(P[mid])[: problem.dy])
+        out.append(
+            Plateau(
+                lad.rungs[k],
+                subset,
+                float(t[i]),
+                float(t[j]),
+                i,
+                j,
+                mid,
+                trajectory.weights_at(mid),
+            )
+        )
     return tuple(out)

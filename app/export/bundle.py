@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 import scipy
 
 from app.compute import VERSION
-from app.export.exporter import export_image, mathjax_path
+from app.export.exporter import export_image, mathjax_path, start_exporter
 from app.export.style import FONTS, FORMATS, SIZES, paper_style
 from app.state import AppState, decode, from_mapping
 from app.views import VIEWS
@@ -149,6 +149,7 @@ def build_bundle(
     unknown = [k for k in kinds if k not in VIEWS]
     if unknown:
         raise ValueError(f"unknown figures {unknown}; choose from {FIGURES}")
+    start_exporter()  # the browser boots in the background while the figures are computed
     files = {"state.json": json.dumps(state_document(state), indent=1).encode()}
     math = mathjax_path() is not None
     for kind in kinds:

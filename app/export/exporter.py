@@ -82,6 +82,15 @@ def export_image(fig: go.Figure, fmt: str, dpi: int = 300) -> bytes:
     return bytes(out)
 
 
+def start_exporter() -> None:
+    """Start the persistent exporter now (it boots in the background); idempotent."""
+    with _lock:
+        try:
+            _ensure_server()
+        except ExportError:
+            pass  # reported by the first export
+
+
 def close_exporter() -> None:
     """Stop the persistent exporter (and its browser)."""
     import kaleido

@@ -1,0 +1,343 @@
+"""Basin statistics: many initialisations at once, and escapes from saddles.
+
+The conjecture (OVF) says almost every initialisation converges to a global minimum (proven for
+H = 1). :func:`sweep` runs ``n_runs`` initialisations at each scale with the batched integrator
+and summarises each run (final subset and rung, convergence time, the plateaus it visited);
+:func:`escape_sweep` starts on a saddle's stable manifold, kicks off it, and counts escapes.
+
+Every run's seed is spawned from ``numpy.random.SeedSequence(seed)``, so any run can be replayed
+alone (:func:`replay`), and results do not depend on chunking or the number of workers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core._weights import flatten
+from core.batch import batched_loss_modes, integrate_batch
+from core.derivatives import check_flow, objective
+from core.geometry import stable_manifold_init
+from core.init import init_weights
+from core.integrate import DEFAULT_SAMPLES, default_gtol, integrate, sample_grid
+from core.ladder import label, ladder
+from core.plateaus import segments, subset_from_modes
+from core.problem import Problem
+from core.trajectory import Trajectory
+
+__all__ = [
+    "EscapeResult",
+    "RunSummary",
+    "ScaleStats",
+    "SweepResult",
+    "escape_sweep",
+    "replay",
+    "run_seeds",
+    "sweep",
+    "wilson_interval",
+]
+
+CHUNK = 256  # Runs integrated together; bounds memory (samples are kept per chunk only).
+SAMPLES = DEFAULT_SAMPLES  # The grid integrate samples on, so plateaus are read the same way.
+Z95 = 1.959963984540054  # two-sided 95% normal quantile
+
+
+def wilson_interval(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion k / n."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def run_seeds(seed: int, n: int) -> list[int]:
+    """n independent run seeds spawned from SeedSequence(seed)."""
+    return [
+        int(c.generate_state(1, dtype=np.uint32)[0]) for c in np.random.SeedSequence(seed).spawn(n)
+    ]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run: its start (scale, seed) and where it went."""
+
+    index: int
+    scale: float
+    seed: int
+    status: str
+    subset: tuple[int, ...]
+    rung: str
+    final_loss: float
+    t_end: float
+    reached_global: bool
+    path: tuple[tuple[int, ...], ...]
+
+    @property
+    def convergence_time(self) -> float:
+        return self.t_end if self.status == "converged" else float("nan")
+
+    @property
+    def path_label(self) -> str:
+        return " -> ".join(label(s) for s in self.path) or "(no plateau)"
+
+
+@dataclass(frozen=True)
+class ScaleStats:
+    scale: float
+    n_runs: int
+    n_global: int
+    fraction_global: float
+    interval: tuple[float, float]
+    rung_counts: dict[str, int]
+    status_counts: dict[str, int]
+    times: NDArray[np.float64]
+    path_counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """All runs (``runs``, in order: scale by scale, run by run) and per-scale aggregates."""
+
+    scales: tuple[float, ...]
+    n_runs: int
+    seed: int
+    t_max: float
+    flow: str
+    kind: str
+    runs: tuple[RunSummary, ...]
+    stats: tuple[ScaleStats, ...] = field(default=())
+
+    @property
+    def non_global(self) -> tuple[RunSummary, ...]:
+        return tuple(r for r in self.runs if not r.reached_global)
+
+
+def _summaries(
+    problem: Problem,
+    indices: Sequence[int],
+    scales: Sequence[float],
+    seeds: Sequence[int],
+    Y0: NDArray,
+    t_max: float,
+    flow: str,
+    rtol: float,
+    gtol: float,
+) -> list[RunSummary]:
+    obj = objective(problem, flow)
+    grid = sample_grid(t_max, SAMPLES)
+    atol = rtol * np.maximum(np.sqrt(np.mean(Y0**2, axis=1)), 1e-12)
+    right = u_y = None
+    if flow == "original":
+        right = (np.asarray(problem.u_x) * np.asarray(problem.s_x)) @ np.asarray(problem.v_y)
+        u_y = np.asarray(problem.u_y)
+    res = integrate_batch(obj, Y0, t_max, grid, rtol, atol, gtol, right, u_y)
+    lad = ladder(problem)
+    bottom = lad.rungs[-1]
+    tol = 1e-3 * lad.spacing(bottom) if math.isfinite(lad.spacing(bottom)) else 1e-9
+    out = []
+    for r in range(Y0.shape[0]):
+        valid = ~np.isnan(res.loss[r])
+        t, L, M = grid[valid], res.loss[r, valid], res.modes[r, valid]
+        # The final state (not just the last grid sample) decides where the run went.
+        fl, fm = batched_loss_modes(obj, res.final[r : r + 1], right, u_y)
+        final_loss, subset = float(fl[0]), subset_from_modes(problem, fm[0])
+        path = tuple(subset_from_modes(problem, M[mid]) for _, _, _, mid in segments(lad, t, L))
+        reached = len(subset) == problem.dy and abs(final_loss - bottom.value) <= tol
+        out.append(
+            RunSummary(
+                int(indices[r]),
+                float(scales[r]),
+                int(seeds[r]),
+                str(res.status[r]),
+                subset,
+                lad.nearest(final_loss).label,
+                final_loss,
+                float(res.t_end[r]),
+                bool(reached),
+                path,
+            )
+        )
+    return out
+
+
+def _start(problem: Problem, scale: float, seed: int, kind: str, flow: str) -> NDArray:
+    """A run's flat start, in ``flow``'s coordinates (the same start as the explorer's)."""
+    W0 = init_weights(problem, scale, seed, kind)
+    return flatten(problem.to_original(W0) if flow == "original" else W0)
+
+
+def _chunk_job(args: tuple) -> list[RunSummary]:
+    problem, idx, scales, seeds, kind, t_max, flow, rtol, gtol = args
+    Y0 = np.stack(
+        [_start(problem, sc, sd, kind, flow) for sc, sd in zip(scales, seeds, strict=True)]
+    )
+    return _summaries(problem, idx, scales, seeds, Y0, t_max, flow, rtol, gtol)
+
+
+def _stats(problem: Problem, scale: float, runs: Sequence[RunSummary]) -> ScaleStats:
+    n = len(runs)
+    k = sum(r.reached_global for r in runs)
+    times = np.array([r.convergence_time for r in runs if r.status == "converged"])
+    return ScaleStats(
+        scale,
+        n,
+        k,
+        k / n if n else float("nan"),
+        wilson_interval(k, n),
+        dict(Counter(r.rung for r in runs)),
+        dict(Counter(r.status for r in runs)),
+        times,
+        dict(Counter(r.path_label for r in runs)),
+    )
+
+
+def sweep(
+    problem: Problem,
+    n_runs: int,
+    scales: Sequence[float],
+    seed: int,
+    t_max: float,
+    flow: str = "reduced",
+    kind: str = "gaussian",
+    *,
+    rtol: float = 1e-6,
+    gtol: float | None = None,
+    chunk_size: int = CHUNK,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepResult:
+    """``n_runs`` initialisations of ``kind`` at each scale in ``scales`` (in that order).
+
+    Run i at scale index j has seed ``run_seeds(seed, len(scales) * n_runs)[j * n_runs + i]``.
+    ``progress(done, total)`` is called as chunks finish. Runs stop as :func:`core.integrate`
+    stops them (||grad L|| < gtol, default 1e-9 max(1, s_1^2)), with atol = rtol * rms(W0).
+    """
+    check_flow(flow)
+    if n_runs < 1 or not scales:
+        raise ValueError("need n_runs >= 1 and at least one scale")
+    if not (math.isfinite(t_max) and t_max > 0):
+        raise ValueError(f"t_max must be a positive number; got {t_max!r}")
+    gtol = default_gtol(problem) if gtol is None else gtol
+    total = n_runs * len(scales)
+    seeds = run_seeds(seed, total)
+    scale_of = [float(sc) for sc in scales for _ in range(n_runs)]
+    jobs = [
+        (
+            problem,
+            list(range(lo, min(lo + chunk_size, total))),
+            scale_of[lo : lo + chunk_size],
+            seeds[lo : lo + chunk_size],
+            kind,
+            t_max,
+            flow,
+            rtol,
+            gtol,
+        )
+        for lo in range(0, total, chunk_size)
+    ]
+    runs: list[RunSummary] = []
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for part in pool.map(_chunk_job, jobs):
+                runs.extend(part)
+                if progress:
+                    progress(len(runs), total)
+    else:
+        for job in jobs:
+            runs.extend(_chunk_job(job))
+            if progress:
+                progress(len(runs), total)
+    stats = tuple(
+        _stats(problem, float(sc), runs[j * n_runs : (j + 1) * n_runs])
+        for j, sc in enumerate(scales)
+    )
+    return SweepResult(
+        tuple(float(s) for s in scales), n_runs, seed, t_max, flow, kind, tuple(runs), stats
+    )
+
+
+def replay(
+    problem: Problem,
+    run: RunSummary,
+    t_max: float,
+    flow: str = "reduced",
+    kind: str = "gaussian",
+    rtol: float = 1e-8,
+) -> Trajectory:
+    """The full trajectory of one run of a sweep, from its own seed."""
+    W0 = init_weights(problem, run.scale, run.seed, kind)
+    if flow == "original":
+        W0 = problem.to_original(W0)
+    return integrate(problem, W0, t_max, flow=flow, rtol=rtol)
+
+
+@dataclass(frozen=True)
+class EscapeResult:
+    """Per perturbation size: how many runs left the saddle S, and how long they stayed near it."""
+
+    subset: tuple[int, ...]
+    perturbations: tuple[float, ...]
+    n_runs: int
+    n_escaped: tuple[int, ...]
+    median_time_near_saddle: tuple[float, ...]
+
+
+def escape_sweep(
+    problem: Problem,
+    subset: Sequence[int],
+    perturbations: Sequence[float],
+    n_runs: int,
+    seed: int,
+    *,
+    scale: float = 0.5,
+    t_max: float = 200.0,
+    rtol: float = 1e-7,
+) -> EscapeResult:
+    """Starts on the stable manifold of the saddle of type ``subset`` (reduced flow), kicked off
+    it by each perturbation size; a run escapes when it ends on a lower rung than the saddle's."""
+    S = tuple(sorted(int(i) for i in subset))
+    lad = ladder(problem)
+    saddle = lad.for_subset(S)
+    obj = objective(problem, "reduced")
+    grid = sample_grid(t_max, SAMPLES)
+    gtol = default_gtol(problem)
+    escaped, times = [], []
+    for j, eps in enumerate(perturbations):
+        seeds = run_seeds(seed + j, n_runs)
+        Y0 = np.stack(
+            [
+                np.concatenate(
+                    [
+                        w.ravel()
+                        for w in stable_manifold_init(
+                            problem, S, scale, sd, perturbation=float(eps)
+                        )
+                    ]
+                )
+                for sd in seeds
+            ]
+        )
+        atol = rtol * np.maximum(np.sqrt(np.mean(Y0**2, axis=1)), 1e-12)
+        res = integrate_batch(obj, Y0, t_max, grid, rtol, atol, gtol)
+        n_esc, stay = 0, []
+        for r in range(n_runs):
+            valid = ~np.isnan(res.loss[r])
+            t, L = grid[valid], res.loss[r, valid]
+            left = L.size and L[-1] < saddle.value - 0.5 * lad.spacing(saddle)
+            n_esc += bool(left)
+            near = [t[j1] for k, _, j1, _ in segments(lad, t, L) if lad.rungs[k].subset == S]
+            stay.append(near[0] if near else 0.0)
+        escaped.append(n_esc)
+        times.append(float(np.median(stay)))
+    return EscapeResult(
+        S, tuple(float(p) for p in perturbations), n_runs, tuple(escaped), tuple(times)
+    )

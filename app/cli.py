@@ -33,7 +33,29 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--title", action="store_true", help="keep figure titles")
     export.add_argument("--out", default="linflow-export", help="output folder")
     export.add_argument("--zip", action="store_true", help="also write the bundle as a zip")
+    sw = sub.add_parser("sweep", help="basin statistics over many initialisations (resumable)")
+    sw.add_argument("--state", default="default", help="the problem: state.json, URL or 'default'")
+    sw.add_argument("--runs", type=int, default=100, help="initialisations per scale")
+    sw.add_argument("--scales", default="0.01,0.1,1", help="comma-separated init scales")
+    sw.add_argument("--seed", type=int, default=0)
+    sw.add_argument("--t-max", dest="t_max", type=float, default=100.0)
+    sw.add_argument("--flow", default="reduced", choices=("reduced", "original"))
+    sw.add_argument(
+        "--kind", default="gaussian", choices=("gaussian", "balanced", "orthogonal", "layered")
+    )
+    sw.add_argument("--rtol", type=float, default=1e-6)
+    sw.add_argument("--chunk", type=int, default=256, help="runs per chunk (one file each)")
+    sw.add_argument("--out", default="linflow-sweep", help="output folder (resumes if present)")
     args = parser.parse_args(argv)
+    if args.command == "sweep":
+        from app.export.bundle import StateFileError
+        from app.sweep_cli import run as run_sweep
+
+        try:
+            return run_sweep(args)
+        except (StateFileError, ValueError) as exc:
+            print(f"linflow sweep: {exc}", file=sys.stderr)
+            return 2
     if args.command == "export":
         return _export(args)
     if args.command == "serve":

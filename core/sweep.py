@@ -37,8 +37,11 @@ __all__ = [
     "ScaleStats",
     "SweepResult",
     "escape_sweep",
+    "plan",
     "replay",
+    "run_chunk",
     "run_seeds",
+    "summarise",
     "sweep",
     "wilson_interval",
 ]
@@ -88,6 +91,35 @@ class RunSummary:
     @property
     def path_label(self) -> str:
         return " -> ".join(label(s) for s in self.path) or "(no plateau)"
+
+    def to_dict(self) -> dict:
+        return {
+            "index": self.index,
+            "scale": self.scale,
+            "seed": self.seed,
+            "status": self.status,
+            "subset": list(self.subset),
+            "rung": self.rung,
+            "final_loss": self.final_loss,
+            "t_end": self.t_end,
+            "reached_global": self.reached_global,
+            "path": [list(p) for p in self.path],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RunSummary:
+        return cls(
+            int(d["index"]),
+            float(d["scale"]),
+            int(d["seed"]),
+            str(d["status"]),
+            tuple(d["subset"]),
+            str(d["rung"]),
+            float(d["final_loss"]),
+            float(d["t_end"]),
+            bool(d["reached_global"]),
+            tuple(tuple(p) for p in d["path"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -200,6 +232,73 @@ def _stats(problem: Problem, scale: float, runs: Sequence[RunSummary]) -> ScaleS
     )
 
 
+def plan(
+    problem: Problem,
+    n_runs: int,
+    scales: Sequence[float],
+    seed: int,
+    t_max: float,
+    flow: str = "reduced",
+    kind: str = "gaussian",
+    *,
+    rtol: float = 1e-6,
+    gtol: float | None = None,
+    chunk_size: int = CHUNK,
+) -> list[tuple]:
+    """The sweep's chunks, each a self-contained (picklable) job for :func:`run_chunk`.
+
+    Run i at scale index j has seed ``run_seeds(seed, len(scales) * n_runs)[j * n_runs + i]``.
+    """
+    check_flow(flow)
+    if n_runs < 1 or not scales:
+        raise ValueError("need n_runs >= 1 and at least one scale")
+    if not (math.isfinite(t_max) and t_max > 0):
+        raise ValueError(f"t_max must be a positive number; got {t_max!r}")
+    gtol = default_gtol(problem) if gtol is None else gtol
+    total = n_runs * len(scales)
+    seeds = run_seeds(seed, total)
+    scale_of = [float(sc) for sc in scales for _ in range(n_runs)]
+    return [
+        (
+            problem,
+            list(range(lo, min(lo + chunk_size, total))),
+            scale_of[lo : lo + chunk_size],
+            seeds[lo : lo + chunk_size],
+            kind,
+            t_max,
+            flow,
+            rtol,
+            gtol,
+        )
+        for lo in range(0, total, chunk_size)
+    ]
+
+
+def run_chunk(job: tuple) -> list[RunSummary]:
+    """Integrate one chunk of a sweep (see :func:`plan`)."""
+    return _chunk_job(job)
+
+
+def summarise(
+    problem: Problem,
+    n_runs: int,
+    scales: Sequence[float],
+    seed: int,
+    t_max: float,
+    flow: str,
+    kind: str,
+    runs: Sequence[RunSummary],
+) -> SweepResult:
+    """Aggregate per-run summaries (in run order) into a SweepResult."""
+    stats = tuple(
+        _stats(problem, float(sc), runs[j * n_runs : (j + 1) * n_runs])
+        for j, sc in enumerate(scales)
+    )
+    return SweepResult(
+        tuple(float(s) for s in scales), n_runs, seed, t_max, flow, kind, tuple(runs), stats
+    )
+
+
 def sweep(
     problem: Problem,
     n_runs: int,
@@ -217,33 +316,23 @@ def sweep(
 ) -> SweepResult:
     """``n_runs`` initialisations of ``kind`` at each scale in ``scales`` (in that order).
 
-    Run i at scale index j has seed ``run_seeds(seed, len(scales) * n_runs)[j * n_runs + i]``.
     ``progress(done, total)`` is called as chunks finish. Runs stop as :func:`core.integrate`
     stops them (||grad L|| < gtol, default 1e-9 max(1, s_1^2)), with atol = rtol * rms(W0).
+    ``workers > 1`` integrates chunks in that many processes; results do not change.
     """
-    check_flow(flow)
-    if n_runs < 1 or not scales:
-        raise ValueError("need n_runs >= 1 and at least one scale")
-    if not (math.isfinite(t_max) and t_max > 0):
-        raise ValueError(f"t_max must be a positive number; got {t_max!r}")
-    gtol = default_gtol(problem) if gtol is None else gtol
+    jobs = plan(
+        problem,
+        n_runs,
+        scales,
+        seed,
+        t_max,
+        flow,
+        kind,
+        rtol=rtol,
+        gtol=gtol,
+        chunk_size=chunk_size,
+    )
     total = n_runs * len(scales)
-    seeds = run_seeds(seed, total)
-    scale_of = [float(sc) for sc in scales for _ in range(n_runs)]
-    jobs = [
-        (
-            problem,
-            list(range(lo, min(lo + chunk_size, total))),
-            scale_of[lo : lo + chunk_size],
-            seeds[lo : lo + chunk_size],
-            kind,
-            t_max,
-            flow,
-            rtol,
-            gtol,
-        )
-        for lo in range(0, total, chunk_size)
-    ]
     runs: list[RunSummary] = []
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -256,13 +345,7 @@ def sweep(
             runs.extend(_chunk_job(job))
             if progress:
                 progress(len(runs), total)
-    stats = tuple(
-        _stats(problem, float(sc), runs[j * n_runs : (j + 1) * n_runs])
-        for j, sc in enumerate(scales)
-    )
-    return SweepResult(
-        tuple(float(s) for s in scales), n_runs, seed, t_max, flow, kind, tuple(runs), stats
-    )
+    return summarise(problem, n_runs, scales, seed, t_max, flow, kind, runs)
 
 
 def replay(

@@ -222,6 +222,11 @@ def export_zip(
     ]
 
 
+def basin_link(search: str | None) -> str:
+    """The basin lab for the problem on screen."""
+    return "/basin" + (search or "")
+
+
 def copy_link(n_clicks: int | None, href: str | None) -> str:
     return href or ""
 
@@ -299,3 +304,4 @@ def register(app: Dash) -> None:
         ],
         prevent_initial_call=True,
     )(export_zip)
+    app.callback(Output(ids.BASIN_LINK, "href"), Input(ids.URL, "search"))(basin_link)

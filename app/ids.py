@@ -26,6 +26,7 @@ SLICE_GRAPH = "slice-graph"
 RATE_GRAPH = "rate-graph"
 RATE_TEXT = "rate-text"
 ABOUT = "about-page"
+BASIN_LINK = "basin-link"
 
 # One control and one error message per state field: ctl-<field>, err-<field>.
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(AppState))

@@ -252,6 +252,7 @@ def _header() -> html.Header:
                 className="nav",
                 children=[
                     dcc.Link("Explorer", href="/", className="nav-link"),
+                    dcc.Link("Basin lab", href="/basin", id=ids.BASIN_LINK, className="nav-link"),
                     dcc.Link("About the mathematics", href="/about", className="nav-link"),
                 ],
             ),

@@ -16,7 +16,7 @@ from dash import Dash, html
 from flask_caching import Cache
 
 from app import callbacks
-from app.compute import CACHE_EXTENSION
+from app.compute import CACHE_EXTENSION, VERSION
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -46,8 +46,24 @@ def cache_config(redis_url: str | None = None, cache_dir: str | None = None) -> 
 
 
 def create_app(redis_url: str | None = None, cache_dir: str | None = None) -> Dash:
+    import diskcache
+    from dash import DiskcacheManager
+
+    from app import basin_callbacks
+
+    if cache_dir is not None:
+        # Background jobs run in their own processes and find their store through this.
+        os.environ["LINFLOW_CACHE_DIR"] = str(cache_dir)
+    # Background jobs (basin sweeps): one process per job, results kept an hour; identical
+    # requests for the same version reuse a finished job's result.
+    jobs = DiskcacheManager(
+        diskcache.Cache(str(basin_callbacks.jobs_dir() / "dash")),
+        cache_by=[lambda: VERSION],
+        expire=3600,
+    )
     app = Dash(
         __name__,
+        background_callback_manager=jobs,
         title="linflow",
         assets_folder=str(ASSETS),
         use_pages=True,
@@ -61,4 +77,5 @@ def create_app(redis_url: str | None = None, cache_dir: str | None = None) -> Da
     cache.init_app(app.server)
     app.server.extensions[CACHE_EXTENSION] = cache
     callbacks.register(app)
+    basin_callbacks.register(app)
     return app

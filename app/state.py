@@ -36,7 +36,7 @@ MAX_DEPTH = 5
 MAX_WIDTH = 32
 MAX_PARAMS = 1500  # Dense Hessians of 1,500 parameters take ~0.3 s to diagonalise.
 MAX_GD_STEPS = 200_000  # t_max / eta for the discrete runs.
-MAX_SEED = 2**31 - 1
+MAX_SEED = 2**32 - 1  # seeds spawned by sweeps are 32-bit
 
 
 class StateError(ValueError):

@@ -215,7 +215,8 @@ def _chunk_job(args: tuple) -> list[RunSummary]:
     return _summaries(problem, idx, scales, seeds, Y0, t_max, flow, rtol, gtol)
 
 
-def _stats(problem: Problem, scale: float, runs: Sequence[RunSummary]) -> ScaleStats:
+def scale_stats(problem: Problem, scale: float, runs: Sequence[RunSummary]) -> ScaleStats:
+    """Aggregates of the runs at one scale."""
     n = len(runs)
     k = sum(r.reached_global for r in runs)
     times = np.array([r.convergence_time for r in runs if r.status == "converged"])
@@ -291,7 +292,7 @@ def summarise(
 ) -> SweepResult:
     """Aggregate per-run summaries (in run order) into a SweepResult."""
     stats = tuple(
-        _stats(problem, float(sc), runs[j * n_runs : (j + 1) * n_runs])
+        scale_stats(problem, float(sc), runs[j * n_runs : (j + 1) * n_runs])
         for j, sc in enumerate(scales)
     )
     return SweepResult(

@@ -25,8 +25,9 @@ def test_sweep_cli_writes_chunks_and_resumes(tmp_path, capsys):
     assert json.loads((out / "result.json").read_text()) == first
     # The same sweep in-process gives the same per-run rows.
     res = sweep(build_problem(AppState()), 6, [0.1, 0.5], seed=0, t_max=60.0, chunk_size=4)
-    rows = [r for c in sorted((out / "chunks").glob("chunk-*.json"))
-            for r in json.loads(c.read_text())]
+    rows = [
+        r for c in sorted((out / "chunks").glob("chunk-*.json")) for r in json.loads(c.read_text())
+    ]
     assert [r["seed"] for r in rows] == [r.seed for r in res.runs]
     assert [tuple(r["subset"]) for r in rows] == [r.subset for r in res.runs]
 

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     sw.add_argument(
         "--kind", default="gaussian", choices=("gaussian", "balanced", "orthogonal", "layered")
     )
-    sw.add_argument("--rtol", type=float, default=1e-6)
+    sw.add_argument("--rtol", type=float, default=1e-7)
     sw.add_argument("--chunk", type=int, default=256, help="runs per chunk (one file each)")
     sw.add_argument("--out", default="linflow-sweep", help="output folder (resumes if present)")
     args = parser.parse_args(argv)

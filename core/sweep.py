@@ -242,7 +242,7 @@ def plan(
     flow: str = "reduced",
     kind: str = "gaussian",
     *,
-    rtol: float = 1e-6,
+    rtol: float = 1e-7,
     gtol: float | None = None,
     chunk_size: int = CHUNK,
 ) -> list[tuple]:
@@ -309,7 +309,7 @@ def sweep(
     flow: str = "reduced",
     kind: str = "gaussian",
     *,
-    rtol: float = 1e-6,
+    rtol: float = 1e-7,
     gtol: float | None = None,
     chunk_size: int = CHUNK,
     workers: int = 1,

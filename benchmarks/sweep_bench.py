@@ -1,0 +1,83 @@
+"""Basin lab benchmarks (P3): per-run cost of core.sweep against loops of scipy solve_ivp,
+accuracy of every run's L(t), and peak memory of a 10,000-run sweep.
+
+P3: from_spectrum s = (12, 10, 8, 7), dx = 8, widths (6, 6), Gaussian inits at scale 0.1,
+t_max 100. Accuracy: L(t) at 20 log-spaced times in [1, 100] and 400 uniform times against a
+tight DOP853 solve (rtol 1e-13, atol 1e-16), relative, floored at 1e-6 L(0) once converged.
+"""
+
+from __future__ import annotations
+
+import time
+import resource
+from typing import Any
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+import core
+from core._weights import flatten
+from core.batch import integrate_batch
+from core.derivatives import objective
+from core.integrate import default_gtol
+from core.sweep import run_seeds, sweep
+
+T_MAX = 100.0
+SCALE = 0.1
+N_RUNS = 1000
+N_LOOP = 20  # runs timed for the solve_ivp baselines (their per-run cost is steady)
+N_ACCURACY = 40  # runs checked against the tight reference
+
+
+def _problem() -> core.Problem:
+    return core.Problem.from_spectrum([12, 10, 8, 7], 8, (6, 6))
+
+
+def _times() -> np.ndarray:
+    return np.unique(np.concatenate([np.geomspace(1, T_MAX, 20), np.linspace(0, T_MAX, 400)]))
+
+
+def accuracy(p: core.Problem, rtol: float) -> float:
+    obj = objective(p)
+    seeds = run_seeds(0, N_ACCURACY)
+    Y0 = np.stack([flatten(core.init_weights(p, SCALE, s)) for s in seeds])
+    grid = _times()
+    atol = rtol * np.sqrt(np.mean(Y0**2, axis=1))
+    res = integrate_batch(obj, Y0, T_MAX, grid, rtol, atol, default_gtol(p))
+    worst = 0.0
+    for r in range(N_ACCURACY):
+        ref = solve_ivp(obj.rhs, (0, T_MAX), Y0[r], "DOP853", t_eval=grid, rtol=1e-13, atol=1e-16)
+        ref_loss = np.array([obj.loss(core._weights.unflatten(y, p.shapes)) for y in ref.y.T])
+        got = res.loss[r].copy()
+        stopped = np.isnan(got)  # after convergence the run rests at its final state
+        got[stopped] = obj.loss(core._weights.unflatten(res.final[r], p.shapes))
+        err = np.abs(got - ref_loss) / np.maximum(ref_loss, 1e-6 * ref_loss[0])
+        worst = max(worst, float(err.max()))
+    return worst
+
+
+def run() -> dict[str, Any]:
+    p = _problem()
+    obj = objective(p)
+    out: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    res = sweep(p, N_RUNS, [SCALE], seed=0, t_max=T_MAX)
+    out["sweep_ms_per_run"] = 1e3 * (time.perf_counter() - t0) / N_RUNS
+    out["fraction_global"] = res.stats[0].fraction_global
+    seeds = run_seeds(0, N_LOOP)
+    starts = [flatten(core.init_weights(p, SCALE, s)) for s in seeds]
+    for method in ("DOP853", "LSODA"):
+        t0 = time.perf_counter()
+        for y0 in starts:
+            solve_ivp(obj.rhs, (0, T_MAX), y0, method, rtol=1e-6, atol=1e-7)
+        out[f"{method.lower()}_loop_ms_per_run"] = 1e3 * (time.perf_counter() - t0) / N_LOOP
+    out["accuracy_rtol_1e-6"] = accuracy(p, 1e-6)
+    out["accuracy_rtol_1e-7"] = accuracy(p, 1e-7)
+    t0 = time.perf_counter()
+    big = sweep(p, 10_000, [SCALE], seed=1, t_max=T_MAX)
+    out["sweep_10k_seconds"] = time.perf_counter() - t0
+    # Peak resident memory of this whole benchmark process (ru_maxrss is in kB on Linux): an
+    # upper bound on what the 10,000-run sweep needed.
+    out["sweep_10k_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    out["sweep_10k_fraction_global"] = big.stats[0].fraction_global
+    return out

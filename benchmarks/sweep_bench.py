@@ -8,8 +8,8 @@ tight DOP853 solve (rtol 1e-13, atol 1e-16), relative, floored at 1e-6 L(0) once
 
 from __future__ import annotations
 
-import time
 import resource
+import time
 from typing import Any
 
 import numpy as np

@@ -46,7 +46,17 @@ def main(argv: list[str] | None = None) -> int:
     sw.add_argument("--rtol", type=float, default=1e-7)
     sw.add_argument("--chunk", type=int, default=256, help="runs per chunk (one file each)")
     sw.add_argument("--out", default="linflow-sweep", help="output folder (resumes if present)")
+    sw.add_argument(
+        "--celery",
+        action="store_true",
+        help="run the chunks as Celery tasks on `linflow worker`s (LINFLOW_REDIS_URL)",
+    )
+    wk = sub.add_parser("worker", help="a Celery worker for sweeps (needs LINFLOW_REDIS_URL)")
+    wk.add_argument("--concurrency", type=int, default=1, help="chunks at once (default 1)")
+    wk.add_argument("--pidfile", default=None, help="write the worker's PID here")
     args = parser.parse_args(argv)
+    if args.command == "worker":
+        return _worker(args)
     if args.command == "sweep":
         from app.export.bundle import StateFileError
         from app.sweep_cli import run as run_sweep
@@ -64,6 +74,31 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app()
         print(f"linflow: serving on http://{args.host}:{args.port}", file=sys.stderr)
         app.run(host=args.host, port=args.port, debug=args.debug)
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import os
+
+    if not os.environ.get("LINFLOW_REDIS_URL"):
+        print(
+            "linflow worker: set LINFLOW_REDIS_URL (e.g. redis://127.0.0.1:6379/0)", file=sys.stderr
+        )
+        return 2
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread per chunk process
+    import app.wsgi  # noqa: F401  (registers the app's background-job tasks on the Celery app)
+    from app.celery_app import celery_app
+
+    argv = [
+        "worker",
+        f"--concurrency={args.concurrency}",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel=INFO",
+    ]
+    if args.pidfile:
+        argv.append(f"--pidfile={args.pidfile}")
+    celery_app().worker_main(argv)
     return 0
 
 

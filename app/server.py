@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dash
 from dash import Dash, html
@@ -45,22 +46,34 @@ def cache_config(redis_url: str | None = None, cache_dir: str | None = None) -> 
     }
 
 
-def create_app(redis_url: str | None = None, cache_dir: str | None = None) -> Dash:
+def background_manager(redis_url: str | None = None) -> Any:
+    """Background jobs (basin sweeps): Celery workers when a Redis URL is configured, else one
+    local process per job (DiskcacheManager). Identical requests for the same version reuse a
+    finished job's result for an hour."""
+    from app import basin_callbacks
+
+    url = redis_url if redis_url is not None else os.environ.get("LINFLOW_REDIS_URL")
+    if url:
+        from dash import CeleryManager
+
+        from app.celery_app import DEFAULT_VISIBILITY, VISIBILITY_ENV, make_celery
+
+        celery = make_celery(url, int(os.environ.get(VISIBILITY_ENV, DEFAULT_VISIBILITY)))
+        return CeleryManager(celery, cache_by=[lambda: VERSION], expire=3600)
     import diskcache
     from dash import DiskcacheManager
 
+    store = diskcache.Cache(str(basin_callbacks.jobs_dir() / "dash"))
+    return DiskcacheManager(store, cache_by=[lambda: VERSION], expire=3600)
+
+
+def create_app(redis_url: str | None = None, cache_dir: str | None = None) -> Dash:
     from app import basin_callbacks
 
     if cache_dir is not None:
         # Background jobs run in their own processes and find their store through this.
         os.environ["LINFLOW_CACHE_DIR"] = str(cache_dir)
-    # Background jobs (basin sweeps): one process per job, results kept an hour; identical
-    # requests for the same version reuse a finished job's result.
-    jobs = DiskcacheManager(
-        diskcache.Cache(str(basin_callbacks.jobs_dir() / "dash")),
-        cache_by=[lambda: VERSION],
-        expire=3600,
-    )
+    jobs = background_manager(redis_url)
     app = Dash(
         __name__,
         background_callback_manager=jobs,

@@ -18,6 +18,7 @@ import numpy as np
 
 from app.compute import VERSION, build_problem
 from app.export.bundle import load_state_file
+from app.state import encode
 from core.sweep import RunSummary, plan, run_chunk, summarise
 
 
@@ -129,14 +130,29 @@ def run(args: Any) -> int:
     total = args.runs * len(scales)
     runs: list[RunSummary] = []
     t0 = time.perf_counter()
-    skipped = 0
+    pending = {
+        k: job
+        for k, job in enumerate(jobs)
+        if not (out / "chunks" / f"chunk-{k:05d}.json").exists()
+    }
+    skipped = len(jobs) - len(pending)
+    remote = {}
+    if getattr(args, "celery", False) and pending:
+        from app.celery_app import submit_chunks
+
+        keys = sorted(pending)
+        remote = dict(
+            zip(keys, submit_chunks(encode(state), [pending[k] for k in keys]), strict=True)
+        )
     for k, job in enumerate(jobs):
         jpath = out / "chunks" / f"chunk-{k:05d}.json"
-        if jpath.exists():
+        if k not in pending:
             part = [RunSummary.from_dict(d) for d in json.loads(jpath.read_text())]
-            skipped += 1
         else:
-            part = run_chunk(job)
+            if k in remote:
+                part = [RunSummary.from_dict(d) for d in remote[k].get(timeout=None)]
+            else:
+                part = run_chunk(job)
             _write_atomic(out / "chunks" / f"chunk-{k:05d}.npz", _npz_bytes(part, problem.dy))
             _write_atomic(jpath, json.dumps([r.to_dict() for r in part]).encode())
         runs.extend(part)

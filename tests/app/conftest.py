@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -66,3 +69,34 @@ def page(browser_context):
     pg.console_errors = errors
     yield pg
     pg.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def redis_url():
+    """A real redis-server on a free loopback port, stopped by its PID afterwards."""
+    import redis
+
+    exe = shutil.which("redis-server")
+    if exe is None:
+        pytest.fail("redis-server is missing: run `make system-deps`")
+    port = free_port()
+    proc = subprocess.Popen(
+        [exe, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    client = redis.Redis(host="127.0.0.1", port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)

@@ -80,4 +80,78 @@ def run() -> dict[str, Any]:
     # upper bound on what the 10,000-run sweep needed.
     out["sweep_10k_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
     out["sweep_10k_fraction_global"] = big.stats[0].fraction_global
+    out.update(celery_throughput())
+    return out
+
+
+def celery_throughput(n_runs: int = 10_000) -> dict[str, Any]:
+    """Runs per second for n_runs through 2 local Celery workers against in-process, same sweep.
+
+    Starts its own redis-server on a free loopback port and two ``linflow worker`` processes,
+    and stops them by PID. Skipped (empty) when redis-server is not installed.
+    """
+    import os
+    import shutil
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+
+    exe = shutil.which("redis-server")
+    if exe is None:
+        return {}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    redis = subprocess.Popen(
+        [exe, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    env = {**os.environ, "LINFLOW_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+    cli = [sys.executable, "-m", "app.cli"]
+    args = [
+        "sweep",
+        "--runs",
+        str(n_runs),
+        "--scales",
+        str(SCALE),
+        "--t-max",
+        str(T_MAX),
+        "--chunk",
+        "250",
+    ]
+    workers = [
+        subprocess.Popen(
+            [*cli, "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for _ in range(2)
+    ]
+    out: dict[str, Any] = {}
+    try:
+        time.sleep(5)  # workers connect
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            subprocess.run(
+                [*cli, *args, "--celery", "--out", f"{tmp}/c"],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            out["celery_2_workers_runs_per_s"] = n_runs / (time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            subprocess.run(
+                [*cli, *args, "--out", f"{tmp}/l"], env=env, check=True, capture_output=True
+            )
+            out["in_process_runs_per_s"] = n_runs / (time.perf_counter() - t0)
+    finally:
+        for w in workers:
+            os.killpg(w.pid, signal.SIGTERM)
+            w.wait(timeout=60)
+        redis.terminate()
+        redis.wait(timeout=10)
     return out

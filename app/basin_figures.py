@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from app.figures.common import PALETTE, base_layout
+from app.figures.common import PALETTE, base_layout, message_figure
 from core.ladder import Ladder
 from core.sweep import RunSummary, ScaleStats
 
@@ -113,17 +113,7 @@ def sankey_figure(runs: Sequence[RunSummary], ladder: Ladder) -> go.Figure:
             if a != b:
                 links[(a, b)] += 1
     if not links:
-        fig = go.Figure()
-        fig.add_annotation(
-            text="no run visited two plateaus",
-            x=0.5,
-            y=0.5,
-            xref="paper",
-            yref="paper",
-            showarrow=False,
-        )
-        fig.update_layout(template="plotly_white", xaxis_visible=False, yaxis_visible=False)
-        return fig
+        return message_figure("no run visited two plateaus")
     src, dst, val = zip(*[(a, b, v) for (a, b), v in sorted(links.items())], strict=True)
     fig = go.Figure(
         go.Sankey(

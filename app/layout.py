@@ -235,50 +235,53 @@ def _inline_text(name: str, label: str, value: str, help_text: str) -> html.Div:
     )
 
 
+NAV = (("Explorer", "/"), ("Basin lab", "/basin"), ("About the mathematics", "/about"))
+
+
+def page_header(
+    tagline: str, actions: list[Any] | None = None, link_ids: dict[str, str] | None = None
+) -> html.Header:
+    """The header every page shares: title, navigation (optionally with ids), actions."""
+    link_ids = link_ids or {}
+    links = []
+    for text, href in NAV:
+        link = dcc.Link(text, href=href, className="nav-link")
+        if href in link_ids:
+            link.id = link_ids[href]
+        links.append(link)
+    children: list[Any] = [
+        html.H1(["linflow", html.Span(f" {tagline}", className="tagline")]),
+        html.Nav(links, className="nav"),
+    ]
+    if actions:
+        children.append(html.Div(actions, className="actions"))
+    return html.Header(children, className="header")
+
+
 def _header() -> html.Header:
     presets = [{"label": "Presets...", "value": ""}] + [
         {"label": p.title, "value": name} for name, p in PRESETS.items()
     ]
-    return html.Header(
-        className="header",
-        children=[
-            html.H1(
-                [
-                    "linflow",
-                    html.Span(" gradient descent in deep linear networks", className="tagline"),
-                ]
+    return page_header(
+        "gradient descent in deep linear networks",
+        [
+            dcc.Dropdown(
+                id=ids.CONTROL["preset"],
+                options=presets,
+                value="",
+                clearable=False,
+                searchable=False,
+                className="preset-menu",
             ),
-            html.Nav(
-                className="nav",
-                children=[
-                    dcc.Link("Explorer", href="/", className="nav-link"),
-                    dcc.Link("Basin lab", href="/basin", id=ids.BASIN_LINK, className="nav-link"),
-                    dcc.Link("About the mathematics", href="/about", className="nav-link"),
-                ],
+            html.Div(id=ids.ERROR["preset"], className="field-error"),
+            html.Span("Copy link", className="action-label"),
+            dcc.Clipboard(
+                id=ids.COPY_LINK, title="Copy a link to this exact view", className="copy-link"
             ),
-            html.Div(
-                className="actions",
-                children=[
-                    dcc.Dropdown(
-                        id=ids.CONTROL["preset"],
-                        options=presets,
-                        value="",
-                        clearable=False,
-                        searchable=False,
-                        className="preset-menu",
-                    ),
-                    html.Div(id=ids.ERROR["preset"], className="field-error"),
-                    html.Span("Copy link", className="action-label"),
-                    dcc.Clipboard(
-                        id=ids.COPY_LINK,
-                        title="Copy a link to this exact view",
-                        className="copy-link",
-                    ),
-                    html.Button("Data (CSV)", id=ids.DOWNLOAD_CSV, className="button"),
-                    html.Button("Data (JSON)", id=ids.DOWNLOAD_JSON, className="button"),
-                ],
-            ),
+            html.Button("Data (CSV)", id=ids.DOWNLOAD_CSV, className="button"),
+            html.Button("Data (JSON)", id=ids.DOWNLOAD_JSON, className="button"),
         ],
+        link_ids={"/basin": ids.BASIN_LINK},
     )
 
 

@@ -19,6 +19,20 @@ def _s(name: str, **kw: object) -> AppState:
     return AppState(preset=name, **kw)  # type: ignore[arg-type]
 
 
+# A start on the stable manifold of the saddle {1,3}; the "escape" preset kicks it off.
+ON_MANIFOLD = _s(
+    "stable-manifold",
+    spectrum=(3.0, 2.0, 1.0),
+    dx=3,
+    depth=1,
+    widths=(3,),
+    init_kind="manifold",
+    manifold_subset=(1, 3),
+    init_scale=0.5,
+    t_max=60.0,
+    modes=(1, 2, 3),
+)
+
 PRESETS: dict[str, Preset] = {
     p.state.preset: p
     for p in (
@@ -73,37 +87,14 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "Converging to a saddle from its stable manifold",
-            _s(
-                "stable-manifold",
-                spectrum=(3.0, 2.0, 1.0),
-                dx=3,
-                depth=1,
-                widths=(3,),
-                init_kind="manifold",
-                manifold_subset=(1, 3),
-                init_scale=0.5,
-                t_max=60.0,
-                modes=(1, 2, 3),
-            ),
+            ON_MANIFOLD,
             "Row 2 of W_2 and column 2 of W_1 start at zero, an invariant subspace, so the run "
             "converges to the saddle {1,3} and never learns mode 2. Its Hessian has a negative "
             "eigenvalue: the basin of a saddle has measure zero.",
         ),
         Preset(
             "Escaping the saddle with a small kick",
-            _s(
-                "escape",
-                spectrum=(3.0, 2.0, 1.0),
-                dx=3,
-                depth=1,
-                widths=(3,),
-                init_kind="manifold",
-                manifold_subset=(1, 3),
-                init_scale=0.5,
-                perturbation=1e-4,
-                t_max=60.0,
-                modes=(1, 2, 3),
-            ),
+            ON_MANIFOLD.replace(preset="escape", perturbation=1e-4),
             "The same start, kicked off the stable manifold by 1e-4. The run lingers on the "
             "saddle's plateau, then escapes along the negative direction to the global minimum; "
             "the smaller the kick, the longer it lingers (about ln(1/kick)).",

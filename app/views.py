@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from app.compute import get_point, get_result, get_slice
 from app.figures import drift_figure, hessian_figure, loss_figure
+from app.figures.common import message_figure
 from app.figures.rate import measured_rate, rate_figure
 from app.figures.slice import slice_figure
 from app.figures.trajectory import trajectory_figure
@@ -19,13 +20,6 @@ from app.projections import project
 from app.state import AppState
 
 DISCRETE_LABELS = {"gd": "gradient descent", "momentum": "heavy-ball momentum"}
-
-
-def message_figure(text: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
-    fig.update_layout(template="plotly_white", xaxis_visible=False, yaxis_visible=False)
-    return fig
 
 
 def loss_view(state: AppState) -> go.Figure:

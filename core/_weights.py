@@ -54,3 +54,12 @@ def offsets(shapes: Sequence[tuple[int, int]]) -> list[int]:
     for a, b in shapes:
         out.append(out[-1] + a * b)
     return out
+
+
+def split_stacked(thetas: NDArray[np.float64], shapes: Sequence[tuple[int, int]]) -> Weights:
+    """Stacked flat rows (R, n_params) -> weights with a leading run axis, (R, d_j, d_{j-1})."""
+    R, k, out = thetas.shape[0], 0, []
+    for a, b in shapes:
+        out.append(thetas[:, k : k + a * b].reshape(R, a, b))
+        k += a * b
+    return tuple(out)

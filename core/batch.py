@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.integrate._ivp.rk import RK45
 
+from core._weights import split_stacked
 from core.derivatives import Objective
 from core.integrate import DIVERGE_NORM
 
@@ -51,17 +52,9 @@ class BatchRuns:
     grad_norm: NDArray[np.float64]
 
 
-def _split(Y: NDArray[np.float64], shapes: tuple[tuple[int, int], ...]) -> list[NDArray]:
-    R, k, out = Y.shape[0], 0, []
-    for a, b in shapes:
-        out.append(Y[:, k : k + a * b].reshape(R, a, b))
-        k += a * b
-    return out
-
-
 def batched_rhs(obj: Objective, Y: NDArray[np.float64]) -> NDArray[np.float64]:
     """-grad L for every row of Y (R, n_params), by batched forward and backward sweeps."""
-    Ws = _split(Y, obj.shapes)
+    Ws = split_stacked(Y, obj.shapes)
     fwd = [Ws[0]]
     for W in Ws[1:]:
         fwd.append(W @ fwd[-1])
@@ -81,7 +74,7 @@ def batched_loss_modes(
     obj: Objective, Y: NDArray[np.float64], right: NDArray | None, u_y: NDArray | None
 ) -> tuple[NDArray, NDArray]:
     """Full loss (R,) and the reduced product's diagonal (R, dy) for every row of Y."""
-    Ws = _split(Y, obj.shapes)
+    Ws = split_stacked(Y, obj.shapes)
     P = Ws[0]
     for W in Ws[1:]:
         P = W @ P

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from core._weights import Weights, as_weights, flatten, unflatten
+from core._weights import Weights, as_weights, flatten, split_stacked, unflatten
 from core.derivatives import objective
 from core.plateaus import reduced_products
 from core.problem import Problem
@@ -169,7 +169,7 @@ def slice_2d(
     for lo in range(0, coeffs.shape[0], SLICE_CHUNK):
         th = c + coeffs[lo : lo + SLICE_CHUNK, :1] * d1 + coeffs[lo : lo + SLICE_CHUNK, 1:] * d2
         m = th.shape[0]
-        Ws = _stack(th, shapes)
+        Ws = split_stacked(th, shapes)
         P = Ws[0]
         for W in Ws[1:]:
             P = W @ P
@@ -178,14 +178,6 @@ def slice_2d(
             E = E @ obj.K
         out[lo : lo + m] = 0.5 * np.sum(E * E, axis=(1, 2)) + obj.offset
     return Slice(a, a.copy(), out.reshape(n, n), c, d1, d2)
-
-
-def _stack(th: NDArray[np.float64], shapes: Sequence[tuple[int, int]]) -> list[NDArray[np.float64]]:
-    m, k, out = th.shape[0], 0, []
-    for r, q in shapes:
-        out.append(th[:, k : k + r * q].reshape(m, r, q))
-        k += r * q
-    return out
 
 
 def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:

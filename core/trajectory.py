@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from core._weights import Weights
+from core._weights import Weights, split_stacked
 from core.derivatives import Objective
 
 __all__ = ["STATUSES", "Trajectory", "sample_quantities"]
@@ -32,7 +32,7 @@ def sample_quantities(
     Everything is computed with batched matrix products over the samples.
     """
     n = thetas.shape[0]
-    Ws = _split(thetas, obj.shapes)
+    Ws = split_stacked(thetas, obj.shapes)
     # Forward sweep, batched: fwd[j] = W_{j+1} ... W_1, shape (n, d_{j+1}, dx).
     fwd = [Ws[0]]
     for W in Ws[1:]:
@@ -52,14 +52,6 @@ def sample_quantities(
         ref = np.linalg.norm(C[0])
         drift = np.maximum(drift, np.linalg.norm(C - C[0], axis=(1, 2)) / max(1.0, ref))
     return Ws, loss, np.sqrt(sq), drift
-
-
-def _split(thetas: NDArray[np.float64], shapes: Sequence[tuple[int, int]]) -> Weights:
-    n, out, k = thetas.shape[0], [], 0
-    for a, b in shapes:
-        out.append(np.ascontiguousarray(thetas[:, k : k + a * b]).reshape(n, a, b))
-        k += a * b
-    return tuple(out)
 
 
 def _readonly(a: NDArray[np.float64]) -> NDArray[np.float64]:

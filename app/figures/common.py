@@ -57,3 +57,11 @@ def add_time_cursor(fig: go.Figure) -> go.Figure:
         line={"color": PALETTE["orange"], "width": 2},
     )
     return fig
+
+
+def message_figure(text: str) -> go.Figure:
+    """An empty figure that says why there is nothing to draw."""
+    fig = go.Figure()
+    fig.add_annotation(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
+    fig.update_layout(template="plotly_white", xaxis_visible=False, yaxis_visible=False)
+    return fig

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from app.figures.common import PALETTE, base_layout
+from app.figures.common import PALETTE, base_layout, message_figure
 from app.projections import Projection
 
 N_FRAMES = 120  # Animation frames, at log-spaced times (plateaus and escapes both visible).
@@ -42,16 +42,7 @@ def trajectory_figure(proj: Projection) -> go.Figure:
     """Paths of every run, the landmarks, and an animated marker on the first run."""
     fig = go.Figure()
     if proj.message or not proj.curves:
-        fig.add_annotation(
-            text=proj.message or "nothing to draw",
-            x=0.5,
-            y=0.5,
-            xref="paper",
-            yref="paper",
-            showarrow=False,
-        )
-        fig.update_layout(template="plotly_white", xaxis_visible=False, yaxis_visible=False)
-        return fig
+        return message_figure(proj.message or "nothing to draw")
     three_d = proj.curves[0].points.shape[1] == 3
     Scatter = go.Scatter3d if three_d else go.Scatter
     for label, line in proj.level_sets:

@@ -7,25 +7,14 @@ from dash import dcc, html
 
 from app import ids
 from app.about_text import ABOUT
+from app.layout import page_header
 
 
 def layout(**_query: object) -> html.Div:
     return html.Div(
         className="page",
         children=[
-            html.Header(
-                className="header",
-                children=[
-                    html.H1(["linflow", html.Span(" about the mathematics", className="tagline")]),
-                    html.Nav(
-                        className="nav",
-                        children=[
-                            dcc.Link("Explorer", href="/", className="nav-link"),
-                            dcc.Link("About the mathematics", href="/about", className="nav-link"),
-                        ],
-                    ),
-                ],
-            ),
+            page_header("about the mathematics"),
             html.Article(dcc.Markdown(ABOUT, mathjax=True), id=ids.ABOUT, className="about"),
         ],
     )

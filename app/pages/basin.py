@@ -6,7 +6,7 @@ import dash
 from dash import dcc, html
 
 from app import basin_ids as bid
-from app.layout import GRAPH_CONFIG
+from app.layout import GRAPH_CONFIG, page_header
 
 HELP = (
     "The conjecture: almost every initialisation converges to a global minimum (proven for "
@@ -43,22 +43,7 @@ def layout(**_query: object) -> html.Div:
             dcc.Location(id=bid.URL, refresh=False),
             dcc.Store(id=bid.RESULT),
             dcc.Store(id=bid.PARTIAL),
-            html.Header(
-                className="header",
-                children=[
-                    html.H1(["linflow", html.Span(" basin lab", className="tagline")]),
-                    html.Nav(
-                        className="nav",
-                        children=[
-                            dcc.Link(
-                                "Explorer", href="/", id=bid.EXPLORER_LINK, className="nav-link"
-                            ),
-                            dcc.Link("Basin lab", href="/basin", className="nav-link"),
-                            dcc.Link("About the mathematics", href="/about", className="nav-link"),
-                        ],
-                    ),
-                ],
-            ),
+            page_header("basin lab", link_ids={"/": bid.EXPLORER_LINK}),
             html.Main(
                 className="main basin",
                 children=[

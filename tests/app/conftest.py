@@ -100,3 +100,13 @@ def redis_url():
     yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(timeout=10)
+
+
+def wait_drawn(page, graph_id: str, min_traces: int = 1, timeout: int = 30_000) -> None:
+    """Wait until the Dash graph ``graph_id`` has drawn at least ``min_traces`` traces."""
+    page.wait_for_function(
+        "([id, n]) => { const g = document.querySelector('#' + id + ' .js-plotly-plot');"
+        " return g && g.data && g.data.length >= n; }",
+        arg=[graph_id, min_traces],
+        timeout=timeout,
+    )

@@ -10,24 +10,16 @@ import pytest
 import core
 from app import ids
 from app.state import AppState, encode
+from tests.app.conftest import wait_drawn
 
 pytestmark = pytest.mark.browser
 TIMEOUT = 30_000  # ms
 
 
-def _wait_drawn(page, graph_id: str, min_traces: int = 1) -> None:
-    page.wait_for_function(
-        "([id, n]) => { const g = document.querySelector('#' + id + ' .js-plotly-plot');"
-        " return g && g.data && g.data.length >= n; }",
-        arg=[graph_id, min_traces],
-        timeout=TIMEOUT,
-    )
-
-
 def _open(page, url: str) -> None:
     page.goto(url)
     for gid in (ids.LOSS_GRAPH, ids.HESSIAN_GRAPH, ids.DRIFT_GRAPH):
-        _wait_drawn(page, gid)
+        wait_drawn(page, gid)
 
 
 def _traces(page, graph_id: str) -> list[dict]:
@@ -92,7 +84,7 @@ def test_opening_a_url_restores_controls_and_figures(page, server_url):
     _open(page, server_url + "/" + encode(state))
     assert page.input_value(f"#{ids.CONTROL['depth']}") == "1"
     assert page.input_value(f"#{ids.CONTROL['init_scale']}") == "0.05"
-    _wait_drawn(page, ids.LOSS_GRAPH, 3)
+    wait_drawn(page, ids.LOSS_GRAPH, 3)
     names = [t["name"] for t in _traces(page, ids.LOSS_GRAPH)]
     assert "gradient descent" in names
     assert (

@@ -7,20 +7,12 @@ import pytest
 from app import ids
 from app.presets import PRESETS
 from app.state import AppState, encode
+from tests.app.conftest import wait_drawn
 
 pytestmark = pytest.mark.browser
 TIMEOUT = 30_000  # ms
 
 PLOT = "document.querySelector('#{} .js-plotly-plot')"
-
-
-def _wait_drawn(page, graph_id: str, min_traces: int = 1) -> None:
-    page.wait_for_function(
-        "([id, n]) => { const g = document.querySelector('#' + id + ' .js-plotly-plot');"
-        " return g && g.data && g.data.length >= n; }",
-        arg=[graph_id, min_traces],
-        timeout=TIMEOUT,
-    )
 
 
 def _marker(page):
@@ -42,7 +34,7 @@ def _cursor(page, graph_id: str):
 def test_every_preset_loads_without_console_errors(page, server_url, name):
     page.goto(f"{server_url}/?preset={name}")
     for gid in (ids.LOSS_GRAPH, ids.TRAJECTORY_GRAPH, ids.HESSIAN_GRAPH, ids.SLICE_GRAPH):
-        _wait_drawn(page, gid)
+        wait_drawn(page, gid)
     page.wait_for_selector(f"#{ids.PRESET_TEXT}:has-text('{PRESETS[name].title}')", timeout=TIMEOUT)
     assert f"preset={name}" in page.url
     assert page.console_errors == []
@@ -50,8 +42,8 @@ def test_every_preset_loads_without_console_errors(page, server_url, name):
 
 def test_play_moves_marker_and_cursor(page, server_url):
     page.goto(server_url + "/")
-    _wait_drawn(page, ids.TRAJECTORY_GRAPH, 3)
-    _wait_drawn(page, ids.LOSS_GRAPH)
+    wait_drawn(page, ids.TRAJECTORY_GRAPH, 3)
+    wait_drawn(page, ids.LOSS_GRAPH)
     start = _marker(page)
     assert _cursor(page, ids.LOSS_GRAPH) is None
     page.locator(f"#{ids.TRAJECTORY_GRAPH} .updatemenu-button").filter(has_text="fast").click()
@@ -68,8 +60,8 @@ def test_play_moves_marker_and_cursor(page, server_url):
 
 def test_slider_moves_marker_and_cursor(page, server_url):
     page.goto(server_url + "/")
-    _wait_drawn(page, ids.TRAJECTORY_GRAPH, 3)
-    _wait_drawn(page, ids.LOSS_GRAPH)
+    wait_drawn(page, ids.TRAJECTORY_GRAPH, 3)
+    wait_drawn(page, ids.LOSS_GRAPH)
     page.locator(f"#{ids.TRAJECTORY_GRAPH}").scroll_into_view_if_needed()
     rail = page.locator(f"#{ids.TRAJECTORY_GRAPH} .slider-rail-touch-rect")
     box = rail.bounding_box()
@@ -89,7 +81,7 @@ def test_slider_moves_marker_and_cursor(page, server_url):
 
 def test_switching_projection_redraws(page, server_url):
     page.goto(server_url + "/")
-    _wait_drawn(page, ids.TRAJECTORY_GRAPH, 3)
+    wait_drawn(page, ids.TRAJECTORY_GRAPH, 3)
     page.locator(f"#{ids.CONTROL['projection']} label").filter(has_text="PCA").click()
     page.wait_for_function(
         f"() => {PLOT.format(ids.TRAJECTORY_GRAPH)}.layout.title.text.startsWith('PCA')",
@@ -101,7 +93,7 @@ def test_switching_projection_redraws(page, server_url):
 def test_slice_panel_at_a_saddle(page, server_url):
     state = PRESETS["stable-manifold"].state
     page.goto(server_url + "/" + encode(state))
-    _wait_drawn(page, ids.SLICE_GRAPH, 2)
+    wait_drawn(page, ids.SLICE_GRAPH, 2)
     names = page.evaluate(f"() => {PLOT.format(ids.SLICE_GRAPH)}.data.map(t => t.name)")
     center = next(n for n in names if "split" in n)
     n_neg = int(center.split("= (")[1].split(",")[0])
@@ -121,7 +113,7 @@ def test_about_page_renders_math(page, server_url):
 
 def test_three_mode_view_is_3d(page, server_url):
     page.goto(server_url + "/" + encode(AppState(modes=(1, 2, 3))))
-    _wait_drawn(page, ids.TRAJECTORY_GRAPH, 3)
+    wait_drawn(page, ids.TRAJECTORY_GRAPH, 3)
     assert page.evaluate(f"() => {PLOT.format(ids.TRAJECTORY_GRAPH)}.data[0].type") == "scatter3d"
 
 
@@ -129,7 +121,7 @@ def test_no_sideways_scrolling_at_projector_size(page, server_url):
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(server_url + "/")
     for gid in (ids.LOSS_GRAPH, ids.TRAJECTORY_GRAPH, ids.SLICE_GRAPH, ids.DRIFT_GRAPH):
-        _wait_drawn(page, gid)
+        wait_drawn(page, gid)
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 1280
     size = page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
@@ -140,7 +132,7 @@ def test_export_dialog_downloads_a_zip(page, server_url, tmp_path):
     import zipfile
 
     page.goto(server_url + "/")
-    _wait_drawn(page, ids.LOSS_GRAPH)
+    wait_drawn(page, ids.LOSS_GRAPH)
     page.locator(f"#{ids.EXPORT_BUTTON}").scroll_into_view_if_needed()
     with page.expect_download(timeout=120_000) as info:
         page.click(f"#{ids.EXPORT_BUTTON}")

@@ -245,10 +245,10 @@ def page_header(
     link_ids = link_ids or {}
     links = []
     for text, href in NAV:
-        link = dcc.Link(text, href=href, className="nav-link")
         if href in link_ids:
-            link.id = link_ids[href]
-        links.append(link)
+            links.append(dcc.Link(text, href=href, className="nav-link", id=link_ids[href]))
+        else:
+            links.append(dcc.Link(text, href=href, className="nav-link"))
     children: list[Any] = [
         html.H1(["linflow", html.Span(f" {tagline}", className="tagline")]),
         html.Nav(links, className="nav"),

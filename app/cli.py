@@ -51,12 +51,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run the chunks as Celery tasks on `linflow worker`s (LINFLOW_REDIS_URL)",
     )
+    host = sub.add_parser("host", help="serve the app under gunicorn for a group")
+    host.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    host.add_argument("--bind", default="127.0.0.1:8050", help="address:port (default loopback)")
+    host.add_argument("--timeout", type=int, default=60, help="worker timeout in seconds")
+    host.add_argument("--pid", default=None, help="write gunicorn's PID to this file")
     wk = sub.add_parser("worker", help="a Celery worker for sweeps (needs LINFLOW_REDIS_URL)")
     wk.add_argument("--concurrency", type=int, default=1, help="chunks at once (default 1)")
     wk.add_argument("--pidfile", default=None, help="write the worker's PID here")
     args = parser.parse_args(argv)
     if args.command == "worker":
         return _worker(args)
+    if args.command == "host":
+        return _host(args)
     if args.command == "sweep":
         from app.export.bundle import StateFileError
         from app.sweep_cli import run as run_sweep
@@ -75,6 +82,35 @@ def main(argv: list[str] | None = None) -> int:
         print(f"linflow: serving on http://{args.host}:{args.port}", file=sys.stderr)
         app.run(host=args.host, port=args.port, debug=args.debug)
     return 0
+
+
+def _host(args: argparse.Namespace) -> int:
+    """Replace this process by gunicorn serving app.wsgi:server (so its PID is gunicorn's)."""
+    import os
+    import shutil
+
+    exe = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    env = dict(os.environ)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")  # one BLAS thread per worker: workers are the parallelism
+    argv = [
+        exe,
+        "app.wsgi:server",
+        "--workers",
+        str(args.workers),
+        "--bind",
+        args.bind,
+        "--timeout",
+        str(args.timeout),
+        "--graceful-timeout",
+        "20",
+        "--access-logfile",
+        "-",
+    ]
+    if args.pid:
+        argv += ["--pid", args.pid]
+    os.execvpe(exe, argv, env)
+    return 0  # not reached
 
 
 def _worker(args: argparse.Namespace) -> int:

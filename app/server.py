@@ -16,7 +16,7 @@ import dash
 from dash import Dash, html
 from flask_caching import Cache
 
-from app import callbacks
+from app import callbacks, hosting
 from app.compute import CACHE_EXTENSION, VERSION
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -89,6 +89,7 @@ def create_app(redis_url: str | None = None, cache_dir: str | None = None) -> Da
     cache = Cache(config=cache_config(redis_url, cache_dir))
     cache.init_app(app.server)
     app.server.extensions[CACHE_EXTENSION] = cache
+    hosting.configure(app.server)
     callbacks.register(app)
     basin_callbacks.register(app)
     return app

@@ -149,3 +149,16 @@ def test_export_dialog_downloads_a_zip(page, server_url, tmp_path):
         "hessian.json",
     }
     page.wait_for_selector(f"#{ids.EXPORT_STATUS}:has-text('Exported 7 files')", timeout=TIMEOUT)
+
+
+def test_pages_satisfy_the_content_security_policy(page, server_url):
+    page.add_init_script(
+        "window.__cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " e => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    for path in ("/" + encode(AppState(modes=(1, 2, 3), slice_kind="surface")), "/about", "/basin"):
+        page.goto(server_url + path)
+        page.wait_for_timeout(2500)
+        assert page.evaluate("() => window.__cspViolations") == [], path
+    assert page.console_errors == []

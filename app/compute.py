@@ -30,6 +30,7 @@ CACHE_EXTENSION = "linflow_cache"  # key of the flask-caching object in app.exte
 GD_SAMPLES = 1000  # Samples kept of a discrete run.
 COMPARE_OFFSETS = (1, 2)  # "seeds": extra runs at init_seed + these.
 COMPARE_FACTORS = (0.1, 10.0)  # "scales": extra runs at init_scale times these.
+INTERACTIVE_SECONDS = 20.0  # A run stops past this (gunicorn's worker timeout is 60 s).
 SLICE_N = 101  # Grid points per side of a landscape slice.
 
 
@@ -159,7 +160,9 @@ def initial_weights(
 
 def _run(state: AppState, problem: core.Problem, W0_reduced: tuple, flow: str) -> core.Trajectory:
     W0 = problem.to_original(W0_reduced) if flow == "original" else W0_reduced
-    return core.integrate(problem, W0, state.t_max, flow=flow, rtol=state.rtol)
+    return core.integrate(
+        problem, W0, state.t_max, flow=flow, rtol=state.rtol, max_seconds=INTERACTIVE_SECONDS
+    )
 
 
 def comparison_runs(
@@ -204,7 +207,9 @@ def compute(state: AppState) -> RunResult:
     problem = build_problem(state)
     W0_reduced = initial_weights(state, problem)
     W0 = problem.to_original(W0_reduced) if state.flow == "original" else W0_reduced
-    traj = core.integrate(problem, W0, state.t_max, flow=state.flow, rtol=state.rtol)
+    traj = core.integrate(
+        problem, W0, state.t_max, flow=state.flow, rtol=state.rtol, max_seconds=INTERACTIVE_SECONDS
+    )
     discrete = None
     if state.algorithm != "flow":
         discrete = core.gradient_descent(
@@ -215,6 +220,7 @@ def compute(state: AppState) -> RunResult:
             flow=state.flow,
             momentum=state.momentum if state.algorithm == "momentum" else 0.0,
             n_samples=GD_SAMPLES,
+            max_seconds=INTERACTIVE_SECONDS,
         )
     plats = core.plateaus(problem, traj)
     limit = analyse_point(state.replace(point="limit"), problem, traj, plats)

@@ -46,6 +46,7 @@ def gradient_descent(
     n_samples: int = DEFAULT_SAMPLES,
     gtol: float | None = None,
     max_norm: float = DIVERGE_NORM,
+    max_seconds: float | None = None,
 ) -> Trajectory:
     """Run ``steps`` iterations of GD (``momentum = 0``) or heavy-ball momentum at step ``lr``.
 
@@ -85,6 +86,15 @@ def gradient_descent(
                 "too large for the curvature here"
             )
             k -= 1
+            break
+        if max_seconds is not None and k % 256 == 0 and time.perf_counter() - t_wall > max_seconds:
+            status = "failed"
+            message = (
+                f"stopped at step {k} (t = {k * lr:.6g}) after {max_seconds:g} s of "
+                "computation (the time budget)"
+            )
+            ks.append(k)
+            ys.append(theta.copy())
             break
         if k in record:
             ks.append(k)

@@ -104,6 +104,7 @@ def integrate(
     n_samples: int = DEFAULT_SAMPLES,
     max_norm: float = DIVERGE_NORM,
     progress: Callable[[float], None] | None = None,
+    max_seconds: float | None = None,
 ) -> Trajectory:
     """Solve dW/dt = -grad L(W) from W0 on [0, t_max] and sample the solution.
 
@@ -123,6 +124,9 @@ def integrate(
         Converged (and stopped) when ||grad L|| < gtol; default 1e-9 max(1, s_1^2).
     progress : callable(fraction), optional
         Called after every step with t / t_max.
+    max_seconds : float, optional
+        A wall-clock budget: past it the run stops with status "failed" and a message saying so,
+        keeping the samples so far (servers use it so no request outlives its worker).
 
     Returns
     -------
@@ -180,6 +184,15 @@ def integrate(
             i_next = j
         if progress is not None:
             progress(min(1.0, t_new / t_max))
+        if max_seconds is not None and time.perf_counter() - t0_wall > max_seconds:
+            status = "failed"
+            message = (
+                f"stopped at t = {t_new:.6g} after {max_seconds:g} s of computation (the "
+                "time budget); lower t_max or run it from the command line"
+            )
+            ts.append(float(t_new))
+            ys.append(np.array(y))
+            break
         if stop_at_convergence and t_new > t_prev:
             # ||y_new - y_old|| / h approximates ||grad L|| for free; confirm with one evaluation.
             speed = np.linalg.norm(y - y_prev) / (t_new - t_prev)

@@ -179,3 +179,12 @@ def test_proposition2_reports_what_fails():
     r = exponential_rate(p, W0)
     assert not r.holds and 1 in r.failing and "lambda_1" in r.reason
     assert np.isnan(r.bound([0.0, 1.0])).all()
+
+
+def test_time_budget_stops_runs_cleanly(p1):
+    W0 = init_weights(p1, 1e-3, seed=0)
+    tr = integrate(p1, W0, 200.0, method="RKC", max_seconds=0.05)
+    assert tr.status == "failed" and "time budget" in tr.message and tr.t_end < 200.0
+    assert tr.n_samples >= 2 and np.all(np.isfinite(tr.loss))
+    gd = gradient_descent(p1, W0, lr=1e-3, steps=2_000_000, max_seconds=0.05)
+    assert gd.status == "failed" and "time budget" in gd.message

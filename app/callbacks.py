@@ -222,6 +222,43 @@ def export_zip(
     ]
 
 
+def upload_data(
+    contents: list[str] | None, names: list[str] | None, search: str | None
+) -> list[Any]:
+    """Check and store an upload; on success switch the view to it (through the URL)."""
+    from app.uploads import UploadError, parse_upload, store
+    from core import Problem, ProblemError
+
+    if not contents or not names:
+        return [no_update, ""]
+    state, _ = decode(search)
+    try:
+        X, Y = parse_upload(list(zip(names, contents, strict=True)))
+        m, dx = X.shape
+        dy = Y.shape[1]
+        widths = tuple(max(w, dy) for w in state.widths)
+        Problem.from_data(X.T, Y.T, widths * (state.depth if len(widths) == 1 else 1))
+    except (UploadError, ProblemError) as exc:
+        return [no_update, f"Upload refused: {exc}"]
+    digest = store(X, Y)
+    new, errors = from_mapping(
+        {
+            **state.to_dict(),
+            "source": "upload",
+            "data_hash": digest,
+            "dx": dx,
+            "dy": dy,
+            "m": m,
+            "widths": list(widths),
+            "preset": "",
+            "point": "limit",
+        }
+    )
+    if new is None:
+        return [no_update, "Upload refused: " + "; ".join(errors.values())]
+    return [encode(new), f"Loaded {m} samples, dx = {dx}, dy = {dy} (data {digest[:12]}...)."]
+
+
 def basin_link(search: str | None) -> str:
     """The basin lab for the problem on screen."""
     return "/basin" + (search or "")
@@ -305,3 +342,9 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )(export_zip)
     app.callback(Output(ids.BASIN_LINK, "href"), Input(ids.URL, "search"))(basin_link)
+    app.callback(
+        [Output(ids.URL, "search", allow_duplicate=True), Output(ids.UPLOAD_STATUS, "children")],
+        Input(ids.UPLOAD, "contents"),
+        [State(ids.UPLOAD, "filename"), State(ids.URL, "search")],
+        prevent_initial_call=True,
+    )(upload_data)

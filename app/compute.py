@@ -88,6 +88,11 @@ def build_problem(state: AppState) -> core.Problem:
     widths = state.hidden_widths
     if state.source == "spectrum":
         return core.Problem.from_spectrum(state.spectrum, state.dx, widths)
+    if state.source == "upload":
+        from app.uploads import load
+
+        X, Y = load(state.data_hash)  # samples are rows in the files
+        return core.Problem.from_data(X.T, Y.T, widths)
     return core.Problem.random(state.dx, state.dy, state.m, widths, seed=state.data_seed)
 
 

@@ -43,3 +43,7 @@ EXPORT_TITLE = "export-title"
 EXPORT_BUTTON = "export-button"
 EXPORT_STATUS = "export-status"
 EXPORT_DOWNLOAD = "export-download"
+
+# Uploads
+UPLOAD = "upload-data"
+UPLOAD_STATUS = "upload-status"

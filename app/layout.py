@@ -18,6 +18,7 @@ from app.state import (
     PROJECTIONS,
     SLICE_DIRECTIONS,
     SLICE_KINDS,
+    SOURCES,
     AppState,
 )
 
@@ -58,6 +59,7 @@ HELP: dict[str, tuple[str, str]] = {
         "Singular values s",
         "Distinct positive values s_1 > ... > s_dy, comma-separated.",
     ),
+    "data_hash": ("Uploaded data", "SHA-256 of the uploaded X and Y (set by uploading)."),
     "dx": ("dx (inputs)", f"Input dimension, dy <= dx <= {MAX_DX}."),
     "dy": ("dy (outputs)", "Output dimension (random data); with a spectrum dy = its length."),
     "m": ("m (samples)", f"Number of samples for random data, dx <= m <= {MAX_M}."),
@@ -134,6 +136,30 @@ def _radio(name: str, options: list[dict[str, str]], value: str) -> html.Div:
     )
 
 
+UPLOAD_HELP = (
+    "Drop X.csv and Y.csv (one sample per row; an optional header row), or one .npz "
+    "with arrays X (m x dx) and Y (m x dy). At most 1.4 MB, 2,000 samples, 24 "
+    "columns. Stored on this server by content for 30 days; links carry its hash."
+)
+
+
+def _upload() -> html.Div:
+    return html.Div(
+        className="control",
+        title=UPLOAD_HELP,
+        children=[
+            dcc.Upload(
+                id=ids.UPLOAD,
+                multiple=True,
+                className="upload",
+                children=html.Div(["Upload your data: drop or ", html.A("choose files")]),
+            ),
+            html.Div(UPLOAD_HELP, className="help"),
+            html.Div(id=ids.UPLOAD_STATUS, className="field-error", role="alert"),
+        ],
+    )
+
+
 def _controls(s: AppState) -> html.Div:
     opt = lambda values, labels=None: [  # noqa: E731
         {"label": (labels or {}).get(v, v), "value": v} for v in values
@@ -144,9 +170,14 @@ def _controls(s: AppState) -> html.Div:
             html.H3("Problem"),
             _radio(
                 "source",
-                opt(("spectrum", "random"), {"spectrum": "spectrum", "random": "random data"}),
+                opt(
+                    SOURCES,
+                    {"spectrum": "spectrum", "random": "random data", "upload": "your data"},
+                ),
                 s.source,
             ),
+            _upload(),
+            _text("data_hash", s.data_hash),
             _text("spectrum", ", ".join(f"{v:g}" for v in s.spectrum)),
             _text("dx", s.dx),
             _text("dy", s.dy),

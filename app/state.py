@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-SOURCES = ("spectrum", "random")
+SOURCES = ("spectrum", "random", "upload")
 # "layered": Gaussian with layer scales growing towards the output (Proposition 2's regime);
 # "manifold": a start on the stable manifold of the saddle of type manifold_subset.
 INIT_KINDS = ("gaussian", "balanced", "orthogonal", "layered", "manifold")
@@ -103,6 +103,13 @@ def _preset(raw: Any) -> str:
     return text
 
 
+def _hash(raw: Any) -> str:
+    text = str(raw).strip().lower()
+    if text and (len(text) != 64 or any(c not in "0123456789abcdef" for c in text)):
+        raise StateError("data_hash", "data must be the SHA-256 (64 hex digits) of an upload")
+    return text
+
+
 def _point(raw: Any) -> str:
     text = str(raw)
     if text == "limit" or text.startswith(("plateau-", "rung-")):
@@ -140,6 +147,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "manifold_subset": _list("manifold subset", _int("mode", 1, MAX_DY), 0, MAX_DY),
     "perturbation": _float("perturbation", 0.0, 1.0),
     "preset": _preset,
+    "data_hash": _hash,
 }
 
 
@@ -175,6 +183,7 @@ class AppState:
     manifold_subset: tuple[int, ...] = (1,)
     perturbation: float = 0.0
     preset: str = ""
+    data_hash: str = ""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -186,7 +195,9 @@ class AppState:
                 raise StateError("spectrum", "spectrum values must be distinct (Assumption 3)")
         if self.dx < dy:
             raise StateError("dx", f"dx must be in [dy, {MAX_DX}] = [{dy}, {MAX_DX}]")
-        if self.source == "random" and self.m < self.dx:
+        if self.source == "upload" and not self.data_hash:
+            raise StateError("data_hash", "upload X and Y first (source 'upload' needs data)")
+        if self.source != "spectrum" and self.m < self.dx:
             raise StateError("m", f"m must be in [dx, {MAX_M}] = [{self.dx}, {MAX_M}]")
         if len(self.widths) not in (1, self.depth):
             raise StateError("widths", f"give one width or H = {self.depth} widths")

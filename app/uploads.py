@@ -1,0 +1,226 @@
+"""User data: X and Y as two CSV files or one NPZ, checked, then stored by content.
+
+Files hold one sample per ROW: X.csv has m rows of dx numbers, Y.csv m rows of dy numbers (an
+optional header row of names is skipped). An NPZ holds arrays ``X`` (m, dx) and ``Y`` (m, dy).
+Errors name the file, the row and the column. NPZ members are checked from their headers before
+anything is loaded, and never with pickle. Accepted data is stored as ``<sha256>.npz`` in the
+data folder (LINFLOW_CACHE_DIR/data, mode 0700) and expires after LINFLOW_DATA_TTL seconds
+(default 30 days); a link carries only the hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import math
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+MAX_UPLOAD_BYTES = 1_400_000  # per upload (fits the 2 MB request cap after base64)
+MAX_SAMPLES = 2000  # the interactive limit on m
+MAX_FEATURES = 24  # dx (and dy) at most, as in the explorer
+DATA_TTL = 30 * 24 * 3600  # seconds an uploaded data set is kept
+HASH_CHARS = 64  # a SHA-256 in hex
+
+
+class UploadError(ValueError):
+    """What is wrong with an upload, naming the file, row and column."""
+
+
+def data_dir() -> Path:
+    base = Path(os.environ.get("LINFLOW_CACHE_DIR", ".linflow-cache")).resolve()
+    path = base / "data"
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def _decode(name: str, contents: str) -> bytes:
+    """Dash's upload payload ('data:...;base64,...') -> bytes, with the size cap."""
+    try:
+        raw = base64.b64decode(contents.split(",", 1)[1], validate=True)
+    except (IndexError, ValueError):
+        raise UploadError(f"{name}: could not read the upload") from None
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise UploadError(
+            f"{name} is {len(raw) / 1e6:.1f} MB; uploads are limited to "
+            f"{MAX_UPLOAD_BYTES / 1e6:.1f} MB"
+        )
+    return raw
+
+
+def parse_csv(name: str, raw: bytes) -> NDArray[np.float64]:
+    """Rows of numbers -> array (rows, columns); errors name the row and column (1-based)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UploadError(f"{name} is not UTF-8 text; save it as CSV") from None
+    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    if not rows:
+        raise UploadError(f"{name} is empty")
+    start = 0
+    if all(_not_number(c) for c in rows[0]):
+        start = 1  # a header row of names
+    width = len(rows[start]) if len(rows) > start else 0
+    values = []
+    for i, row in enumerate(rows[start:], start=start + 1):
+        if len(row) != width:
+            raise UploadError(
+                f"{name} row {i} has {len(row)} columns; row {start + 1} has {width} (ragged rows)"
+            )
+        out = []
+        for j, cell in enumerate(row, start=1):
+            try:
+                v = float(cell)
+            except ValueError:
+                raise UploadError(
+                    f"{name} row {i}, column {j}: {cell.strip()[:20]!r} is not a number"
+                ) from None
+            if not math.isfinite(v):
+                raise UploadError(
+                    f"{name} row {i}, column {j} is {cell.strip()} (NaN or Inf); "
+                    "remove or impute it"
+                )
+            out.append(v)
+        values.append(out)
+    if not values:
+        raise UploadError(f"{name} has a header but no data rows")
+    return np.array(values, dtype=np.float64)
+
+
+def _not_number(cell: str) -> bool:
+    try:
+        float(cell)
+        return False
+    except ValueError:
+        return True
+
+
+def parse_npz(name: str, raw: bytes) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Arrays X and Y from an NPZ; headers checked before loading, never with pickle."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile:
+        raise UploadError(f"{name} is not an NPZ (zip) file") from None
+    members = {n.removesuffix(".npy"): n for n in zf.namelist()}
+    for key in ("X", "Y"):
+        if key not in members:
+            raise UploadError(
+                f"{name} needs arrays named X and Y; it has {sorted(members) or 'none'}"
+            )
+        with zf.open(members[key]) as fh:
+            try:
+                version = np.lib.format.read_magic(fh)
+                read_header = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = read_header(fh)
+            except ValueError as exc:
+                raise UploadError(f"{name}: {key} is not a valid .npy array ({exc})") from None
+        if dtype.hasobject or dtype.kind not in "biuf":
+            raise UploadError(
+                f"{name}: {key} has dtype {dtype}; only numbers are accepted "
+                "(object arrays would need pickle, which is refused)"
+            )
+        if len(shape) != 2:
+            raise UploadError(f"{name}: {key} must be 2-D (samples x features); got shape {shape}")
+        if int(np.prod(shape)) * dtype.itemsize > 8 * MAX_UPLOAD_BYTES:
+            raise UploadError(f"{name}: {key} declares {shape}, too large for an upload")
+    with np.load(io.BytesIO(raw), allow_pickle=False) as data:
+        X, Y = (np.asarray(data[k], dtype=np.float64) for k in ("X", "Y"))
+    for key, arr in (("X", X), ("Y", Y)):
+        bad = np.argwhere(~np.isfinite(arr))
+        if bad.size:
+            i, j = bad[0]
+            raise UploadError(f"{name}: {key} row {i + 1}, column {j + 1} is NaN or Inf")
+    return X, Y
+
+
+def check_shapes(X: NDArray, Y: NDArray, names: tuple[str, str]) -> None:
+    """Samples are rows: both files need the same number of rows."""
+    (mx, dx), (my, dy) = X.shape, Y.shape
+    if mx != my:
+        hint = (
+            " They have the same number of columns: are they transposed? Put one sample per row."
+            if X.shape[1] == Y.shape[1] or (dx == my or dy == mx)
+            else ""
+        )
+        raise UploadError(
+            f"{names[0]} has {mx} rows (samples) but {names[1]} has {my}; each "
+            f"sample is one row in both.{hint}"
+        )
+    if mx > MAX_SAMPLES:
+        raise UploadError(f"{mx} samples; the interactive limit is {MAX_SAMPLES}")
+    if dx > MAX_FEATURES or dy > MAX_FEATURES:
+        raise UploadError(
+            f"{names[0]} has {dx} and {names[1]} {dy} columns; at most {MAX_FEATURES} each"
+        )
+    if mx < dx:
+        raise UploadError(
+            f"too few samples: {mx} rows in {names[0]} for {dx} input columns "
+            f"(Assumption 1 needs m >= dx); did you mean to transpose?"
+        )
+
+
+def parse_upload(files: list[tuple[str, str]]) -> tuple[NDArray, NDArray]:
+    """(name, Dash contents) pairs -> X (m, dx), Y (m, dy). One NPZ, or two CSVs named X*, Y*."""
+    if len(files) == 1 and files[0][0].lower().endswith(".npz"):
+        name, contents = files[0]
+        X, Y = parse_npz(name, _decode(name, contents))
+        check_shapes(X, Y, (f"{name}:X", f"{name}:Y"))
+        return X, Y
+    csvs = {n: c for n, c in files if n.lower().endswith(".csv")}
+    xs = [n for n in csvs if Path(n).stem.lower().startswith("x")]
+    ys = [n for n in csvs if Path(n).stem.lower().startswith("y")]
+    if len(files) != 2 or len(xs) != 1 or len(ys) != 1:
+        raise UploadError(
+            "upload one .npz with arrays X and Y, or two CSV files whose names "
+            "start with X and Y (e.g. X.csv and Y.csv)"
+        )
+    X = parse_csv(xs[0], _decode(xs[0], csvs[xs[0]]))
+    Y = parse_csv(ys[0], _decode(ys[0], csvs[ys[0]]))
+    check_shapes(X, Y, (xs[0], ys[0]))
+    return X, Y
+
+
+def store(X: NDArray, Y: NDArray) -> str:
+    """Save (X, Y) by content; returns the SHA-256 hex of the canonical bytes."""
+    X, Y = np.ascontiguousarray(X, dtype="<f8"), np.ascontiguousarray(Y, dtype="<f8")
+    h = hashlib.sha256()
+    for arr in (X, Y):
+        h.update(str(arr.shape).encode())
+        h.update(arr.tobytes())
+    digest = h.hexdigest()
+    path = data_dir() / f"{digest}.npz"
+    if not path.exists():
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, X=X, Y=Y)
+        os.replace(tmp, path)
+    os.utime(path)  # refreshed on every store: the expiry counts from the last upload
+    return digest
+
+
+def load(digest: str) -> tuple[NDArray, NDArray]:
+    """The data behind a hash, or an UploadError saying it expired or is unknown here."""
+    if len(digest) != HASH_CHARS or any(c not in "0123456789abcdef" for c in digest):
+        raise UploadError("the data link is malformed (not a SHA-256)")
+    path = data_dir() / f"{digest}.npz"
+    ttl = float(os.environ.get("LINFLOW_DATA_TTL", DATA_TTL))
+    if path.exists() and time.time() - path.stat().st_mtime > ttl:
+        path.unlink(missing_ok=True)
+    if not path.exists():
+        raise UploadError(
+            f"the uploaded data of this link ({digest[:12]}...) has expired or is "
+            "not on this server; upload it again"
+        )
+    with np.load(path, allow_pickle=False) as data:
+        return np.array(data["X"]), np.array(data["Y"])

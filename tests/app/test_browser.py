@@ -134,3 +134,25 @@ def test_csv_download_carries_state(page, server_url, tmp_path):
     info.value.save_as(path)
     text = path.read_text()
     assert text.startswith("# linflow") and "run,t,loss,grad_norm,invariant_drift" in text
+
+
+def test_uploading_data_switches_the_view(page, server_url, tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    np.savetxt(tmp_path / "X.csv", rng.standard_normal((30, 5)), delimiter=",")
+    np.savetxt(tmp_path / "Y.csv", rng.standard_normal((30, 2)), delimiter=",")
+    (tmp_path / "Xbad.csv").write_text("1,2\n3,oops\n")
+    _open(page, server_url + "/")
+    upload = page.locator(f"#{ids.UPLOAD} input[type=file]")
+    upload.set_input_files([tmp_path / "Xbad.csv", tmp_path / "Y.csv"])
+    page.wait_for_selector(f"#{ids.UPLOAD_STATUS}:has-text('is not a number')", timeout=TIMEOUT)
+    upload.set_input_files([tmp_path / "X.csv", tmp_path / "Y.csv"])
+    page.wait_for_function("() => window.location.search.includes('source=upload')",
+                           timeout=TIMEOUT)
+    page.wait_for_selector(f"#{ids.UPLOAD_STATUS}:has-text('Loaded 30 samples')", timeout=TIMEOUT)
+    page.wait_for_function(
+        f"() => document.querySelector('#{ids.LOSS_GRAPH} .js-plotly-plot').data[0].y"
+        ".filter(v => v === null).length === 4", timeout=TIMEOUT)  # 2^dy rungs, dy = 2
+    assert page.input_value(f"#{ids.CONTROL['dx']}") == "5"
+    assert page.console_errors == []

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: install system-deps test check bench serve screenshot clean
+.PHONY: install system-deps test check bench load serve screenshot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ check: install
 
 bench: install
 	$(PY) -m benchmarks
+
+# A bounded load test of `linflow host` on loopback (about 15 minutes; see benchmarks/load.py).
+load: install
+	$(PY) -m benchmarks.load
 
 serve: install
 	$(PY) -m app --host $(HOST) --port $(PORT)

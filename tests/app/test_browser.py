@@ -148,11 +148,14 @@ def test_uploading_data_switches_the_view(page, server_url, tmp_path):
     upload.set_input_files([tmp_path / "Xbad.csv", tmp_path / "Y.csv"])
     page.wait_for_selector(f"#{ids.UPLOAD_STATUS}:has-text('is not a number')", timeout=TIMEOUT)
     upload.set_input_files([tmp_path / "X.csv", tmp_path / "Y.csv"])
-    page.wait_for_function("() => window.location.search.includes('source=upload')",
-                           timeout=TIMEOUT)
+    page.wait_for_function(
+        "() => window.location.search.includes('source=upload')", timeout=TIMEOUT
+    )
     page.wait_for_selector(f"#{ids.UPLOAD_STATUS}:has-text('Loaded 30 samples')", timeout=TIMEOUT)
     page.wait_for_function(
         f"() => document.querySelector('#{ids.LOSS_GRAPH} .js-plotly-plot').data[0].y"
-        ".filter(v => v === null).length === 4", timeout=TIMEOUT)  # 2^dy rungs, dy = 2
+        ".filter(v => v === null).length === 4",
+        timeout=TIMEOUT,
+    )  # 2^dy rungs, dy = 2
     assert page.input_value(f"#{ids.CONTROL['dx']}") == "5"
     assert page.console_errors == []

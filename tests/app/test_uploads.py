@@ -144,6 +144,7 @@ def test_expired_data_says_so(monkeypatch):
 
 def test_repeated_singular_values_are_refused_as_core_says():
     q, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((12, 4)))
-    out = callbacks.upload_data([_csv(q.tolist()), _csv(q[:, :2].tolist())],
-                                ["X.csv", "Y.csv"], encode(AppState()))
+    out = callbacks.upload_data(
+        [_csv(q.tolist()), _csv(q[:, :2].tolist())], ["X.csv", "Y.csv"], encode(AppState())
+    )
     assert "Assumption 3" in out[1] and "distinct singular values" in out[1]

@@ -1,0 +1,52 @@
+"""Basin lab jobs on the server: validation, the concurrency cap, partial results."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import basin_callbacks as bc
+from app.state import AppState, encode
+
+
+@pytest.fixture(autouse=True)
+def _jobs_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("LINFLOW_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("LINFLOW_MAX_JOBS", "2")
+
+
+def test_sweep_requests_are_validated_with_ranges():
+    q = encode(AppState())
+    assert bc.parse_sweep(q, "0", "0.1", "0")[1] == "runs per scale must be an integer in [1, 5000]"
+    assert "[1e-6, 10]" in bc.parse_sweep(q, "10", "0.1, 50", "0")[1]
+    assert "1 to 6" in bc.parse_sweep(q, "10", "1,2,3,4,5,6,7", "0")[1]
+    assert "seed" in bc.parse_sweep(q, "10", "0.1", "-3")[1]
+    request, error = bc.parse_sweep(q, "10", "0.1, 1", "7")
+    assert error == "" and request["scales"] == [0.1, 1.0] and request["seed"] == 7
+
+
+def test_twenty_rapid_starts_are_capped():
+    held = [bc.JobSlots() for _ in range(20)]
+    granted = [slot.acquire() for slot in held]
+    assert granted.count(True) == 2  # LINFLOW_MAX_JOBS
+    # A further start is refused with a message instead of a new process.
+    out = bc.run_sweep(lambda _: None, 1, encode(AppState()), "5", "0.1", "0")
+    assert "already running" in out[1]
+    for slot, ok in zip(held, granted, strict=True):
+        if ok:
+            slot.release()
+        else:
+            slot.cache.close()
+    progress: list = []
+    out = bc.run_sweep(progress.append, 1, encode(AppState(t_max=20.0)), "5", "0.1, 0.5", "0")
+    assert out[1] == "" and out[0]["complete"] and len(out[0]["runs"]) == 10
+    assert progress and all(not p[2]["complete"] for p in progress)  # partials never complete
+    assert progress[-1][0] == "100"
+
+
+def test_render_partial_and_final_results():
+    progress: list = []
+    final, _ = bc.run_sweep(progress.append, 1, encode(AppState(t_max=20.0)), "4", "0.1", "0")
+    figs = bc.render(progress[0][2], None)
+    assert figs[0].data and figs[3] is not None
+    figs = bc.render(None, final)
+    assert len(figs[0].data[0].x) == 1

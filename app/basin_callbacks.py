@@ -158,7 +158,7 @@ def render(partial: dict[str, Any] | None, final: dict[str, Any] | None) -> list
     """Charts and the table of non-global runs from the latest (partial or final) result."""
     data = final if final and final.get("complete") else partial
     if not data or not data.get("runs"):
-        return [no_update] * 5
+        return [no_update] * 6
     state, _ = decode(data["query"])
     problem = build_problem(state)
     runs = [RunSummary.from_dict(d) for d in data["runs"]]
@@ -168,12 +168,21 @@ def render(partial: dict[str, Any] | None, final: dict[str, Any] | None) -> list
         if any(r.scale == sc for r in runs)
     ]
     lad = ladder(problem)
+    total = data["n_runs"] * len(data["scales"])
+    if data.get("complete"):
+        note = f"Complete: {len(runs)} runs in {data.get('seconds', float('nan')):.1f} s."
+    else:
+        note = (
+            f"Partial results: {len(runs)} of {total} runs. If the sweep was cancelled or "
+            "its worker died, these are all there is; press Start to run it again."
+        )
     return [
         fraction_figure(stats),
         rung_counts_figure(stats, runs, lad),
         times_figure(stats),
         sankey_figure(runs, lad),
         non_global_table(runs, state),
+        note,
     ]
 
 
@@ -299,6 +308,7 @@ def register(app: Dash) -> None:
             Output(bid.TIMES, "figure"),
             Output(bid.SANKEY, "figure"),
             Output(bid.TABLE, "children"),
+            Output(bid.RESULT_NOTE, "children"),
         ],
         [Input(bid.PARTIAL, "data"), Input(bid.RESULT, "data")],
         prevent_initial_call=True,

@@ -89,6 +89,7 @@ def layout(**_query: object) -> html.Div:
                         className="panel",
                         children=[
                             html.H2("Results"),
+                            html.Div(id=bid.RESULT_NOTE, className="status"),
                             _graph(bid.FRACTION),
                             _graph(bid.RUNGS),
                             _graph(bid.TIMES),

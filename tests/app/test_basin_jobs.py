@@ -49,4 +49,6 @@ def test_render_partial_and_final_results():
     figs = bc.render(progress[0][2], None)
     assert figs[0].data and figs[3] is not None
     figs = bc.render(None, final)
-    assert len(figs[0].data[0].x) == 1
+    assert len(figs[0].data[0].x) == 1 and figs[5].startswith("Complete: 4 runs")
+    lost = {**progress[0][2], "runs": progress[0][2]["runs"][:2]}  # a job that died early
+    assert bc.render(lost, None)[5].startswith("Partial results: 2 of 4 runs")

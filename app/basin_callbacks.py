@@ -3,6 +3,8 @@ and thin rendering callbacks. Inputs are validated here, on the server."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import time
@@ -99,6 +101,42 @@ class JobSlots:
         self.cache.close()
 
 
+FOLLOW_POLL = 0.5  # seconds between looks at the job an identical request follows
+
+
+def _request_key(request: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+
+
+def _progress_row(payload: dict[str, Any], elapsed: float) -> list[Any]:
+    done, total = len(payload["runs"]), payload["n_runs"] * len(payload["scales"])
+    left = elapsed / max(done, 1) * (total - done)
+    return [
+        str(round(100 * done / total)),
+        f"{done} / {total} runs, {elapsed:.1f} s elapsed, about {left:.0f} s left",
+        payload,
+    ]
+
+
+def _follow(shared: Any, key: str, set_progress: Callable[[list[Any]], None]) -> list[Any]:
+    """An identical sweep is running: show its progress and share its result."""
+    t0 = time.perf_counter()
+    while True:
+        result = shared.get(f"result:{key}")
+        if result is not None:
+            return [result, ""]
+        partial = shared.get(f"partial:{key}")
+        if partial is not None:
+            set_progress(_progress_row(partial, time.perf_counter() - t0))
+        if shared.get(f"running:{key}") is None and shared.get(f"result:{key}") is None:
+            return [
+                no_update,
+                "The identical sweep this request was sharing stopped before "
+                "finishing; press Start to run it again.",
+            ]
+        time.sleep(FOLLOW_POLL)
+
+
 def run_sweep(
     set_progress: Callable[[list[Any]], None],
     n_clicks: int | None,
@@ -107,51 +145,57 @@ def run_sweep(
     scales: Any,
     seed: Any,
 ) -> list[Any]:
-    """The background job: chunk by chunk, reporting progress and partial results."""
+    """The background job: chunk by chunk, reporting progress and partial results. Identical
+    requests share one computation: later ones follow the first (and take no job slot)."""
+    import diskcache
+
     request, error = parse_sweep(search, runs, scales, seed)
     if request is None:
         return [no_update, error]
-    slots = JobSlots()
-    if not slots.acquire():
-        slots.cache.close()
-        return [
-            no_update,
-            f"{max_jobs()} sweeps are already running on this instance; try "
-            "again when one finishes",
-        ]
-    try:
-        state, _ = decode(request["query"])
-        problem = build_problem(state)
-        jobs = plan(
-            problem,
-            request["n_runs"],
-            request["scales"],
-            request["seed"],
-            request["t_max"],
-            request["flow"],
-            request["kind"],
-        )
-        total = request["n_runs"] * len(request["scales"])
-        done: list[dict[str, Any]] = []
-        t0 = time.perf_counter()
-        for job in jobs:
-            done.extend(r.to_dict() for r in run_chunk(job))
-            elapsed = time.perf_counter() - t0
-            left = elapsed / len(done) * (total - len(done))
-            payload = {**request, "runs": done, "complete": False}
-            set_progress(
-                [
-                    str(round(100 * len(done) / total)),
-                    f"{len(done)} / {total} runs, {elapsed:.1f} s elapsed, about {left:.0f} s left",
-                    payload,
+    key = _request_key(request)
+    with diskcache.Cache(str(jobs_dir() / "shared")) as shared:
+        done = shared.get(f"result:{key}")
+        if done is not None:
+            return [done, ""]
+        if not shared.add(f"running:{key}", time.time(), expire=JOB_TTL):
+            return _follow(shared, key, set_progress)
+        slots = JobSlots()
+        try:
+            if not slots.acquire():
+                return [
+                    no_update,
+                    f"{max_jobs()} sweeps are already running on this "
+                    "instance; try again when one finishes",
                 ]
+            state, _ = decode(request["query"])
+            problem = build_problem(state)
+            jobs = plan(
+                problem,
+                request["n_runs"],
+                request["scales"],
+                request["seed"],
+                request["t_max"],
+                request["flow"],
+                request["kind"],
             )
-        return [
-            {**request, "runs": done, "complete": True, "seconds": time.perf_counter() - t0},
-            "",
-        ]
-    finally:
-        slots.release()
+            finished: list[dict[str, Any]] = []
+            t0 = time.perf_counter()
+            for job in jobs:
+                finished.extend(r.to_dict() for r in run_chunk(job))
+                payload = {**request, "runs": finished, "complete": False}
+                shared.set(f"partial:{key}", payload, expire=JOB_TTL)
+                set_progress(_progress_row(payload, time.perf_counter() - t0))
+            final = {
+                **request,
+                "runs": finished,
+                "complete": True,
+                "seconds": time.perf_counter() - t0,
+            }
+            shared.set(f"result:{key}", final, expire=JOB_TTL)
+            return [final, ""]
+        finally:
+            slots.release()
+            shared.delete(f"running:{key}")
 
 
 def render(partial: dict[str, Any] | None, final: dict[str, Any] | None) -> list[Any]:

@@ -321,6 +321,19 @@ def _directions(
             ("random direction 1 (layer-normalised)", "random direction 2"),
         )
     neg, pos, lneg, lpos = core.hessian_directions(problem, center, flow)
+    if state.slice_dirs == "to_minimum":
+        target = core.critical_point(problem, tuple(range(problem.dy)), seed=0)
+        if flow == "original":
+            target = problem.to_original(target)
+        if float(sum(np.sum((a - b) ** 2) for a, b in zip(target, center, strict=True))) > 1e-24:
+            return (
+                core.direction_to(problem, center, target),
+                neg,
+                (
+                    "direction to a global minimum (critical point)",
+                    f"most negative eigvec ({lneg:.3g})",
+                ),
+            )
     if state.slice_dirs == "to_end":
         end = traj.final_weights
         if float(sum(np.sum((a - b) ** 2) for a, b in zip(end, center, strict=True))) > 1e-24:

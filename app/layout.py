@@ -396,6 +396,7 @@ def _views(s: AppState) -> list[Any]:
                         {
                             "hessian": "Hessian eigvecs",
                             "to_end": "to end of run",
+                            "to_minimum": "to a global minimum",
                             "random": "random",
                         },
                     ),

@@ -1,4 +1,6 @@
-"""`python -m benchmarks [--quick]`: run the benchmarks and rewrite benchmarks/RESULTS.md."""
+"""`python -m benchmarks [--quick] [--only core,app,export,sweep]`: run the benchmarks and
+rewrite benchmarks/RESULTS.md. Each section measures its ratios within one process run;
+``--only`` reruns the named sections and keeps the others' latest results from results.json."""
 
 from __future__ import annotations
 
@@ -6,10 +8,14 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from benchmarks import app_bench, core_bench, export_bench
+from benchmarks import app_bench, core_bench, export_bench, sweep_bench
 from benchmarks.report import write_results
+
+HERE = Path(__file__).resolve().parent
 
 
 def machine() -> str:
@@ -29,21 +35,23 @@ def machine() -> str:
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    print("core engine benchmarks")
-    print("explorer benchmarks")
-    explorer = app_bench.run()
-    print("export benchmarks")
-    exports = export_bench.run()
-    results = {
-        "machine": machine(),
-        "core": core_bench.run(quick=quick),
-        "app": explorer,
-        "export": exports,
+    sections: dict[str, Callable[[], dict[str, Any]]] = {
+        "core": lambda: core_bench.run(quick=quick),
+        "app": app_bench.run,
+        "export": export_bench.run,
+        "sweep": sweep_bench.run,
     }
-    out = Path(__file__).with_name("results.json")
+    only = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--only=")), None)
+    chosen = only.split(",") if only else list(sections)
+    out = HERE / "results.json"
+    results: dict[str, Any] = json.loads(out.read_text()) if only and out.exists() else {}
+    for name in chosen:
+        print(f"{name} benchmarks", flush=True)
+        results[name] = sections[name]()
+    results["machine"] = machine()
     out.write_text(json.dumps(results, indent=2, default=float))
-    write_results(results, Path(__file__).with_name("RESULTS.md"))
-    print(Path(__file__).with_name("RESULTS.md").read_text())
+    write_results(results, HERE / "RESULTS.md")
+    print((HERE / "RESULTS.md").read_text())
 
 
 if __name__ == "__main__":

@@ -52,3 +52,37 @@ def test_render_partial_and_final_results():
     assert len(figs[0].data[0].x) == 1 and figs[5].startswith("Complete: 4 runs")
     lost = {**progress[0][2], "runs": progress[0][2]["runs"][:2]}  # a job that died early
     assert bc.render(lost, None)[5].startswith("Partial results: 2 of 4 runs")
+
+
+def test_identical_requests_share_one_job(monkeypatch):
+    import threading
+
+    calls = []
+    real = bc.run_chunk
+
+    def counting(job):
+        calls.append(job[1][0])
+        return real(job)
+
+    monkeypatch.setattr(bc, "run_chunk", counting)
+    monkeypatch.setattr(bc, "FOLLOW_POLL", 0.05)
+    query = encode(AppState(t_max=30.0))
+    outs: dict[str, list] = {}
+
+    def start(name: str) -> None:
+        outs[name] = bc.run_sweep(lambda _: None, 1, query, "300", "0.001, 0.01", "0")
+
+    first = threading.Thread(target=start, args=("first",))
+    first.start()
+    time_waited = 0
+    while not calls and time_waited < 200:  # the first job is computing
+        threading.Event().wait(0.05)
+        time_waited += 1
+    second = threading.Thread(target=start, args=("second",))
+    second.start()
+    first.join(120)
+    second.join(120)
+    assert outs["first"][0]["complete"] and outs["second"][0] == outs["first"][0]
+    assert len(calls) == len(set(calls))  # every chunk computed once
+    third = bc.run_sweep(lambda _: None, 1, query, "300", "0.001, 0.01", "0")
+    assert third[0] == outs["first"][0] and len(calls) == len(set(calls))

@@ -110,3 +110,14 @@ def test_about_page_states_the_corrections():
     assert "(d_1 - r)(d_y - r)" in ABOUT and "largest" in ABOUT
     json.dumps(ABOUT)
     assert core.predicted_split  # the page's formulas are the ones core checks
+
+
+def test_slice_towards_a_global_minimum_reaches_it():
+    from app.presets import PRESETS
+
+    state = PRESETS["stable-manifold"].state.replace(slice_dirs="to_minimum", slice_extent=10.0)
+    sl = get_slice(state)
+    assert sl.labels[0].startswith("direction to a global minimum")
+    # Along d1 the loss falls from the saddle's rung towards the bottom rung (value 0 here).
+    row = sl.plane.loss[sl.plane.loss.shape[0] // 2]
+    assert row.min() < 0.2 * row[row.size // 2]

@@ -36,6 +36,9 @@ MAX_DEPTH = 5
 MAX_WIDTH = 32
 MAX_PARAMS = 1500  # Dense Hessians of 1,500 parameters take ~0.3 s to diagonalise.
 MAX_GD_STEPS = 200_000  # t_max / eta for the discrete runs.
+# Work of a discrete run, steps x parameters: one step costs ~3 products per layer, so 2e7 is
+# about 5 s on these machines. Estimated before anything is allocated.
+MAX_GD_WORK = 20_000_000
 MAX_SEED = 2**32 - 1  # seeds spawned by sweeps are 32-bit
 
 
@@ -213,6 +216,19 @@ class AppState:
                 "widths",
                 f"the network has {self.n_params} parameters; the "
                 f"interactive limit is {MAX_PARAMS}",
+            )
+        work = self.t_max / self.eta * self.n_params
+        if (
+            self.algorithm != "flow"
+            and work > MAX_GD_WORK
+            and self.t_max / self.eta <= MAX_GD_STEPS
+        ):
+            raise StateError(
+                "eta",
+                f"the discrete run needs about {work:.2g} step-parameter "
+                f"updates; the interactive budget is {MAX_GD_WORK:.0e}: "
+                f"raise eta to at least {self.t_max * self.n_params / MAX_GD_WORK:.3g}, "
+                "lower t_max, or use a smaller network",
             )
         if self.algorithm != "flow" and self.t_max / self.eta > MAX_GD_STEPS:
             raise StateError(

@@ -136,8 +136,16 @@ def test_state_validates_on_construction():
 
 
 def test_discrete_run_cost_is_estimated_and_refused_before_running():
-    state, errors = from_controls({"algorithm": "gd", "eta": "0.001", "t_max": "200",
-                                   "widths": "32", "dx": "24", "depth": "1"})
+    state, errors = from_controls(
+        {
+            "algorithm": "gd",
+            "eta": "0.001",
+            "t_max": "200",
+            "widths": "32",
+            "dx": "24",
+            "depth": "1",
+        }
+    )
     assert state is None and "interactive budget" in errors["eta"] and "raise eta" in errors["eta"]
     state, errors = from_controls({"algorithm": "gd", "eta": "0.01", "t_max": "200"})
     assert state is not None and errors == {}

@@ -86,3 +86,16 @@ def test_identical_requests_share_one_job(monkeypatch):
     assert len(calls) == len(set(calls))  # every chunk computed once
     third = bc.run_sweep(lambda _: None, 1, query, "300", "0.001, 0.01", "0")
     assert third[0] == outs["first"][0] and len(calls) == len(set(calls))
+
+
+def test_escape_experiment_callback():
+    from app.presets import PRESETS
+
+    query = encode(PRESETS["stable-manifold"].state)
+    out = bc.run_escape(1, query, "1, 3", "0, 1e-3", "3")
+    text = str(out)
+    assert "Saddle S = {1,3}" in text and "0 / 3" in text and "3 / 3" in text
+    bad = bc.run_escape(1, query, "1, 2, 3", "0", "3")
+    assert "not all of them" in str(bad)
+    bad = bc.run_escape(1, query, "1", "5", "3")
+    assert "perturbations in [0, 1]" in str(bad)

@@ -369,7 +369,3 @@ def get_slice(state: AppState) -> SliceResult:
         f"{encode(run_state(state))}"
     )
     return _cached(key, lambda: compute_slice(state, result, point), SliceResult)
-
-
-def finite(a: np.ndarray) -> np.ndarray:
-    return np.where(np.isfinite(a), a, np.nan)

@@ -100,24 +100,27 @@ HELP: dict[str, tuple[str, str]] = {
 }
 
 
+def _text_control(name: str, label: str, value: str, help_text: str, inline: bool) -> html.Div:
+    """A labelled text input with its error line (and, in the sidebar, its help text)."""
+    children: list[Any] = [
+        html.Label(label, htmlFor=ids.CONTROL[name]),
+        dcc.Input(
+            id=ids.CONTROL[name],
+            type="text",
+            value=value,
+            debounce=True,
+            className="control-input short" if inline else "control-input",
+        ),
+    ]
+    if not inline:
+        children.append(html.Div(help_text, className="help"))
+    children.append(html.Div(id=ids.ERROR[name], className="field-error", role="alert"))
+    return html.Div(children, className="inline-control" if inline else "control", title=help_text)
+
+
 def _text(name: str, value: Any) -> html.Div:
     label, help_text = HELP[name]
-    return html.Div(
-        className="control",
-        title=help_text,
-        children=[
-            html.Label(label, htmlFor=ids.CONTROL[name]),
-            dcc.Input(
-                id=ids.CONTROL[name],
-                type="text",
-                value=str(value),
-                debounce=True,
-                className="control-input",
-            ),
-            html.Div(help_text, className="help"),
-            html.Div(id=ids.ERROR[name], className="field-error", role="alert"),
-        ],
-    )
+    return _text_control(name, label, str(value), help_text, inline=False)
 
 
 def _radio(name: str, options: list[dict[str, str]], value: str) -> html.Div:
@@ -249,21 +252,7 @@ def _inline_radio(
 
 
 def _inline_text(name: str, label: str, value: str, help_text: str) -> html.Div:
-    return html.Div(
-        className="inline-control",
-        title=help_text,
-        children=[
-            html.Label(label, htmlFor=ids.CONTROL[name]),
-            dcc.Input(
-                id=ids.CONTROL[name],
-                type="text",
-                value=value,
-                debounce=True,
-                className="control-input short",
-            ),
-            html.Div(id=ids.ERROR[name], className="field-error"),
-        ],
-    )
+    return _text_control(name, label, value, help_text, inline=True)
 
 
 NAV = (("Explorer", "/"), ("Basin lab", "/basin"), ("About the mathematics", "/about"))

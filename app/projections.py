@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -146,7 +145,3 @@ def project(result: RunResult, state: AppState) -> Projection:
     if state.projection == "pca":
         return pca_projection(result)
     return mode_projection(result, state.modes)
-
-
-def subsets(dy: int) -> list[tuple[int, ...]]:
-    return [S for r in range(dy + 1) for S in itertools.combinations(range(dy), r)]

@@ -124,7 +124,7 @@ def update_views(store: dict[str, Any] | None) -> list[Any]:
         msg = f"The computation failed: {exc}"
         return [message_figure(msg)] * 2 + [[], "", no_update, msg]
     label = DISCRETE_LABELS.get(state.algorithm, "")
-    loss, drift = loss_view(state), drift_view(state)
+    loss, drift = loss_view(state, r), drift_view(state, r)
     tr = r.trajectory
     status = (
         f"Flow: {tr.message} ({tr.method}, {tr.nfev} evaluations, {tr.n_samples} samples). "
@@ -141,7 +141,8 @@ def update_hessian(store: dict[str, Any] | None) -> list[Any]:
     if state is None:
         return [message_figure("no valid settings"), []]
     try:
-        return [hessian_view(state), hessian_table(get_point(state))]
+        r = get_result(state)
+        return [hessian_view(state, r), hessian_table(get_point(state, r))]
     except Exception as exc:
         log.exception("Hessian analysis failed for %s", encode(state))
         return [message_figure(f"The Hessian analysis failed: {exc}"), []]
@@ -160,7 +161,7 @@ def _guarded(view: Any, what: str, store: dict[str, Any] | None) -> Any:
     if state is None:
         return message_figure("no valid settings")
     try:
-        return view(state)
+        return view(state, get_result(state))
     except Exception as exc:
         log.exception("%s failed for %s", what, encode(state))
         return message_figure(f"The {what} failed: {exc}")
@@ -179,7 +180,7 @@ def update_rate(store: dict[str, Any] | None) -> list[Any]:
     if state is None:
         return ["", message_figure("no valid settings")]
     try:
-        return list(rate_view(state))
+        return list(rate_view(state, get_result(state)))
     except Exception as exc:
         log.exception("rate view failed for %s", encode(state))
         return [f"The Proposition 2 view failed: {exc}", message_figure("")]
@@ -274,7 +275,7 @@ def download(csv_clicks: int | None, json_clicks: int | None, store: dict[str, A
         return no_update
     result = get_result(state)
     if ctx.triggered_id == ids.DOWNLOAD_JSON:
-        return dcc.send_string(view_json(result, get_point(state)), "linflow-view.json")
+        return dcc.send_string(view_json(result, get_point(state, result)), "linflow-view.json")
     return dcc.send_string(view_csv(result), "linflow-view.csv")
 
 

@@ -97,9 +97,10 @@ def build_problem(state: AppState) -> core.Problem:
 
 
 def _analyse(
-    problem: core.Problem, key: str, title: str, weights: core.Trajectory | tuple, flow: str
+    problem: core.Problem, key: str, title: str, weights: tuple, flow: str
 ) -> PointAnalysis:
-    pol = core.polish(problem, weights, flow)  # type: ignore[arg-type]
+    """Polish ``weights`` onto the critical set, classify them, and measure the Hessian."""
+    pol = core.polish(problem, weights, flow)
     cls = core.classify(problem, pol.weights, flow)
     split = core.hessian_split(problem, pol.weights, flow)
     return PointAnalysis(key, title, pol, cls, split, core.predicted_split(problem, cls.subset))
@@ -287,9 +288,10 @@ def get_result(state: AppState) -> RunResult:
     return _cached(f"linflow-{VERSION}-run-{encode(rs)}", lambda: compute(rs), RunResult)
 
 
-def get_point(state: AppState) -> PointAnalysis:
-    """The analysis of the point ``state.point`` selects (the limit comes with the run)."""
-    result = get_result(state)
+def get_point(state: AppState, result: RunResult | None = None) -> PointAnalysis:
+    """The analysis of the point ``state.point`` selects (the limit comes with the run).
+    Pass ``result`` when the caller already has it, so the run is not fetched again."""
+    result = get_result(state) if result is None else result
     if state.point == "limit":
         return result.limit
     key = f"linflow-{VERSION}-point-{state.point}-{encode(run_state(state))}"
@@ -361,9 +363,10 @@ def compute_slice(state: AppState, result: RunResult, point: PointAnalysis) -> S
     return SliceResult(point, plane, coords, dist, labels)
 
 
-def get_slice(state: AppState) -> SliceResult:
-    result = get_result(state)
-    point = get_point(state)
+def get_slice(state: AppState, result: RunResult | None = None) -> SliceResult:
+    """The slice through the selected point (cached); ``result`` as for :func:`get_point`."""
+    result = get_result(state) if result is None else result
+    point = get_point(state, result)
     key = (
         f"linflow-{VERSION}-slice-{state.point}-{state.slice_dirs}-{state.slice_extent!r}-"
         f"{encode(run_state(state))}"

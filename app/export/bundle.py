@@ -24,6 +24,7 @@ from app.export.exporter import export_image, mathjax_path, start_exporter
 from app.export.style import FONTS, FORMATS, SIZES, paper_style
 from app.state import AppState, decode, from_mapping
 from app.views import VIEWS
+from app.views import figures as draw_figures
 
 STATE_SCHEMA = 1  # bump when AppState changes incompatibly; older files are refused by name
 FIGURES = tuple(VIEWS)
@@ -152,8 +153,7 @@ def build_bundle(
     start_exporter()  # the browser boots in the background while the figures are computed
     files = {"state.json": json.dumps(state_document(state), indent=1).encode()}
     math = mathjax_path() is not None
-    for kind in kinds:
-        fig = VIEWS[kind](state)
+    for kind, fig in draw_figures(state, kinds).items():
         csv, data = figure_data(fig)
         files[f"{kind}.csv"] = csv.encode()
         files[f"{kind}.json"] = json.dumps(

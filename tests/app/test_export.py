@@ -18,7 +18,7 @@ from app.export import FIGURES, SIZES, ExportError, build_bundle, load_state_fil
 from app.export.bundle import STATE_SCHEMA, StateFileError, state_document
 from app.export.style import paper_style
 from app.state import AppState, encode
-from app.views import loss_view
+from app.views import figures
 
 LINE_PLOTS = ("loss", "drift", "hessian", "rate", "trajectory")
 PT_PER_INCH = 72
@@ -74,7 +74,7 @@ def test_bundle_has_data_and_versioned_state(bundles):
 
 
 def test_math_labels_or_unicode_never_raw_dollars():
-    fig = loss_view(AppState())
+    fig = figures(AppState(), ["loss"])["loss"]
     math = paper_style(fig, "loss", SIZES["single"], math=True)
     plain = paper_style(fig, "drift", SIZES["double"], "sans", math=False)
     assert math.layout.yaxis.title.text == "$L(t)$"
@@ -188,5 +188,5 @@ def test_export_error_type_for_bad_format():
     from app.export import export_image
 
     with pytest.raises(ExportError, match="format must be"):
-        export_image(loss_view(AppState()), "gif")
+        export_image(figures(AppState(), ["loss"])["loss"], "gif")
     assert Path

@@ -5,11 +5,11 @@ import pytest
 from app.export import ExportError, export_image
 from app.export import exporter as exporter_module
 from app.state import AppState
-from app.views import loss_view
+from app.views import figures
 
 
 def test_exporter_recovers_after_a_timeout(monkeypatch):
-    fig = loss_view(AppState())
+    fig = figures(AppState(), ["loss"])["loss"]
     fig.update_layout(width=300, height=200)
     exporter_module.close_exporter()
     monkeypatch.setenv(exporter_module.TIMEOUT_ENV, "0.0001")

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 MAX_RUNS = 5000  # runs per scale from the app (the command line has no cap)
 MAX_SCALES = 6
 MAX_ESCAPE_RUNS = 200
+MAX_ESCAPE_SIZES = 6
+MAX_ESCAPE_WORK = 600  # runs x sizes in one (interactive) escape experiment
+ESCAPE_T_MAX = 500.0  # escapes are read within this horizon, whatever the explorer's t_max
 JOB_TTL = 3600  # a job slot expires after an hour even if its process was killed
 SWEEP_KINDS = ("gaussian", "balanced", "orthogonal", "layered")
 
@@ -293,14 +296,20 @@ def run_escape(n_clicks: int | None, search: str | None, subset: Any, sizes: Any
     try:
         eps = [float(x) for x in str(sizes).split(",") if x.strip()]
         n = int(float(runs))
-        if not eps or any(not 0 <= e <= 1 for e in eps) or not 1 <= n <= MAX_ESCAPE_RUNS:
+        if (
+            not 1 <= len(eps) <= MAX_ESCAPE_SIZES
+            or any(not 0 <= e <= 1 for e in eps)
+            or not 1 <= n <= MAX_ESCAPE_RUNS
+            or n * len(eps) > MAX_ESCAPE_WORK
+        ):
             raise ValueError
     except ValueError:
         return html.P(
-            f"perturbations in [0, 1]; runs an integer in [1, {MAX_ESCAPE_RUNS}]",
+            f"1 to {MAX_ESCAPE_SIZES} perturbations in [0, 1]; runs an integer in "
+            f"[1, {MAX_ESCAPE_RUNS}], at most {MAX_ESCAPE_WORK} runs in all",
             className="field-error",
         )
-    res = escape_sweep(problem, S, eps, n, seed=0, t_max=state.t_max)
+    res = escape_sweep(problem, S, eps, n, seed=0, t_max=min(state.t_max, ESCAPE_T_MAX))
     head = html.Tr(
         [html.Th("perturbation"), html.Th("escaped"), html.Th("median time near the saddle")]
     )

@@ -31,6 +31,9 @@ from app.views import (
 )
 
 log = logging.getLogger(__name__)
+# The app stops starting new figures after this many seconds; with the 30 s per-figure timeout a
+# request stays inside gunicorn's 60 s worker timeout. `linflow export` has no deadline.
+EXPORT_DEADLINE = 25.0
 
 
 def control_values(state: AppState) -> list[Any]:
@@ -210,7 +213,9 @@ def export_zip(
     if not figures:
         return [no_update, "Choose at least one figure."]
     try:
-        files = build_bundle(state, figures, fmt, size, font, dpi_value, bool(title))
+        files = build_bundle(
+            state, figures, fmt, size, font, dpi_value, bool(title), deadline=EXPORT_DEADLINE
+        )
     except (ValueError, ExportError) as exc:
         return [no_update, f"Export failed: {exc}"]
     except Exception as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,7 +21,7 @@ import plotly.graph_objects as go
 import scipy
 
 from app.compute import VERSION
-from app.export.exporter import export_image, mathjax_path, start_exporter
+from app.export.exporter import ExportError, export_image, mathjax_path, start_exporter
 from app.export.style import FONTS, FORMATS, SIZES, paper_style
 from app.state import AppState, decode, from_mapping
 from app.views import VIEWS
@@ -136,6 +137,7 @@ def build_bundle(
     font: str = "serif",
     dpi: int = 300,
     title: bool = False,
+    deadline: float | None = None,
 ) -> dict[str, bytes]:
     """Files of an export: ``state.json`` and, per figure, the image, its CSV and its JSON."""
     if fmt not in FORMATS:
@@ -153,7 +155,13 @@ def build_bundle(
     start_exporter()  # the browser boots in the background while the figures are computed
     files = {"state.json": json.dumps(state_document(state), indent=1).encode()}
     math = mathjax_path() is not None
+    t0 = time.perf_counter()
     for kind, fig in draw_figures(state, kinds).items():
+        if deadline is not None and time.perf_counter() - t0 > deadline:
+            raise ExportError(
+                f"the export took longer than {deadline:g} s; export fewer figures "
+                "at once, or use `linflow export` from the command line"
+            )
         csv, data = figure_data(fig)
         files[f"{kind}.csv"] = csv.encode()
         files[f"{kind}.json"] = json.dumps(

@@ -99,3 +99,11 @@ def test_escape_experiment_callback():
     assert "not all of them" in str(bad)
     bad = bc.run_escape(1, query, "1", "5", "3")
     assert "perturbations in [0, 1]" in str(bad)
+
+
+def test_escape_experiment_work_is_bounded():
+    query = encode(AppState())
+    too_many_sizes = bc.run_escape(1, query, "1", "0,1e-6,1e-5,1e-4,1e-3,1e-2,0.1", "10")
+    assert "1 to 6 perturbations" in str(too_many_sizes)
+    too_much_work = bc.run_escape(1, query, "1", "0, 1e-3, 1e-2, 0.1", "200")
+    assert "at most 600 runs in all" in str(too_much_work)

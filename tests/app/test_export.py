@@ -190,3 +190,8 @@ def test_export_error_type_for_bad_format():
     with pytest.raises(ExportError, match="format must be"):
         export_image(figures(AppState(), ["loss"])["loss"], "gif")
     assert Path
+
+
+def test_export_deadline_is_a_clear_error():
+    with pytest.raises(ExportError, match="took longer than 0 s"):
+        build_bundle(AppState(), ["loss", "hessian"], "svg", deadline=0.0)

@@ -2,7 +2,9 @@
 
 Configured from LINFLOW_REDIS_URL (broker and result backend). Tasks and results are JSON (no
 pickle). ``task_acks_late`` with ``task_reject_on_worker_lost``: a chunk whose worker dies is
-redelivered and redone. The Celery app is created lazily from the environment.
+redelivered and redone. Dash's background jobs use the default queue; chunks are routed to their
+own queue (``linflow worker`` runs one pool for each). The Celery app is created lazily from the
+environment.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from celery import Celery
 
 VISIBILITY_ENV = "LINFLOW_CELERY_VISIBILITY"  # seconds before an unacked chunk is redelivered
 DEFAULT_VISIBILITY = 300  # longer than any chunk takes; a dead worker's chunk waits this long
+JOB_QUEUE = "celery"  # Dash's background jobs (Celery's default queue): they wait on chunks
+CHUNK_QUEUE = "linflow-chunks"  # sweep chunks; a separate pool serves them, so no job can hold
+# every slot while its own chunks wait for one (the deadlock of tasks waiting on tasks)
 
 
 def redis_url() -> str:
@@ -44,6 +49,8 @@ def make_celery(url: str, visibility: int) -> Celery:
         result_expires=24 * 3600,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
+        task_default_queue=JOB_QUEUE,
+        task_routes={"linflow.sweep_chunk": {"queue": CHUNK_QUEUE}},
     )
     app.task(name="linflow.sweep_chunk")(sweep_chunk)
     return app
@@ -82,6 +89,12 @@ def submit_chunks(query: str, jobs: list[tuple]) -> list[Any]:
     return [
         task.apply_async(args=(query, j[1], j[2], j[3], j[4], j[5], j[6], j[7], j[8])) for j in jobs
     ]
+
+
+def revoke(task_ids: list[str]) -> None:
+    """Discard chunks not yet started (a cancelled or failed job); running ones finish."""
+    if task_ids:
+        celery_app().control.revoke(task_ids)
 
 
 # `celery -A app.celery_app worker` finds this attribute; `linflow worker` uses it too.

@@ -58,6 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     host.add_argument("--pid", default=None, help="write gunicorn's PID to this file")
     wk = sub.add_parser("worker", help="a Celery worker for sweeps (needs LINFLOW_REDIS_URL)")
     wk.add_argument("--concurrency", type=int, default=1, help="chunks at once (default 1)")
+    wk.add_argument(
+        "--role",
+        choices=("all", "chunks", "jobs"),
+        default="all",
+        help="serve sweep chunks, the app's background jobs, or both (two pools; default)",
+    )
+    wk.add_argument(
+        "--jobs", type=int, default=None, help="app jobs at once (default LINFLOW_MAX_JOBS or 2)"
+    )
     wk.add_argument("--pidfile", default=None, help="write the worker's PID here")
     args = parser.parse_args(argv)
     if args.command == "worker":
@@ -121,21 +130,9 @@ def _worker(args: argparse.Namespace) -> int:
             "linflow worker: set LINFLOW_REDIS_URL (e.g. redis://127.0.0.1:6379/0)", file=sys.stderr
         )
         return 2
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread per chunk process
-    import app.wsgi  # noqa: F401  (registers the app's background-job tasks on the Celery app)
-    from app.celery_app import celery_app
+    from app.worker import run_worker
 
-    argv = [
-        "worker",
-        f"--concurrency={args.concurrency}",
-        "--without-gossip",
-        "--without-mingle",
-        "--loglevel=INFO",
-    ]
-    if args.pidfile:
-        argv.append(f"--pidfile={args.pidfile}")
-    celery_app().worker_main(argv)
-    return 0
+    return run_worker(args.role, args.concurrency, args.jobs, args.pidfile)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -18,10 +18,10 @@ from flask_caching import Cache
 
 from app import callbacks, hosting
 from app.compute import CACHE_EXTENSION, VERSION
+from app.paths import private_dir
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PAGES = Path(__file__).resolve().parent / "pages"
-DEFAULT_CACHE_DIR = ".linflow-cache"
 CACHE_THRESHOLD = 2000  # Entries the file cache keeps before pruning.
 
 
@@ -35,9 +35,7 @@ def cache_config(redis_url: str | None = None, cache_dir: str | None = None) -> 
             "CACHE_DEFAULT_TIMEOUT": timeout,
             "CACHE_KEY_PREFIX": "linflow:",
         }
-    folder = Path(cache_dir or os.environ.get("LINFLOW_CACHE_DIR", DEFAULT_CACHE_DIR)).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    folder.chmod(0o700)  # the cache pickles: only this user may write it (trust boundary)
+    folder = private_dir(base=cache_dir)
     return {
         "CACHE_TYPE": "FileSystemCache",
         "CACHE_DIR": str(folder),
@@ -50,7 +48,7 @@ def background_manager(redis_url: str | None = None) -> Any:
     """Background jobs (basin sweeps): Celery workers when a Redis URL is configured, else one
     local process per job (DiskcacheManager). Identical requests for the same version reuse a
     finished job's result for an hour."""
-    from app import basin_callbacks
+    from app.basin_store import jobs_dir
 
     url = redis_url if redis_url is not None else os.environ.get("LINFLOW_REDIS_URL")
     if url:
@@ -63,7 +61,7 @@ def background_manager(redis_url: str | None = None) -> Any:
     import diskcache
     from dash import DiskcacheManager
 
-    store = diskcache.Cache(str(basin_callbacks.jobs_dir() / "dash"))
+    store = diskcache.Cache(str(jobs_dir() / "dash"))
     return DiskcacheManager(store, cache_by=[lambda: VERSION], expire=3600)
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from app.paths import private_dir
+
 MAX_UPLOAD_BYTES = 1_400_000  # per upload (fits the 2 MB request cap after base64)
 MAX_SAMPLES = 2000  # the interactive limit on m
 MAX_FEATURES = 24  # dx (and dy) at most, as in the explorer
@@ -35,11 +37,7 @@ class UploadError(ValueError):
 
 
 def data_dir() -> Path:
-    base = Path(os.environ.get("LINFLOW_CACHE_DIR", ".linflow-cache")).resolve()
-    path = base / "data"
-    path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o700)
-    return path
+    return private_dir("data")
 
 
 def _decode(name: str, contents: str) -> bytes:

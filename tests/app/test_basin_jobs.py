@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app import basin_callbacks as bc
+from app import basin_jobs as jobs
+from app.basin_store import DiskStore, JobSlots
 from app.state import AppState, encode
 
 
@@ -16,28 +18,30 @@ def _jobs_dir(tmp_path, monkeypatch):
 
 def test_sweep_requests_are_validated_with_ranges():
     q = encode(AppState())
-    assert bc.parse_sweep(q, "0", "0.1", "0")[1] == "runs per scale must be an integer in [1, 5000]"
-    assert "[1e-6, 10]" in bc.parse_sweep(q, "10", "0.1, 50", "0")[1]
-    assert "1 to 6" in bc.parse_sweep(q, "10", "1,2,3,4,5,6,7", "0")[1]
-    assert "seed" in bc.parse_sweep(q, "10", "0.1", "-3")[1]
-    request, error = bc.parse_sweep(q, "10", "0.1, 1", "7")
+    assert (
+        jobs.parse_sweep(q, "0", "0.1", "0")[1] == "runs per scale must be an integer in [1, 5000]"
+    )
+    assert "[1e-6, 10]" in jobs.parse_sweep(q, "10", "0.1, 50", "0")[1]
+    assert "1 to 6" in jobs.parse_sweep(q, "10", "1,2,3,4,5,6,7", "0")[1]
+    assert "seed" in jobs.parse_sweep(q, "10", "0.1", "-3")[1]
+    request, error = jobs.parse_sweep(q, "10", "0.1, 1", "7")
     assert error == "" and request["scales"] == [0.1, 1.0] and request["seed"] == 7
 
 
 def test_twenty_rapid_starts_are_capped():
-    held = [bc.JobSlots() for _ in range(20)]
+    store = DiskStore()
+    held = [JobSlots(store, jobs.max_jobs(), 60) for _ in range(20)]
     granted = [slot.acquire() for slot in held]
     assert granted.count(True) == 2  # LINFLOW_MAX_JOBS
     # A further start is refused with a message instead of a new process.
-    out = bc.run_sweep(lambda _: None, 1, encode(AppState()), "5", "0.1", "0")
+    out = jobs.run_sweep(lambda _: None, 1, encode(AppState()), "5", "0.1", "0")
     assert "already running" in out[1]
     for slot, ok in zip(held, granted, strict=True):
         if ok:
             slot.release()
-        else:
-            slot.cache.close()
+    store.close()
     progress: list = []
-    out = bc.run_sweep(progress.append, 1, encode(AppState(t_max=20.0)), "5", "0.1, 0.5", "0")
+    out = jobs.run_sweep(progress.append, 1, encode(AppState(t_max=20.0)), "5", "0.1, 0.5", "0")
     assert out[1] == "" and out[0]["complete"] and len(out[0]["runs"]) == 10
     assert progress and all(not p[2]["complete"] for p in progress)  # partials never complete
     assert progress[-1][0] == "100"
@@ -45,7 +49,7 @@ def test_twenty_rapid_starts_are_capped():
 
 def test_render_partial_and_final_results():
     progress: list = []
-    final, _ = bc.run_sweep(progress.append, 1, encode(AppState(t_max=20.0)), "4", "0.1", "0")
+    final, _ = jobs.run_sweep(progress.append, 1, encode(AppState(t_max=20.0)), "4", "0.1", "0")
     figs = bc.render(progress[0][2], None)
     assert figs[0].data and figs[3] is not None
     figs = bc.render(None, final)
@@ -58,19 +62,19 @@ def test_identical_requests_share_one_job(monkeypatch):
     import threading
 
     calls = []
-    real = bc.run_chunk
+    real = jobs.run_chunk
 
     def counting(job):
         calls.append(job[1][0])
         return real(job)
 
-    monkeypatch.setattr(bc, "run_chunk", counting)
-    monkeypatch.setattr(bc, "FOLLOW_POLL", 0.05)
+    monkeypatch.setattr(jobs, "run_chunk", counting)
+    monkeypatch.setattr(jobs, "FOLLOW_POLL", 0.05)
     query = encode(AppState(t_max=30.0))
     outs: dict[str, list] = {}
 
     def start(name: str) -> None:
-        outs[name] = bc.run_sweep(lambda _: None, 1, query, "300", "0.001, 0.01", "0")
+        outs[name] = jobs.run_sweep(lambda _: None, 1, query, "300", "0.001, 0.01", "0")
 
     first = threading.Thread(target=start, args=("first",))
     first.start()
@@ -84,7 +88,7 @@ def test_identical_requests_share_one_job(monkeypatch):
     second.join(120)
     assert outs["first"][0]["complete"] and outs["second"][0] == outs["first"][0]
     assert len(calls) == len(set(calls))  # every chunk computed once
-    third = bc.run_sweep(lambda _: None, 1, query, "300", "0.001, 0.01", "0")
+    third = jobs.run_sweep(lambda _: None, 1, query, "300", "0.001, 0.01", "0")
     assert third[0] == outs["first"][0] and len(calls) == len(set(calls))
 
 
@@ -107,3 +111,27 @@ def test_escape_experiment_work_is_bounded():
     assert "1 to 6 perturbations" in str(too_many_sizes)
     too_much_work = bc.run_escape(1, query, "1", "0, 1e-3, 1e-2, 0.1", "200")
     assert "at most 600 runs in all" in str(too_much_work)
+
+
+@pytest.mark.parametrize("backend", ["disk", "redis"])
+def test_job_stores_cap_slots_share_entries_and_expire_dead_jobs(backend, request):
+    import time
+
+    from app.basin_store import RedisStore
+
+    store = DiskStore() if backend == "disk" else RedisStore(request.getfixturevalue("redis_url"))
+    try:
+        slots = [JobSlots(store, 2, ttl=1.0) for _ in range(5)]
+        assert [s.acquire() for s in slots] == [True, True, False, False, False]
+        slots[0].release()
+        assert slots[2].acquire() and not slots[3].acquire()
+        time.sleep(1.2)  # the holders "died" without releasing: their slots expire
+        assert slots[3].acquire() and slots[4].acquire()
+        payload = {"runs": [{"index": 0, "final_loss": 0.1}], "complete": True}
+        assert store.add("running:k", 1.0, expire=60) and not store.add("running:k", 2.0, 60)
+        store.set("result:k", payload, expire=60)
+        assert store.get("result:k") == payload and store.get("running:k") == 1.0
+        store.delete("running:k")
+        assert store.get("running:k") is None
+    finally:
+        store.close()

@@ -1,0 +1,18 @@
+"""Local folders the app writes: all under LINFLOW_CACHE_DIR (default ./.linflow-cache)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_CACHE_DIR = ".linflow-cache"
+
+
+def private_dir(name: str = "", base: str | None = None) -> Path:
+    """``<cache dir>/<name>``, created mode 0700: the caches pickle, so only this user may write
+    them (a trust boundary)."""
+    root = base or os.environ.get("LINFLOW_CACHE_DIR", DEFAULT_CACHE_DIR)
+    path = (Path(root) / name).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path

@@ -18,7 +18,7 @@ from scipy.integrate._ivp.rk import RK45
 
 from core._weights import split_stacked
 from core.derivatives import Objective
-from core.integrate import DIVERGE_NORM
+from core.integrate import DIVERGE_NORM, settled
 
 __all__ = ["BatchRuns", "integrate_batch"]
 
@@ -103,7 +103,8 @@ def integrate_batch(
     """Integrate R runs from Y0 (R, n_params) on [0, t_max], sampling each on ``grid`` (G,).
 
     ``atol`` (R,) is per run (scaled to each run's initial size). A run stops when
-    ||grad L|| < gtol ("converged"), at t_max ("t_max"), or when a weight exceeds max_norm.
+    ||grad L|| < gtol and has fallen to GTOL_DROP of its peak ("converged",
+    ``core.integrate.settled``), at t_max ("t_max"), or when a weight exceeds max_norm.
     """
     R, n = Y0.shape
     G = grid.size
@@ -114,6 +115,7 @@ def integrate_batch(
     Y = Y0.copy()
     F = batched_rhs(obj, Y)
     gnorm = np.linalg.norm(F, axis=1)
+    gpeak = gnorm.copy()  # the largest ||grad L|| along each run (see core.integrate.settled)
     status = np.array(["running"] * R, dtype=object)
     n_steps = np.zeros(R, dtype=np.int64)
     g_next = np.zeros(R, dtype=np.int64)
@@ -127,7 +129,7 @@ def integrate_batch(
     d1 = np.sqrt(np.mean((F / scale) ** 2, axis=1))
     h = np.where((d0 < 1e-5) | (d1 < 1e-5), 1e-6, 0.01 * d0 / np.maximum(d1, 1e-300))
     h = np.minimum(h, t_max)
-    done = gnorm < gtol
+    done = settled(gnorm, gpeak, gtol)
     status[done] = "converged"
     K = np.empty((7, R, n))
     active = np.flatnonzero(~done)
@@ -167,11 +169,12 @@ def integrate_batch(
             t[acc], Y[acc], F[acc] = t_new, y_new[k_ok], f_new[k_ok]
             gn = np.linalg.norm(f_new[k_ok], axis=1)
             gnorm[acc] = gn
+            gpeak[acc] = np.maximum(gpeak[acc], gn)
             blown = ~np.all(np.isfinite(y_new[k_ok]), axis=1) | (
                 np.max(np.abs(y_new[k_ok]), axis=1) > max_norm
             )
             status[acc[t_new >= t_max * (1 - 1e-12)]] = "t_max"
-            status[acc[gn < gtol]] = "converged"
+            status[acc[settled(gn, gpeak[acc], gtol)]] = "converged"
             status[acc[blown]] = "diverged"
         status[active[n_steps[active] >= MAX_STEPS]] = "failed"
         active = active[status[active] == "running"]

@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from core._weights import as_weights, flatten, unflatten
 from core.derivatives import objective
-from core.integrate import DEFAULT_SAMPLES, DIVERGE_NORM, default_gtol
+from core.integrate import DEFAULT_SAMPLES, DIVERGE_NORM, default_gtol, settled
 from core.problem import Problem
 from core.trajectory import Trajectory, build_trajectory
 
@@ -50,9 +50,10 @@ def gradient_descent(
 ) -> Trajectory:
     """Run ``steps`` iterations of GD (``momentum = 0``) or heavy-ball momentum at step ``lr``.
 
-    Returns a Trajectory with ``t = k * lr``; status "converged" when ||grad L|| < gtol,
-    "diverged" (keeping the samples so far) when a weight exceeds ``max_norm`` or is not finite,
-    else "t_max". ``nfev`` counts gradient evaluations.
+    Returns a Trajectory with ``t = k * lr``; status "converged" when ||grad L|| < gtol and
+    has fallen to 1e-3 of its peak (``core.integrate.settled``), "diverged" (keeping the samples
+    so far) when a weight exceeds ``max_norm`` or is not finite, else "t_max". ``nfev``
+    counts gradient evaluations.
     """
     t_wall = time.perf_counter()
     if not (np.isfinite(lr) and lr > 0):
@@ -68,11 +69,13 @@ def gradient_descent(
     record = set(_sample_steps(steps, n_samples).tolist())
     ks, ys = [0], [theta.copy()]
     velocity = np.zeros_like(theta)
+    g_peak = 0.0
     status, message, k = "t_max", f"ran {steps} steps (t = {steps * lr:.6g})", 0
     for k in range(1, steps + 1):
         g = flatten(obj.grad(unflatten(theta, obj.shapes)))
         gnorm = float(np.linalg.norm(g))
-        if gnorm < gtol:
+        g_peak = max(g_peak, gnorm)
+        if settled(gnorm, g_peak, gtol):
             k -= 1
             status = "converged"
             message = f"converged at step {k} (t = {k * lr:.6g}, ||grad L|| = {gnorm:.2e})"

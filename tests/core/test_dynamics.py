@@ -188,3 +188,19 @@ def test_time_budget_stops_runs_cleanly(p1):
     assert tr.n_samples >= 2 and np.all(np.isfinite(tr.loss))
     gd = gradient_descent(p1, W0, lr=1e-3, steps=2_000_000, max_seconds=0.05)
     assert gd.status == "failed" and "time budget" in gd.message
+
+
+def test_a_tiny_start_is_on_the_origin_plateau_not_converged():
+    # H = 2 at scale 1e-5: ||grad L|| ~ 1e-10 is below the default gtol at t = 0, but the run
+    # sits on the origin's plateau (a degenerate saddle) and must keep going until it escapes.
+    p = Problem.from_spectrum([4.0, 2.0, 1.0], dx=4, widths=(4, 4))
+    W0 = init_weights(p, 1e-5, seed=0)
+    short = integrate(p, W0, t_max=50.0)
+    assert short.status == "t_max" and short.t[-1] == 50.0
+    assert short.grad_norm[0] < 1.6e-8  # below gtol from the start
+    sweeps = gradient_descent(p, W0, lr=0.05, steps=200)
+    assert sweeps.status == "t_max" and sweeps.t[-1] == pytest.approx(10.0)
+    # An exact critical point stays put and is converged at once, by the flow and by GD.
+    zero = tuple(np.zeros_like(w) for w in W0)
+    assert integrate(p, zero, t_max=50.0).status == "converged"
+    assert gradient_descent(p, zero, lr=0.05, steps=10).status == "converged"

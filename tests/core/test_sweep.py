@@ -72,3 +72,13 @@ def test_sweep_validates_arguments(p3):
     with pytest.raises(ValueError, match="flow"):
         sweep(p3, 1, [0.1], seed=0, t_max=1.0, flow="sideways")
     assert np.isnan(sweep(p3, 1, [0.1], seed=0, t_max=0.5).runs[0].convergence_time)
+
+
+def test_tiny_starts_are_not_reported_converged_at_the_origin():
+    # Below gtol at t = 0 (gradient O(scale^2) for H = 2), yet not settled: the batched solver
+    # must integrate them on, exactly as core.integrate does.
+    p = core.Problem.from_spectrum([4.0, 2.0, 1.0], dx=4, widths=(4, 4))
+    res = sweep(p, 8, [1e-5], seed=0, t_max=60.0)
+    assert all(r.status == "t_max" and r.t_end == 60.0 for r in res.runs)
+    one = core.integrate(p, core.init_weights(p, 1e-5, seed=res.runs[0].seed), t_max=60.0)
+    assert one.status == "t_max"

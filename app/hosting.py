@@ -67,17 +67,27 @@ def health_checks() -> dict[str, str]:
         try:
             from app.celery_app import celery_app
 
-            replies = celery_app().control.ping(timeout=1.0)
-            checks["workers"] = (
-                f"ok ({len(replies)} workers)"
-                if replies
-                else "no Celery workers answer: background jobs will wait"
-            )
+            checks["workers"] = worker_pools(celery_app().control.ping(timeout=1.0))
         except Exception as exc:
             checks["workers"] = f"cannot reach the job queue ({type(exc).__name__})"
     else:
         checks["workers"] = "ok (local background processes)"
     return checks
+
+
+def worker_pools(replies: list[dict[str, Any]]) -> str:
+    """'ok (...)' when the Celery pools answering a ping can run an app sweep: at least one jobs
+    pool and one chunks pool (``linflow worker`` names them jobs-PID@host and chunks-PID@host)."""
+    names = [name for reply in replies for name in reply]
+    jobs = sum(1 for n in names if n.startswith("jobs-"))
+    chunks = sum(1 for n in names if n.startswith("chunks-"))
+    if not names:
+        return "no Celery workers answer: background jobs will wait"
+    if not jobs:
+        return f"no jobs pool answers (chunk pools: {chunks}): app sweeps will wait"
+    if not chunks:
+        return f"no chunk pool answers (jobs pools: {jobs}): sweeps will wait for chunks"
+    return f"ok (jobs pools: {jobs}, chunk pools: {chunks})"
 
 
 def health() -> tuple[Response, int]:

@@ -123,7 +123,7 @@ def celery_throughput(n_runs: int = 10_000) -> dict[str, Any]:
     ]
     workers = [
         subprocess.Popen(
-            [*cli, "worker"],
+            [*cli, "worker", "--role", "chunks"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -42,6 +42,8 @@ def celery_site(redis_url, tmp_path, monkeypatch) -> Iterator[tuple[str, Path, s
         _stop(worker)
         pytest.fail("linflow worker did not start both pools:\n" + log.read_text()[-2000:])
     app = create_app(redis_url=redis_url, cache_dir=str(tmp_path / "web"))
+    health = app.server.test_client().get("/health")
+    assert health.status_code == 200, health.get_json()  # both pools answer
     srv = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()

@@ -83,6 +83,18 @@ def test_health_names_missing_workers(tmp_path, redis_url, monkeypatch):
     assert r.status_code == 503 and "no Celery workers" in r.get_json()["checks"]["workers"]
 
 
+def test_health_needs_a_jobs_pool_and_a_chunk_pool():
+    from app.hosting import worker_pools
+
+    jobs, chunks = {"jobs-12@a": {"ok": "pong"}}, {"chunks-11@a": {"ok": "pong"}}
+    assert worker_pools([jobs, chunks, {"chunks-40@b": {"ok": "pong"}}]) == (
+        "ok (jobs pools: 1, chunk pools: 2)"
+    )
+    assert "no chunk pool answers" in worker_pools([jobs])
+    assert "no jobs pool answers" in worker_pools([chunks])
+    assert "no Celery workers" in worker_pools([])
+
+
 @pytest.mark.slow
 def test_linflow_host_serves_with_gunicorn(tmp_path):
     port = free_port()

@@ -8,7 +8,7 @@ PORT ?= 8050
 
 .PHONY: install system-deps test check bench load serve screenshot clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py core/_flownet.h core/_flownet.c core/_flowkernel.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,dev]'

@@ -19,6 +19,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 import core
+from core import kernel
 from core._weights import flatten, unflatten
 from core.derivatives import objective
 
@@ -165,6 +166,7 @@ def bench_problem(name: str, p: core.Problem, scale: float, repeat: int) -> dict
                 D = Ws[j].T @ D
 
     t_mm, _ = _timed(products)
+    kernel_rhs_s = min(kernel.rhs_seconds(objective(p), y0, n_rep) for _ in range(3))
     out = {
         "n_params": p.n_params,
         "method": method,
@@ -176,6 +178,7 @@ def bench_problem(name: str, p: core.Problem, scale: float, repeat: int) -> dict
         "euler_err": euler_err,
         "rhs_us": 1e6 * t_rhs / n_rep,
         "matmul_us": 1e6 * t_mm / n_rep,
+        "kernel_rhs_us": 1e6 * kernel_rhs_s,
     }
     if name == "P2":
         tracemalloc.start()

@@ -2,10 +2,21 @@
 
 The flow is stiff once a mode is learned (the top Hessian eigenvalue sits near 2 s_1^{2H/(H+1)}
 while plateaus last ~ln(1/eps)/s or ~1/eps), and its Jacobian is minus the symmetric Hessian.
-``method="auto"`` therefore uses LSODA with the exact analytic Jacobian on small problems
-(where a dense Hessian is cheap) and the Runge-Kutta-Chebyshev method (:mod:`core.rkc`), whose
-stable step grows with the square of its stage count, on large ones, with the spectral radius
-from power iteration on exact Hessian-vector products.
+``method="auto"`` chooses, by size and stiffness:
+
+- "compiled" (:mod:`core.kernel`): an explicit Runge-Kutta method with the right-hand side in C,
+  steps capped at the method's stability limit, whenever the flow's stiffness keeps the number
+  of stability-bound steps (~ rho t_max / 3, rho the top Hessian eigenvalue) modest: Dormand-
+  Prince 5(4) on small networks ("compiled-DP5"; a Python-level solver spends its time there in
+  interpreter overhead, not arithmetic), DOP853 on large ones ("compiled-DOP853", products
+  through BLAS; fewer evaluations when accuracy, not stability, sets the step);
+- "LSODA" with the exact analytic Jacobian (minus the dense Hessian) for small but stiffer ones;
+- "RKC", the Runge-Kutta-Chebyshev method (:mod:`core.rkc`), whose stable step grows with the
+  square of its stage count, on large ones, with the spectral radius from power iteration on
+  exact Hessian-vector products.
+
+scipy.integrate (and RKC, built on it) is imported only when one of its methods runs: it
+costs more to import than the compiled kernel takes to solve a small problem.
 """
 
 from __future__ import annotations
@@ -17,20 +28,22 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.integrate import OdeSolver
-from scipy.integrate._ivp.ivp import METHODS as SCIPY_METHODS
 
+from core import kernel
 from core._weights import as_weights, flatten, unflatten
 from core.derivatives import HESSIAN_MAX_PARAMS, Objective, objective
 from core.problem import Problem
-from core.rkc import RKC
 from core.trajectory import Trajectory, build_trajectory
 
 __all__ = ["DEFAULT_SAMPLES", "METHODS", "integrate", "sample_grid"]
 
-METHODS: dict[str, type[OdeSolver]] = {**SCIPY_METHODS, "RKC": RKC}
+SCIPY_NAMES = ("RK23", "RK45", "DOP853", "Radau", "BDF", "LSODA")  # scipy's solve_ivp methods
+COMPILED = {"compiled-DP5": "DP5", "compiled-DOP853": "DOP853"}  # name -> core.kernel method
+METHODS = ("compiled", *COMPILED, "RKC", *SCIPY_NAMES)
 IMPLICIT = ("Radau", "BDF", "LSODA")
 AUTO_IMPLICIT_MAX = 600  # Up to this many parameters "auto" is LSODA + exact Jacobian; above, RKC.
+AUTO_COMPILED_MAX = 50_000  # Up to this many parameters "auto" may use the compiled kernel ...
+AUTO_COMPILED_STEPS = 300_000  # ... if rho t_max / STABLE_H_RHO, its stability-bound steps, fit.
 DEFAULT_SAMPLES = 1000  # Half log-spaced (plateaus span decades), half uniform (escapes late on).
 LOG_GRID_START = 1e-6  # The log-spaced half of the grid starts at this fraction of t_max.
 DIVERGE_NORM = 1e8  # Any weight larger than this in absolute value counts as a blow-up.
@@ -86,20 +99,59 @@ def _spectral_radius_fn(obj: Objective) -> Callable[[float, NDArray[np.float64]]
     return rho
 
 
+def stiffness_estimate(problem: Problem, obj: Objective, theta0: NDArray[np.float64]) -> float:
+    """An estimate of the largest Hessian eigenvalue along the run: the larger of its value at
+    the start (power iteration) and at a balanced global minimum, where every layer carries
+    s_i^(1/(H+1)) and the top eigenvalue is (H+1) s_1^(2H/(H+1)) (times ||S|| for the original
+    flow, whose metric is S = X X^T)."""
+    H = problem.depth
+    at_min = (H + 1) * float(problem.singular_values[0]) ** (2 * H / (H + 1))
+    S = obj.S
+    if S is not None:
+        at_min *= float(np.linalg.norm(S, 2))
+    return max(at_min, _spectral_radius_fn(obj)(0.0, theta0))
+
+
+def choose_method(
+    method: str, problem: Problem, obj: Objective, theta0: NDArray[np.float64], t_max: float
+) -> str:
+    """Resolve "auto" and "compiled" (see the module docstring); check any other name."""
+    if method not in ("auto", *METHODS):
+        raise ValueError(f"method must be 'auto' or one of {sorted(METHODS)}; got {method!r}")
+    small = obj.n_params <= kernel.BLAS_MIN_PARAMS
+    compiled = "compiled-DP5" if small else "compiled-DOP853"
+    if method == "compiled":
+        method = compiled
+    if method in COMPILED and not kernel.supports(obj):
+        raise ValueError(
+            f"method {method!r} needs the compiled kernel (built on install; at most "
+            f"{kernel.MAX_LAYERS} layers)"
+        )
+    if method != "auto":
+        return method
+    n = obj.n_params
+    if n <= AUTO_COMPILED_MAX and kernel.supports(obj):
+        stable = kernel.STABLE_H_RHO[COMPILED[compiled]]
+        if stiffness_estimate(problem, obj, theta0) * t_max / stable <= AUTO_COMPILED_STEPS:
+            return compiled
+    return "LSODA" if n <= AUTO_IMPLICIT_MAX else "RKC"
+
+
 def _make_solver(
     method: str, obj: Objective, theta0: NDArray[np.float64], t_end: float, rtol: float, atol: float
-) -> tuple[OdeSolver, str]:
-    n = obj.n_params
-    if method == "auto":
-        method = "LSODA" if n <= AUTO_IMPLICIT_MAX else "RKC"
-    if method not in METHODS:
-        raise ValueError(f"method must be 'auto' or one of {sorted(METHODS)}; got {method!r}")
-    kwargs: dict[str, object] = {"rtol": rtol, "atol": atol}
-    if method in IMPLICIT and n <= HESSIAN_MAX_PARAMS:
-        kwargs["jac"] = lambda t, y: -obj.hessian(unflatten(y, obj.shapes))
+) -> Any:
+    """A scipy OdeSolver (or our RKC, built on scipy's OdeSolver) for ``method``."""
+    from scipy.integrate._ivp.ivp import METHODS as SCIPY_METHODS
+
+    from core.rkc import RKC
+
     if method == "RKC":
-        kwargs["spectral_radius"] = _spectral_radius_fn(obj)
-    return METHODS[method](obj.rhs, 0.0, theta0, t_end, **kwargs), method
+        rho = _spectral_radius_fn(obj)
+        return RKC(obj.rhs, 0.0, theta0, t_end, rtol=rtol, atol=atol, spectral_radius=rho)
+    kwargs: dict[str, object] = {"rtol": rtol, "atol": atol}
+    if method in IMPLICIT and obj.n_params <= HESSIAN_MAX_PARAMS:
+        kwargs["jac"] = lambda t, y: -obj.hessian(unflatten(y, obj.shapes))
+    return SCIPY_METHODS[method](obj.rhs, 0.0, theta0, t_end, **kwargs)
 
 
 def integrate(
@@ -128,7 +180,8 @@ def integrate(
     flow : {"reduced", "original"}
     rtol : float
         Relative tolerance; ``atol`` defaults to ``rtol * rms(W0)`` (small inits need it).
-    method : "auto", "RKC" or any scipy ``solve_ivp`` method name.
+    method : "auto", "compiled" ("compiled-DP5" or "compiled-DOP853"), "RKC" or any scipy
+        ``solve_ivp`` method name.
     t_eval : array_like, shape (k,), optional
         Exact sample times in [0, t_max]; then the run is not stopped at convergence.
         By default about ``n_samples`` times (log-spaced and uniform) and the end.
@@ -165,7 +218,37 @@ def integrate(
         if grid.size == 0 or np.any(np.diff(grid) <= 0) or grid[0] < 0 or grid[-1] > t_max:
             raise ValueError("t_eval must be strictly increasing times within [0, t_max]")
     gtol = default_gtol(problem) if gtol is None else gtol
-    solver, used = _make_solver(method, obj, theta0, float(t_max), rtol, atol)
+    used = choose_method(method, problem, obj, theta0, float(t_max))
+    if used in COMPILED:
+        out = kernel.run(
+            obj,
+            theta0,
+            float(t_max),
+            grid,
+            rtol,
+            atol,
+            gtol,
+            GTOL_DROP,
+            stop_at_convergence,
+            max_norm,
+            progress,
+            max_seconds,
+            method=COMPILED[used],
+        )
+        traj = build_trajectory(
+            obj,
+            out.t,
+            out.y,
+            status=out.status,
+            message=out.message,
+            nfev=out.nfev,
+            njev=0,
+            wall_time=0.0,
+            flow=flow,
+            method=used,
+        )
+        return replace(traj, wall_time=time.perf_counter() - t0_wall)
+    solver = _make_solver(used, obj, theta0, float(t_max), rtol, atol)
 
     ts: list[float] = []
     ys: list[NDArray[np.float64]] = []

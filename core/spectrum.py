@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.sparse.linalg import LinearOperator, eigsh
 
 from core._weights import as_weights, flatten, unflatten
 from core.derivatives import objective
@@ -88,6 +87,10 @@ def hessian_split(
         ev: NDArray[np.float64] = np.asarray(np.linalg.eigvalsh(obj.hessian(W)), dtype=np.float64)
         method = "dense"
     else:
+        # Imported here: scipy.sparse.linalg costs ~0.2 s to import, and small problems never
+        # need it.
+        from scipy.sparse.linalg import LinearOperator, eigsh
+
         op = LinearOperator(
             (n, n),
             matvec=lambda v: flatten(obj.hvp(W, unflatten(np.ravel(v), obj.shapes))),

@@ -1,0 +1,297 @@
+/* Adaptive explicit Runge-Kutta integration of the gradient flow d theta/dt = -grad L(theta)
+ * of a deep linear network (right-hand side in _flownet.c), with dense output on a time grid,
+ * stopping at convergence or divergence, and step sizes capped at the method's stability limit.
+ *
+ * Two methods, one driver (lf_integrate):
+ *   LF_DP5    Dormand & Prince (1980) 5(4), Shampine's 4th-order continuous extension.
+ *   LF_DOP853 Hairer's DOP853: 8th order, the 5th/3rd-order blended error estimate and the
+ *             7th-order continuous extension (3 extra stages, only on steps that hold samples).
+ *             Its tableau is passed in (core/kernel.py reads it from scipy).
+ * The right-hand side is autonomous, so the nodes c_i are not needed.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "_flownet.h"
+
+enum { LF_DP5 = 0, LF_DOP853 = 1 };
+enum { LF_T_END = 0, LF_CONVERGED = 1, LF_DIVERGED = 2, LF_STEP_LIMIT = 3, LF_FAILED = 4 };
+
+#define SAFETY 0.9
+#define MIN_FACTOR 0.2
+#define MAX_FACTOR 10.0
+
+/* Dormand-Prince 5(4): stages, 5th-order weights, error weights (b - b_hat), and the
+ * continuous extension y(t + x h) = y + h sum_r K_r sum_k P[r][k] x^(k+1). */
+static const double DP_A[6][5] = {
+    {0, 0, 0, 0, 0},
+    {1.0 / 5, 0, 0, 0, 0},
+    {3.0 / 40, 9.0 / 40, 0, 0, 0},
+    {44.0 / 45, -56.0 / 15, 32.0 / 9, 0, 0},
+    {19372.0 / 6561, -25360.0 / 2187, 64448.0 / 6561, -212.0 / 729, 0},
+    {9017.0 / 3168, -355.0 / 33, 46732.0 / 5247, 49.0 / 176, -5103.0 / 18656},
+};
+static const double DP_B[6] = {35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784,
+                               11.0 / 84};
+static const double DP_E[7] = {-71.0 / 57600, 0, 71.0 / 16695, -71.0 / 1920,
+                               17253.0 / 339200, -22.0 / 525, 1.0 / 40};
+static const double DP_P[7][4] = {
+    {1, -8048581381.0 / 2820520608, 8663915743.0 / 2820520608, -12715105075.0 / 11282082432},
+    {0, 0, 0, 0},
+    {0, 131558114200.0 / 32700410799, -68118460800.0 / 10900136933,
+     87487479700.0 / 32700410799},
+    {0, -1754552775.0 / 470086768, 14199869525.0 / 1410260304, -10690763975.0 / 1880347072},
+    {0, 127303824393.0 / 49829197408, -318862633887.0 / 49829197408,
+     701980252875.0 / 199316789632},
+    {0, -282668133.0 / 205662961, 2019193451.0 / 616988883, -1453857185.0 / 822651844},
+    {0, 40617522.0 / 29380423, -110615467.0 / 29380423, 69997945.0 / 29380423},
+};
+
+/* DOP853's tableau as laid out by the caller (row-major, doubles, concatenated):
+ * A (16 x 16; rows 13-15 are the dense-output stages), B (12), E3 (13), E5 (13), D (4 x 16). */
+#define D8_STAGES 12
+#define D8_EXTENDED 16
+typedef struct {
+    const double *A, *B, *E3, *E5, *D;
+} dop853_t;
+
+static dop853_t d8_view(const double *tab) {
+    dop853_t t;
+    t.A = tab;
+    t.B = t.A + D8_EXTENDED * D8_EXTENDED;
+    t.E3 = t.B + D8_STAGES;
+    t.E5 = t.E3 + D8_STAGES + 1;
+    t.D = t.E5 + D8_STAGES + 1;
+    return t;
+}
+
+/* Workspace doubles lf_integrate needs for a method. */
+long lf_work(int method, int L, const int *rows, const int *cols, long n) {
+    /* DP5: 7 stages + stage argument + new y. DOP853: 16 stages, 2 vectors, 7 dense rows. */
+    return lf_rhs_work(L, rows, cols) + (method == LF_DOP853 ? 25 : 9) * n;
+}
+
+#define BLOCK 512 /* elements per pass: a block of the output stays in L1 while stages stream */
+
+/* The nonzero terms of sum_r scale * w[r] K_r, r < s (explicit RK weights are often zero). */
+typedef struct {
+    int nz, idx[D8_EXTENDED];
+    double c[D8_EXTENDED];
+} combo_t;
+
+static combo_t combo_of(const double *w, int s, double scale) {
+    combo_t cb;
+    cb.nz = 0;
+    for (int r = 0; r < s; r++)
+        if (w[r] != 0.0) cb.idx[cb.nz] = r, cb.c[cb.nz++] = scale * w[r];
+    return cb;
+}
+
+/* out[i - i0] = (base ? base[i] : 0) + sum_q c_q K_{idx_q}[i] for i in [i0, i1). */
+static void combo_block(const combo_t *cb, const double *K, long n, const double *base, long i0,
+                        long i1, double *out) {
+    const long m = i1 - i0;
+    if (base)
+        memcpy(out, base + i0, sizeof(double) * (size_t)m);
+    else
+        memset(out, 0, sizeof(double) * (size_t)m);
+    for (int q = 0; q < cb->nz; q++) {
+        const double c = cb->c[q], *k = K + (size_t)cb->idx[q] * n + i0;
+        for (long i = 0; i < m; i++) out[i] += c * k[i];
+    }
+}
+
+/* ys = y + h sum_{r < s} a[r] K_r. */
+static void stage_arg(long n, const double *y, double h, const double *a, int s, const double *K,
+                      double *ys) {
+    const combo_t cb = combo_of(a, s, h);
+    for (long i0 = 0; i0 < n; i0 += BLOCK)
+        combo_block(&cb, K, n, y, i0, i0 + BLOCK < n ? i0 + BLOCK : n, ys + i0);
+}
+
+static inline double max_abs(double a, double b) {
+    a = fabs(a), b = fabs(b);
+    return a > b ? a : b;
+}
+
+/* One attempted step from y (K_0 = f(y) in place) of size h: yn and f(yn) (in K at row `last`),
+ * the scaled error norm, and ||dK||^2 / ||dY||^2 between the two stages at c = 1 (Hairer's free
+ * estimate of the squared spectral radius) in *rho2. */
+static double attempt(int method, const dop853_t *d8, const net_t *net, long n, const double *y,
+                      double h, double rtol, double atol, double *K, double *ys, double *yn,
+                      int *last, double *rho2, long *nfev) {
+    double e2 = 0.0, e3 = 0.0, dk2 = 0.0, dy2 = 0.0;
+    if (method == LF_DP5) {
+        for (int s = 1; s < 6; s++) {
+            stage_arg(n, y, h, DP_A[s], s, K, ys);
+            net_rhs(net, ys, K + (size_t)s * n);
+        }
+        stage_arg(n, y, h, DP_B, 6, K, yn);
+        net_rhs(net, yn, K + 6 * (size_t)n);
+        *nfev += 6;
+        *last = 6;
+        const combo_t ce = combo_of(DP_E, 7, h);
+        double eb[BLOCK];
+        for (long i0 = 0; i0 < n; i0 += BLOCK) {
+            const long i1 = i0 + BLOCK < n ? i0 + BLOCK : n;
+            combo_block(&ce, K, n, NULL, i0, i1, eb);
+            for (long i = i0; i < i1; i++) {
+                const double q = eb[i - i0] / (atol + rtol * max_abs(y[i], yn[i]));
+                e2 += q * q;
+                const double a = K[6 * (size_t)n + i] - K[5 * (size_t)n + i], b = yn[i] - ys[i];
+                dk2 += a * a, dy2 += b * b;
+            }
+        }
+        *rho2 = dy2 > 0.0 ? dk2 / dy2 : 0.0;
+        return sqrt(e2 / (double)n);
+    }
+    for (int s = 1; s < D8_STAGES; s++) {
+        stage_arg(n, y, h, d8->A + s * D8_EXTENDED, s, K, ys);
+        net_rhs(net, ys, K + (size_t)s * n);
+    }
+    stage_arg(n, y, h, d8->B, D8_STAGES, K, yn);
+    net_rhs(net, yn, K + (size_t)D8_STAGES * n);
+    *nfev += D8_STAGES;
+    *last = D8_STAGES;
+    const combo_t c5 = combo_of(d8->E5, D8_STAGES + 1, 1.0), c3 = combo_of(d8->E3, D8_STAGES + 1, 1.0);
+    double b5[BLOCK], b3[BLOCK];
+    const double *k12 = K + (size_t)D8_STAGES * n, *k11 = K + (size_t)(D8_STAGES - 1) * n;
+    for (long i0 = 0; i0 < n; i0 += BLOCK) {
+        const long i1 = i0 + BLOCK < n ? i0 + BLOCK : n;
+        combo_block(&c5, K, n, NULL, i0, i1, b5);
+        combo_block(&c3, K, n, NULL, i0, i1, b3);
+        for (long i = i0; i < i1; i++) {
+            const double sc = atol + rtol * max_abs(y[i], yn[i]);
+            const double q5 = b5[i - i0] / sc, q3 = b3[i - i0] / sc;
+            e2 += q5 * q5, e3 += q3 * q3;
+            /* Stage 12 (index 11) and the new point both sit at c = 1. */
+            const double a = k12[i] - k11[i], b = yn[i] - ys[i];
+            dk2 += a * a, dy2 += b * b;
+        }
+    }
+    *rho2 = dy2 > 0.0 ? dk2 / dy2 : 0.0;
+    if (e2 == 0.0 && e3 == 0.0) return 0.0;
+    return fabs(h) * e2 / sqrt((e2 + 0.01 * e3) * (double)n);
+}
+
+/* After an accepted step y -> yn of size h: write the grid times in (t, t + h] to samples. */
+static void dense(int method, const dop853_t *d8, const net_t *net, long n, const double *y,
+                  const double *yn, double h, double t, double t_new, double *K, double *ys,
+                  double *F, const double *grid, long n_grid, long *i_next, double *samples,
+                  long *nfev) {
+    if (*i_next >= n_grid || grid[*i_next] > t_new) return;
+    if (method == LF_DOP853) {
+        for (int s = D8_STAGES + 1; s < D8_EXTENDED; s++) {
+            stage_arg(n, y, h, d8->A + s * D8_EXTENDED, s, K, ys);
+            net_rhs(net, ys, K + (size_t)s * n);
+        }
+        *nfev += D8_EXTENDED - D8_STAGES - 1;
+        const double *f0 = K, *f1 = K + (size_t)D8_STAGES * n;
+        for (long i = 0; i < n; i++) {
+            const double dy = yn[i] - y[i];
+            F[i] = dy;
+            F[n + i] = h * f0[i] - dy;
+            F[2 * n + i] = 2 * dy - h * (f1[i] + f0[i]);
+        }
+        for (int k = 0; k < 4; k++) {
+            const combo_t cd = combo_of(d8->D + k * D8_EXTENDED, D8_EXTENDED, h);
+            for (long i0 = 0; i0 < n; i0 += BLOCK)
+                combo_block(&cd, K, n, NULL, i0, i0 + BLOCK < n ? i0 + BLOCK : n,
+                            F + (size_t)(3 + k) * n + i0);
+        }
+    }
+    while (*i_next < n_grid && grid[*i_next] <= t_new) {
+        const double x = (grid[*i_next] - t) / h;
+        double *row = samples + (size_t)(*i_next) * n;
+        if (method == LF_DP5) {
+            const double px[4] = {x, x * x, x * x * x, x * x * x * x};
+            double w[7];
+            for (int r = 0; r < 7; r++)
+                w[r] = DP_P[r][0] * px[0] + DP_P[r][1] * px[1] + DP_P[r][2] * px[2] +
+                       DP_P[r][3] * px[3];
+            for (long i = 0; i < n; i++) {
+                double acc = 0.0;
+                for (int r = 0; r < 7; r++) acc += w[r] * K[(size_t)r * n + i];
+                row[i] = y[i] + h * acc;
+            }
+        } else {
+            /* y_old + F0 x + F1 x(1-x) + F2 x^2(1-x) + ..., nested (Horner in x and 1-x). */
+            for (long i = 0; i < n; i++) {
+                double v = 0.0;
+                for (int k = 6; k >= 0; k--) {
+                    v += F[(size_t)k * n + i];
+                    v *= (k % 2 == 0) ? x : 1.0 - x;
+                }
+                row[i] = y[i] + v;
+            }
+        }
+        *i_next += 1;
+    }
+}
+
+/* Advance y (n) from *t towards t_end with adaptive steps (*h in/out) until t_end, convergence
+ * (||f|| < gtol and ||f|| <= gtol_drop * peak, *gpeak in/out; gtol = 0 never converges),
+ * divergence (non-finite or |y_i| > max_norm) or max_steps steps. Grid times grid[*i_next..]
+ * passed by accepted steps are written to samples (row k = time grid[k]) from the dense output.
+ * f (n) holds f(y) on entry and on return. Steps are capped at stable_h_rho / rho, rho from
+ * the two stages at c = 1, so a run near a minimum decays instead of oscillating at the
+ * stability limit. counts: [0] evaluations, [1] accepted, [2] rejected steps. */
+int lf_integrate(int method, const double *tableau, int L, const int *rows, const int *cols,
+                 const double *T, const double *S, void *gemm, long n, double *y, double *f,
+                 double *t, double *h, double t_end, double rtol, double atol, double gtol,
+                 double gtol_drop, double *gpeak, double max_norm, double stable_h_rho,
+                 const double *grid, long n_grid, long *i_next, double *samples,
+                 long max_steps, long *counts, double *work) {
+    net_t net;
+    net_bind(&net, L, rows, cols, T, S, gemm, work);
+    const dop853_t d8 = method == LF_DOP853 ? d8_view(tableau) : (dop853_t){0};
+    const int n_k = method == LF_DOP853 ? D8_EXTENDED : 7;
+    const double order_exp = method == LF_DOP853 ? -1.0 / 8.0 : -1.0 / 5.0;
+    double *K = work + lf_rhs_work(L, rows, cols);
+    double *ys = K + (size_t)n_k * n, *yn = ys + n, *F = yn + n;
+    memcpy(K, f, sizeof(double) * (size_t)n);
+    for (long step = 0; step < max_steps; step++) {
+        if (*t >= t_end) return LF_T_END;
+        double hh = *h;
+        int reach = 0, last = 0;
+        if (*t + hh >= t_end) hh = t_end - *t, reach = 1;
+        if (!(hh > 0) || *t + hh == *t) return LF_FAILED;
+        double rho2 = 0.0;
+        const double en =
+            attempt(method, &d8, &net, n, y, hh, rtol, atol, K, ys, yn, &last, &rho2, &counts[0]);
+        const int ok = isfinite(en) && en <= 1.0;
+        double factor = en == 0.0 ? MAX_FACTOR : SAFETY * pow(en, order_exp);
+        if (!isfinite(factor)) factor = MIN_FACTOR;
+        factor = fmin(MAX_FACTOR, fmax(MIN_FACTOR, factor));
+        if (!ok && factor > 1.0) factor = 1.0;
+        double hnew = hh * factor;
+        if (ok && rho2 > 0.0 && hnew > stable_h_rho / sqrt(rho2)) hnew = stable_h_rho / sqrt(rho2);
+        *h = hnew;
+        if (!ok) {
+            counts[2] += 1;
+            continue;
+        }
+        counts[1] += 1;
+        const double t_new = reach ? t_end : *t + hh;
+        dense(method, &d8, &net, n, y, yn, hh, *t, t_new, K, ys, F, grid, n_grid, i_next,
+              samples, &counts[0]);
+        *t = t_new;
+        const double *fn = K + (size_t)last * n;
+        double g2 = 0.0, ymax = 0.0;
+        int finite = 1;
+        for (long i = 0; i < n; i++) {
+            y[i] = yn[i];
+            K[i] = fn[i]; /* first same as last */
+            g2 += fn[i] * fn[i];
+            if (!isfinite(yn[i])) finite = 0;
+            if (fabs(yn[i]) > ymax) ymax = fabs(yn[i]);
+        }
+        memcpy(f, K, sizeof(double) * (size_t)n);
+        if (!finite || ymax > max_norm) return LF_DIVERGED;
+        const double g = sqrt(g2);
+        if (g > *gpeak) *gpeak = g;
+        if (gtol > 0.0 && g < gtol && g <= gtol_drop * *gpeak) return LF_CONVERGED;
+    }
+    return LF_STEP_LIMIT;
+}

@@ -1,0 +1,99 @@
+"""The compiled flow kernel against the numpy objective and scipy's solvers."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core import Problem, init_weights, integrate, invariants, kernel
+from core._weights import flatten
+from core.derivatives import objective
+from core.integrate import choose_method
+
+
+def test_the_kernel_is_built():
+    # `make install` builds it; without it every small run would silently fall back to LSODA.
+    assert kernel.available()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    depth=st.integers(1, 4),
+    width=st.integers(3, 6),
+    seed=st.integers(0, 1000),
+    flow=st.sampled_from(["reduced", "original"]),
+)
+def test_compiled_rhs_equals_numpy(depth, width, seed, flow):
+    p = Problem.random(5, 3, 9, (width,) * depth, seed=seed)
+    W0 = init_weights(p, 0.7, seed=seed)
+    if flow == "original":
+        W0 = p.to_original(W0)
+    obj = objective(p, flow)
+    theta = flatten(W0)
+    want = obj.rhs(0.0, theta)
+    assert np.allclose(kernel.compiled_rhs(obj, theta), want, rtol=1e-12, atol=1e-13)
+
+
+KERNELS = ["compiled-DP5", "compiled-DOP853"]
+
+
+@pytest.mark.parametrize("method", KERNELS)
+@pytest.mark.parametrize(
+    ("flow", "widths"), [("reduced", (4, 4)), ("original", (4, 4)), ("reduced", (40, 30))]
+)
+def test_compiled_solution_matches_a_tight_reference(method, flow, widths):
+    # (40, 30): 1,450 parameters, products through BLAS dgemm.
+    p = Problem.random(4, 3, 10, widths, seed=3)
+    W0 = init_weights(p, 1e-2, seed=1)
+    if flow == "original":
+        W0 = p.to_original(W0)
+    t = np.linspace(0.0, 40.0, 81)
+    ref = integrate(p, W0, 40.0, flow=flow, method="LSODA", rtol=1e-12, t_eval=t)
+    for rtol in (1e-6, 1e-9):
+        run = integrate(p, W0, 40.0, flow=flow, method=method, rtol=rtol, t_eval=t)
+        assert run.method == method and run.status == "t_max"
+        assert np.array_equal(run.t, t)
+        err = np.abs(run.loss - ref.loss).max() / ref.loss.max()
+        assert err < 20 * rtol, (rtol, err)
+        # Invariants drift with the local error, not more.
+        assert run.invariant_drift.max() < 10 * rtol
+
+
+@pytest.mark.parametrize("method", KERNELS)
+def test_compiled_stops_like_the_scipy_path(p1, method):
+    W0 = init_weights(p1, 1e-3, seed=0)
+    a = integrate(p1, W0, 200.0, method=method)
+    b = integrate(p1, W0, 200.0, method="LSODA", rtol=1e-10)
+    assert a.status == b.status == "converged"
+    assert a.t[-1] == pytest.approx(b.t[-1], rel=0.05)  # the same convergence test
+    C0, C1 = invariants(tuple(w[0] for w in a.weights)), invariants(tuple(w[-1] for w in a.weights))
+    assert max(np.abs(x - y).max() for x, y in zip(C0, C1, strict=True)) < 1e-6
+    # Divergence (a small max_norm) keeps the samples before it, as the scipy path does.
+    d = integrate(p1, init_weights(p1, 0.5, seed=0), 50.0, method=method, max_norm=0.6)
+    assert d.status == "diverged" and d.t.size >= 1 and "diverged" in d.message
+    # An exact critical point is converged at once.
+    zero = tuple(np.zeros_like(w) for w in W0)
+    z = integrate(p1, zero, 10.0, method=method)
+    assert z.status == "converged" and z.t[-1] == 0.0
+    # The time budget stops it cleanly.
+    slow = integrate(p1, W0, 200.0, method=method, rtol=1e-13, max_seconds=0.0)
+    assert slow.status == "failed" and "time budget" in slow.message
+
+
+def test_auto_uses_the_kernel_unless_stiffness_makes_explicit_steps_too_many(p1):
+    obj = objective(p1)
+    theta = flatten(init_weights(p1, 1e-3, seed=0))
+    assert choose_method("auto", p1, obj, theta, 200.0) == "compiled-DP5"
+    # s_1 = 300: rho ~ 3 * 300^(4/3) ~ 6,000 at the minimum; 1,000 time units would take
+    # ~2 million stability-bound steps: LSODA with the exact Jacobian instead.
+    stiff = Problem.from_spectrum([300.0, 10.0, 8.0, 7.0], 8, (6, 6))
+    assert choose_method("auto", stiff, objective(stiff), theta, 1000.0) == "LSODA"
+    big = Problem.from_spectrum(np.linspace(10, 4, 16), 24, (20, 20))  # 1,200 parameters
+    theta_big = flatten(init_weights(big, 1e-2, seed=0))
+    assert choose_method("auto", big, objective(big), theta_big, 200.0) == "compiled-DOP853"
+    stiff_big = Problem.from_spectrum(np.linspace(300, 4, 16), 24, (20, 20))
+    assert choose_method("auto", stiff_big, objective(stiff_big), theta_big, 1000.0) == "RKC"
+    assert choose_method("compiled", p1, obj, theta, 1.0) == "compiled-DP5"
+    assert choose_method("compiled", big, objective(big), theta_big, 1.0) == "compiled-DOP853"
+    with pytest.raises(ValueError, match="method must be 'auto' or one of"):
+        choose_method("Euler", p1, obj, theta, 1.0)

@@ -53,21 +53,10 @@ class BatchRuns:
 
 
 def batched_rhs(obj: Objective, Y: NDArray[np.float64]) -> NDArray[np.float64]:
-    """-grad L for every row of Y (R, n_params), by batched forward and backward sweeps."""
-    Ws = split_stacked(Y, obj.shapes)
-    fwd = [Ws[0]]
-    for W in Ws[1:]:
-        fwd.append(W @ fwd[-1])
-    D = fwd[-1] - obj.target
-    if obj.K is not None:
-        D = (D @ obj.K) @ obj.K.T
-    out: list[NDArray] = [D] * len(Ws)
-    for j in range(len(Ws) - 1, 0, -1):
-        out[j] = D @ np.matrix_transpose(fwd[j - 1])
-        D = np.matrix_transpose(Ws[j]) @ D
-    out[0] = D
+    """-grad L for every row of Y (R, n_params), by batched sweeps (``Objective.grad``)."""
+    grads = obj.grad(split_stacked(Y, obj.shapes))
     R = Y.shape[0]
-    return -np.concatenate([g.reshape(R, -1) for g in out], axis=1)
+    return -np.concatenate([g.reshape(R, -1) for g in grads], axis=1)
 
 
 def batched_loss_modes(

@@ -113,16 +113,23 @@ class Objective:
         return 0.5 * float(np.sum(E * E)) + self.offset
 
     def grad(self, Ws: Sequence[NDArray[np.float64]]) -> Weights:
-        """dL/dW_j for every layer, by one forward and one backward sweep (3H + 1 products)."""
-        fwd = [Ws[0]]
-        for W in Ws[1:]:
-            fwd.append(W @ fwd[-1])
-        D = self._metric(fwd[-1] - self.target)
-        out: list[NDArray[np.float64]] = [D] * len(Ws)
-        for j in range(len(Ws) - 1, 0, -1):
-            out[j] = D @ fwd[j - 1].T
-            D = Ws[j].T @ D
-        out[0] = D
+        """dL/dW_j for every layer (stacks of runs too: W_j of shape (..., d_j, d_{j-1})).
+
+        Two sweeps from the output side: suffix products ``A_j = W_{H+1} ... W_{j+1}`` and
+        ``M_j = G B_j^T`` (``M_1 = G``, ``M_{j+1} = M_j W_j^T``) give ``dL/dW_j = A_j^T M_j``.
+        Every product has dy rows, about 3 dy n_params multiply-adds in all; sweeping from the
+        input side (products with dx columns) costs about 3 dx n_params, and dx >= dy.
+        """
+        L = len(Ws)
+        suffix: list[NDArray[np.float64]] = list(Ws)  # suffix[j] = W_{L-1} ... W_j (0-based)
+        for j in range(L - 2, -1, -1):
+            suffix[j] = suffix[j + 1] @ Ws[j]
+        M = self._metric(suffix[0] - self.target)
+        out: list[NDArray[np.float64]] = []
+        for j in range(L - 1):
+            out.append(suffix[j + 1].swapaxes(-1, -2) @ M)
+            M = M @ Ws[j].swapaxes(-1, -2)
+        out.append(M)
         return tuple(out)
 
     def rhs(self, t: float, theta: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -39,7 +39,10 @@ MAX_LAYERS = 64  # The kernel's fixed per-layer tables.
 # negative real axis (~3.3 for DP5, ~6.1 for DOP853).
 STABLE_H_RHO = {"DP5": 3.0, "DOP853": 5.5}
 _METHOD_CODE = {"DP5": 0, "DOP853": 1}
-CHUNK_STEPS = 2000  # Steps per call into C; between calls: progress, time budget, step cap.
+# Steps per call into C (between calls: progress, the time budget, the step cap): about
+# CHUNK_WORK / n_params, so a call lasts a few milliseconds whatever the network's size.
+CHUNK_WORK = 200_000
+CHUNK_STEPS = (20, 2000)
 MAX_STEPS = 2_000_000  # A run is stopped as "failed" after this many steps.
 _STATUS = {0: "t_end", 1: "converged", 2: "diverged", 3: "chunk", 4: "failed"}
 
@@ -213,6 +216,7 @@ def run(
     counts = np.zeros(3, dtype=np.int_)  # evaluations, accepted, rejected steps
     status, message = "t_max", f"reached t_max = {t_max:.6g} without converging"
     g_tol = gtol if stop_at_convergence else 0.0
+    chunk = int(np.clip(CHUNK_WORK // max(n, 1), *CHUNK_STEPS))
     if stop_at_convergence and gpeak.value == 0.0:  # an exact critical point: settled at once
         return CompiledRun(
             np.array([0.0]), y[None, :], "converged", "converged at t = 0 (||grad L|| = 0)", 1, 0
@@ -239,7 +243,7 @@ def run(
             ctypes.c_long(grid.size),
             ctypes.byref(i_next),
             _ptr(samples),
-            ctypes.c_long(CHUNK_STEPS),
+            ctypes.c_long(chunk),
             _ptr(counts, _L),
             _ptr(work),
         )

@@ -16,6 +16,10 @@
 #include "_flownet.h"
 
 enum { LF_DP5 = 0, LF_DOP853 = 1 };
+
+/* The interface version core/kernel.py expects (its ABI): bump on any exported signature change,
+ * so a stale build is refused rather than called with the wrong arguments. */
+int lf_abi(void) { return 1; }
 enum { LF_T_END = 0, LF_CONVERGED = 1, LF_DIVERGED = 2, LF_STEP_LIMIT = 3, LF_FAILED = 4 };
 
 #define SAFETY 0.9

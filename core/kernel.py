@@ -35,6 +35,7 @@ __all__ = ["CompiledRun", "available", "compiled_rhs", "rhs_seconds", "run"]
 
 BLAS_MIN_PARAMS = 1000  # Above this many parameters the kernel's products go through BLAS dgemm.
 MAX_LAYERS = 64  # The kernel's fixed per-layer tables.
+ABI = 1  # Must equal lf_abi() in _flowkernel.c: bumped whenever an exported signature changes.
 # Steps are capped at STABLE_H_RHO[method] / rho, inside each method's stability interval on the
 # negative real axis (~3.3 for DP5, ~6.1 for DOP853).
 STABLE_H_RHO = {"DP5": 3.0, "DOP853": 5.5}
@@ -51,12 +52,17 @@ _I = ctypes.POINTER(ctypes.c_int)
 _L = ctypes.POINTER(ctypes.c_long)
 
 
-def _load() -> ctypes.CDLL | None:
-    here = Path(__file__).resolve().parent
+def _load(folder: Path | None = None) -> ctypes.CDLL | None:
+    """The built kernel, or None if there is none or it was built from other sources (a stale
+    build: the Makefile reinstalls when the C sources change; ``pip install -e .`` does it)."""
+    here = folder or Path(__file__).resolve().parent
     for path in sorted(here.glob("_flowkernel*.so")):
         try:
             lib = ctypes.CDLL(str(path))
-        except OSError:
+            lib.lf_abi.restype = ctypes.c_int
+            if lib.lf_abi() != ABI:
+                continue
+        except (OSError, AttributeError):
             continue
         lib.lf_integrate.restype = ctypes.c_int
         lib.lf_work.restype = ctypes.c_long

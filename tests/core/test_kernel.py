@@ -97,3 +97,21 @@ def test_auto_uses_the_kernel_unless_stiffness_makes_explicit_steps_too_many(p1)
     assert choose_method("compiled", big, objective(big), theta_big, 1.0) == "compiled-DOP853"
     with pytest.raises(ValueError, match="method must be 'auto' or one of"):
         choose_method("Euler", p1, obj, theta, 1.0)
+
+
+@pytest.mark.parametrize(
+    "source", ["int lf_abi(void) { return 0; }", "int unrelated(void) { return 1; }"]
+)
+def test_a_stale_or_foreign_build_is_refused(tmp_path, source):
+    import shutil
+    import subprocess
+
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    (tmp_path / "stale.c").write_text(source + "\n")
+    subprocess.run(
+        [cc, "-shared", "-fPIC", "-o", str(tmp_path / "_flowkernel.so"), str(tmp_path / "stale.c")],
+        check=True,
+    )
+    assert kernel._load(tmp_path) is None  # never called with the wrong arguments

@@ -13,8 +13,9 @@ from app.basin_figures import fraction_figure, rung_counts_figure, sankey_figure
 from app.basin_jobs import run_sweep
 from app.compute import build_problem
 from app.state import AppState, decode, encode
+from core.escape import escape_sweep
 from core.ladder import label, ladder
-from core.sweep import RunSummary, escape_sweep, scale_stats
+from core.sweep import RunSummary, scale_stats
 
 MAX_ESCAPE_RUNS = 200
 MAX_ESCAPE_SIZES = 6

@@ -7,18 +7,13 @@ from typing import Any
 from dash import dcc, html
 
 from app import ids
+from app.controls import inline_radio, inline_text, sidebar
 from app.presets import PRESETS
 from app.state import (
-    ALGORITHMS,
     COMPARISONS,
-    FLOWS,
-    INIT_KINDS,
-    MAX_DX,
-    MAX_M,
     PROJECTIONS,
     SLICE_DIRECTIONS,
     SLICE_KINDS,
-    SOURCES,
     AppState,
 )
 
@@ -52,163 +47,6 @@ RATE_HELP = (
     "at t = 0 give ||M(t)||^2 <= ||M(0)||^2 exp(-2 alpha t) (corrected statement)."
 )
 
-# Field -> (label, help text shown under the control and as its tooltip).
-HELP: dict[str, tuple[str, str]] = {
-    "source": ("Data", "A prescribed spectrum (whitened, X = I) or random Gaussian X, Y."),
-    "spectrum": (
-        "Singular values s",
-        "Distinct positive values s_1 > ... > s_dy, comma-separated.",
-    ),
-    "data_hash": ("Uploaded data", "SHA-256 of the uploaded X and Y (set by uploading)."),
-    "dx": ("dx (inputs)", f"Input dimension, dy <= dx <= {MAX_DX}."),
-    "dy": ("dy (outputs)", "Output dimension (random data); with a spectrum dy = its length."),
-    "m": ("m (samples)", f"Number of samples for random data, dx <= m <= {MAX_M}."),
-    "data_seed": ("Data seed", "Seed of the random X and Y."),
-    "depth": ("H (hidden layers)", "Number of hidden layers, 1 to 5."),
-    "widths": ("Hidden widths", "One width for all layers, or H comma-separated widths (>= dy)."),
-    "init_kind": (
-        "Initialisation",
-        "Gaussian entries; balanced (all C_j = 0); orthogonal; "
-        "layered (scales grow to the output); manifold (on a saddle's "
-        "stable manifold).",
-    ),
-    "manifold_subset": (
-        "Saddle S (manifold init)",
-        "1-based modes the manifold start learns, e.g. 1, 3; the others stay switched off.",
-    ),
-    "perturbation": (
-        "Kick off the manifold",
-        "Size of a random kick off the stable manifold "
-        "(0 = stay on it and converge to the saddle).",
-    ),
-    "init_scale": ("Init scale", "Entry std (Gaussian) or singular value scale; small = plateaus."),
-    "init_seed": ("Init seed", "Seed of the initial weights."),
-    "flow": (
-        "Flow",
-        "Reduced: the paper's GDD on eq 3. Original: gradient flow of eq 1 on raw "
-        "data. They agree only when X X^T = I.",
-    ),
-    "algorithm": (
-        "Algorithm",
-        "The continuous flow, optionally with discrete GD or heavy-ball "
-        "momentum at step eta drawn on the same time axis (t = k eta).",
-    ),
-    "eta": ("Step size eta", "Step of the discrete runs; t_max / eta <= 200,000 steps."),
-    "momentum": ("Momentum beta", "Heavy-ball coefficient, 0 <= beta <= 0.99."),
-    "t_max": ("t_max", "Integration horizon, 0.01 to 1e5 (plateaus can last ~1/scale)."),
-    "rtol": ("Tolerance (rtol)", "Relative tolerance of the ODE solver, 1e-12 to 1e-3."),
-}
-
-
-def _text_control(name: str, label: str, value: str, help_text: str, inline: bool) -> html.Div:
-    """A labelled text input with its error line (and, in the sidebar, its help text)."""
-    children: list[Any] = [
-        html.Label(label, htmlFor=ids.CONTROL[name]),
-        dcc.Input(
-            id=ids.CONTROL[name],
-            type="text",
-            value=value,
-            debounce=True,
-            className="control-input short" if inline else "control-input",
-        ),
-    ]
-    if not inline:
-        children.append(html.Div(help_text, className="help"))
-    children.append(html.Div(id=ids.ERROR[name], className="field-error", role="alert"))
-    return html.Div(children, className="inline-control" if inline else "control", title=help_text)
-
-
-def _text(name: str, value: Any) -> html.Div:
-    label, help_text = HELP[name]
-    return _text_control(name, label, str(value), help_text, inline=False)
-
-
-def _radio(name: str, options: list[dict[str, str]], value: str) -> html.Div:
-    label, help_text = HELP[name]
-    return html.Div(
-        className="control",
-        title=help_text,
-        children=[
-            html.Label(label),
-            dcc.RadioItems(
-                id=ids.CONTROL[name], options=options, value=value, inline=True, className="radio"
-            ),
-            html.Div(help_text, className="help"),
-            html.Div(id=ids.ERROR[name], className="field-error", role="alert"),
-        ],
-    )
-
-
-UPLOAD_HELP = (
-    "Drop X.csv and Y.csv (one sample per row; an optional header row), or one .npz "
-    "with arrays X (m x dx) and Y (m x dy). At most 1.4 MB, 2,000 samples, 24 "
-    "columns. Stored on this server by content for 30 days; links carry its hash."
-)
-
-
-def _upload() -> html.Div:
-    return html.Div(
-        className="control",
-        title=UPLOAD_HELP,
-        children=[
-            dcc.Upload(
-                id=ids.UPLOAD,
-                multiple=True,
-                className="upload",
-                children=html.Div(["Upload your data: drop or ", html.A("choose files")]),
-            ),
-            html.Div(UPLOAD_HELP, className="help"),
-            html.Div(id=ids.UPLOAD_STATUS, className="field-error", role="alert"),
-        ],
-    )
-
-
-def _controls(s: AppState) -> html.Div:
-    opt = lambda values, labels=None: [  # noqa: E731
-        {"label": (labels or {}).get(v, v), "value": v} for v in values
-    ]
-    return html.Div(
-        className="sidebar",
-        children=[
-            html.H3("Problem"),
-            _radio(
-                "source",
-                opt(
-                    SOURCES,
-                    {"spectrum": "spectrum", "random": "random data", "upload": "your data"},
-                ),
-                s.source,
-            ),
-            _upload(),
-            _text("data_hash", s.data_hash),
-            _text("spectrum", ", ".join(f"{v:g}" for v in s.spectrum)),
-            _text("dx", s.dx),
-            _text("dy", s.dy),
-            _text("m", s.m),
-            _text("data_seed", s.data_seed),
-            html.H3("Network"),
-            _text("depth", s.depth),
-            _text("widths", ", ".join(map(str, s.widths))),
-            html.H3("Initialisation"),
-            _radio("init_kind", opt(INIT_KINDS), s.init_kind),
-            _text("init_scale", f"{s.init_scale:g}"),
-            _text("init_seed", s.init_seed),
-            _text("manifold_subset", ", ".join(map(str, s.manifold_subset))),
-            _text("perturbation", f"{s.perturbation:g}"),
-            html.H3("Dynamics"),
-            _radio("flow", opt(FLOWS), s.flow),
-            _radio(
-                "algorithm",
-                opt(ALGORITHMS, {"flow": "flow", "gd": "+ GD", "momentum": "+ momentum"}),
-                s.algorithm,
-            ),
-            _text("eta", f"{s.eta:g}"),
-            _text("momentum", f"{s.momentum:g}"),
-            _text("t_max", f"{s.t_max:g}"),
-            _text("rtol", f"{s.rtol:g}"),
-        ],
-    )
-
 
 def _panel(title: str, *children: Any, help_text: str = "") -> html.Section:
     return html.Section(
@@ -227,32 +65,6 @@ def _graph(graph_id: str) -> dcc.Loading:
         type="default",
         delay_show=200,
     )
-
-
-def _choices(values: tuple[str, ...], labels: dict[str, str]) -> list[dict[str, str]]:
-    return [{"label": labels.get(v, v), "value": v} for v in values]
-
-
-def _inline_radio(
-    name: str, values: tuple[str, ...], value: str, labels: dict[str, str] | None = None
-) -> html.Div:
-    return html.Div(
-        className="inline-control",
-        children=[
-            dcc.RadioItems(
-                id=ids.CONTROL[name],
-                options=_choices(values, labels or {}),
-                value=value,
-                inline=True,
-                className="radio",
-            ),
-            html.Div(id=ids.ERROR[name], className="field-error"),
-        ],
-    )
-
-
-def _inline_text(name: str, label: str, value: str, help_text: str) -> html.Div:
-    return _text_control(name, label, value, help_text, inline=True)
 
 
 NAV = (("Explorer", "/"), ("Basin lab", "/basin"), ("About the mathematics", "/about"))
@@ -312,7 +124,7 @@ def _views(s: AppState) -> list[Any]:
         _panel("The problem", dcc.Loading(html.Div(id=ids.SUMMARY), delay_show=200)),
         _panel(
             "L(t) against the ladder",
-            _inline_radio(
+            inline_radio(
                 "loss_axis",
                 ("log", "linear"),
                 s.loss_axis,
@@ -327,7 +139,7 @@ def _views(s: AppState) -> list[Any]:
             html.Div(
                 className="control-row",
                 children=[
-                    _inline_radio(
+                    inline_radio(
                         "projection",
                         PROJECTIONS,
                         s.projection,
@@ -337,14 +149,14 @@ def _views(s: AppState) -> list[Any]:
                             "pca": "PCA",
                         },
                     ),
-                    _inline_text(
+                    inline_text(
                         "modes",
                         "modes / layers",
                         ", ".join(map(str, s.modes)),
                         "Two (2-D) or three (3-D) 1-based mode indices; for exact "
                         "weights, layer indices.",
                     ),
-                    _inline_radio(
+                    inline_radio(
                         "compare",
                         COMPARISONS,
                         s.compare,
@@ -378,7 +190,7 @@ def _views(s: AppState) -> list[Any]:
             html.Div(
                 className="control-row",
                 children=[
-                    _inline_radio(
+                    inline_radio(
                         "slice_dirs",
                         SLICE_DIRECTIONS,
                         s.slice_dirs,
@@ -389,13 +201,13 @@ def _views(s: AppState) -> list[Any]:
                             "random": "random",
                         },
                     ),
-                    _inline_text(
+                    inline_text(
                         "slice_extent",
                         "extent",
                         f"{s.slice_extent:g}",
                         "Half-width of the plane in each direction (1e-4 to 10).",
                     ),
-                    _inline_radio("slice_kind", SLICE_KINDS, s.slice_kind),
+                    inline_radio("slice_kind", SLICE_KINDS, s.slice_kind),
                 ],
             ),
             _graph(ids.SLICE_GRAPH),
@@ -510,7 +322,7 @@ def make_layout(**_query: Any) -> html.Div:
             html.Div(
                 className="body",
                 children=[
-                    _controls(s),
+                    sidebar(s),
                     html.Main(className="main", children=_views(s)),
                 ],
             ),

@@ -2,8 +2,8 @@
 
 The conjecture (OVF) says almost every initialisation converges to a global minimum (proven for
 H = 1). :func:`sweep` runs ``n_runs`` initialisations at each scale with the batched integrator
-and summarises each run (final subset and rung, convergence time, the plateaus it visited);
-:func:`escape_sweep` starts on a saddle's stable manifold, kicks off it, and counts escapes.
+and summarises each run (final subset and rung, convergence time, the plateaus it visited).
+:func:`core.escape.escape_sweep` starts on a saddle's stable manifold and counts escapes.
 
 Every run's seed is spawned from ``numpy.random.SeedSequence(seed)``, so any run can be replayed
 alone (:func:`replay`), and results do not depend on chunking or the number of workers.
@@ -23,7 +23,6 @@ from numpy.typing import NDArray
 from core._weights import flatten
 from core.batch import batched_loss_modes, integrate_batch
 from core.derivatives import check_flow, objective
-from core.geometry import stable_manifold_init
 from core.init import init_weights
 from core.integrate import DEFAULT_SAMPLES, default_gtol, integrate, sample_grid
 from core.ladder import label, ladder
@@ -32,11 +31,9 @@ from core.problem import Problem
 from core.trajectory import Trajectory
 
 __all__ = [
-    "EscapeResult",
     "RunSummary",
     "ScaleStats",
     "SweepResult",
-    "escape_sweep",
     "plan",
     "replay",
     "run_chunk",
@@ -362,66 +359,3 @@ def replay(
     if flow == "original":
         W0 = problem.to_original(W0)
     return integrate(problem, W0, t_max, flow=flow, rtol=rtol)
-
-
-@dataclass(frozen=True)
-class EscapeResult:
-    """Per perturbation size: how many runs left the saddle S, and how long they stayed near it."""
-
-    subset: tuple[int, ...]
-    perturbations: tuple[float, ...]
-    n_runs: int
-    n_escaped: tuple[int, ...]
-    median_time_near_saddle: tuple[float, ...]
-
-
-def escape_sweep(
-    problem: Problem,
-    subset: Sequence[int],
-    perturbations: Sequence[float],
-    n_runs: int,
-    seed: int,
-    *,
-    scale: float = 0.5,
-    t_max: float = 200.0,
-    rtol: float = 1e-7,
-) -> EscapeResult:
-    """Starts on the stable manifold of the saddle of type ``subset`` (reduced flow), kicked off
-    it by each perturbation size; a run escapes when it ends on a lower rung than the saddle's."""
-    S = tuple(sorted(int(i) for i in subset))
-    lad = ladder(problem)
-    saddle = lad.for_subset(S)
-    obj = objective(problem, "reduced")
-    grid = sample_grid(t_max, SAMPLES)
-    gtol = default_gtol(problem)
-    escaped, times = [], []
-    for j, eps in enumerate(perturbations):
-        seeds = run_seeds(seed + j, n_runs)
-        Y0 = np.stack(
-            [
-                np.concatenate(
-                    [
-                        w.ravel()
-                        for w in stable_manifold_init(
-                            problem, S, scale, sd, perturbation=float(eps)
-                        )
-                    ]
-                )
-                for sd in seeds
-            ]
-        )
-        atol = rtol * np.maximum(np.sqrt(np.mean(Y0**2, axis=1)), 1e-12)
-        res = integrate_batch(obj, Y0, t_max, grid, rtol, atol, gtol)
-        n_esc, stay = 0, []
-        for r in range(n_runs):
-            valid = ~np.isnan(res.loss[r])
-            t, L = grid[valid], res.loss[r, valid]
-            left = L.size and L[-1] < saddle.value - 0.5 * lad.spacing(saddle)
-            n_esc += bool(left)
-            near = [t[j1] for k, _, j1, _ in segments(lad, t, L) if lad.rungs[k].subset == S]
-            stay.append(near[0] if near else 0.0)
-        escaped.append(n_esc)
-        times.append(float(np.median(stay)))
-    return EscapeResult(
-        S, tuple(float(p) for p in perturbations), n_runs, tuple(escaped), tuple(times)
-    )

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 import core
-from core.sweep import escape_sweep, replay, run_seeds, sweep, wilson_interval
+from core.escape import escape_sweep
+from core.sweep import replay, run_seeds, sweep, wilson_interval
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """Integrate the gradient flow dW/dt = -grad L(W) (the paper's GDD, or the original flow).
 
-The flow is stiff once a mode is learned (the top Hessian eigenvalue sits near 2 s_1^{2H/(H+1)}
-while plateaus last ~ln(1/eps)/s or ~1/eps), and its Jacobian is minus the symmetric Hessian.
+The flow is stiff once a mode is learned (at a balanced minimum the top Hessian eigenvalue is
+(H+1) s_1^{2H/(H+1)}, ~82 on P1, while plateaus last ~ln(1/eps)/s or ~1/eps), and its Jacobian
+is minus the symmetric Hessian.
 ``method="auto"`` chooses, by size and stiffness:
 
 - "compiled" (:mod:`core.kernel`): an explicit Runge-Kutta method with the right-hand side in C,

@@ -162,6 +162,11 @@ def _exit_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _in_order(by_chunk: dict[int, list[dict]]) -> list[dict]:
+    """The runs of the finished chunks, in chunk (hence run) order."""
+    return [r for k in sorted(by_chunk) for r in by_chunk[k]]
+
+
 def _chunk_source() -> Callable[[str, list[tuple]], ChunkStream]:
     return celery_chunks if os.environ.get("LINFLOW_REDIS_URL") else local_chunks
 
@@ -211,13 +216,12 @@ def run_sweep(
             with _exit_on_sigterm(), contextlib.closing(chunks):
                 for k, part in chunks:
                     by_chunk[k] = part
-                    finished = [r for i in sorted(by_chunk) for r in by_chunk[i]]
-                    payload = {**request, "runs": finished, "complete": False}
+                    payload = {**request, "runs": _in_order(by_chunk), "complete": False}
                     shared.set(f"partial:{key}", payload, expire=JOB_TTL)
                     set_progress(_progress_row(payload, time.perf_counter() - t0))
             final = {
                 **request,
-                "runs": [r for i in sorted(by_chunk) for r in by_chunk[i]],
+                "runs": _in_order(by_chunk),
                 "complete": True,
                 "seconds": time.perf_counter() - t0,
             }

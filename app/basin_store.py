@@ -47,10 +47,10 @@ class JobStore(Protocol):
 class DiskStore:
     """diskcache under ``jobs_dir()``: shared by the processes of one machine."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self) -> None:
         import diskcache
 
-        root = folder or jobs_dir()
+        root = jobs_dir()
         self.cache = diskcache.Cache(str(root / "shared"))
         self.slots = diskcache.Cache(str(root / "slots"))
 

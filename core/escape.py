@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core._weights import flatten
 from core.batch import integrate_batch
 from core.derivatives import objective
 from core.geometry import stable_manifold_init
@@ -55,14 +56,7 @@ def escape_sweep(
         seeds = run_seeds(seed + j, n_runs)
         Y0 = np.stack(
             [
-                np.concatenate(
-                    [
-                        w.ravel()
-                        for w in stable_manifold_init(
-                            problem, S, scale, sd, perturbation=float(eps)
-                        )
-                    ]
-                )
+                flatten(stable_manifold_init(problem, S, scale, sd, perturbation=float(eps)))
                 for sd in seeds
             ]
         )

@@ -155,6 +155,94 @@ def _make_solver(
     return SCIPY_METHODS[method](obj.rhs, 0.0, theta0, t_end, **kwargs)
 
 
+def _run_solver(
+    solver: Any,
+    used: str,
+    obj: Objective,
+    theta0: NDArray[np.float64],
+    t_max: float,
+    grid: NDArray[np.float64],
+    gtol: float,
+    stop_at_convergence: bool,
+    max_norm: float,
+    progress: Callable[[float], None] | None,
+    max_seconds: float | None,
+    t0_wall: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], str, str, int, int]:
+    """Step a scipy-style solver over [0, t_max], sampling ``grid`` from its dense output and
+    stopping as :func:`integrate` documents: (t, y, status, message, nfev, njev)."""
+    ts: list[float] = []
+    ys: list[NDArray[np.float64]] = []
+    i_next = 0
+    if grid[0] == 0.0:
+        ts.append(0.0)
+        ys.append(theta0)
+        i_next = 1
+    status, message, extra_nfev = "t_max", "", int(stop_at_convergence)
+    t_prev, y_prev = 0.0, theta0
+    g_peak = float(np.linalg.norm(obj.rhs(0.0, theta0))) if stop_at_convergence else 0.0
+    while solver.status == "running":
+        solver.step()
+        if solver.status == "failed":
+            status, message = (
+                "failed",
+                f"solver {used} failed at t = {solver.t:.6g}: {solver.status}",
+            )
+            break
+        t_new, y = solver.t, solver.y
+        if not np.all(np.isfinite(y)) or np.max(np.abs(y)) > max_norm:
+            status = "diverged"
+            message = f"weights exceeded {max_norm:.0e} (diverged) at t = {t_new:.6g}"
+            break
+        j = int(np.searchsorted(grid, t_new, side="right"))
+        if j > i_next:
+            vals = solver.dense_output()(grid[i_next:j])
+            ts.extend(grid[i_next:j].tolist())
+            ys.extend(vals.T)
+            i_next = j
+        if progress is not None:
+            progress(min(1.0, t_new / t_max))
+        if max_seconds is not None and time.perf_counter() - t0_wall > max_seconds:
+            status = "failed"
+            message = (
+                f"stopped at t = {t_new:.6g} after {max_seconds:g} s of computation (the "
+                "time budget); lower t_max or run it from the command line"
+            )
+            ts.append(float(t_new))
+            ys.append(np.array(y))
+            break
+        if stop_at_convergence and t_new > t_prev:
+            # ||y_new - y_old|| / h approximates ||grad L|| for free; confirm with one evaluation.
+            speed = float(np.linalg.norm(y - y_prev)) / (t_new - t_prev)
+            g_peak = max(g_peak, speed)
+            if speed < 10 * gtol:
+                extra_nfev += 1
+                g = float(np.linalg.norm(obj.rhs(t_new, y)))
+                if settled(g, g_peak, gtol):
+                    status = "converged"
+                    message = f"converged at t = {t_new:.6g} (||grad L|| = {g:.2e} < {gtol:.1e})"
+                    if not ts or ts[-1] < t_new:
+                        ts.append(float(t_new))
+                        ys.append(np.array(y))
+                    break
+        t_prev, y_prev = t_new, np.array(y)
+    if status == "t_max":
+        message = f"reached t_max = {t_max:.6g} without converging"
+        if stop_at_convergence and ts[-1] < t_max:
+            ts.append(float(t_max))
+            ys.append(np.array(solver.y))
+    if not ts:  # diverged before the first requested sample
+        ts, ys = [t_prev], [y_prev]
+    return (
+        np.array(ts),
+        np.array(ys),
+        status,
+        message,
+        int(solver.nfev) + extra_nfev,
+        int(solver.njev),
+    )
+
+
 def integrate(
     problem: Problem,
     W0: Sequence[ArrayLike],
@@ -236,91 +324,31 @@ def integrate(
             max_seconds,
             method=COMPILED[used],
         )
-        traj = build_trajectory(
+        ts, ys, status, message, nfev, njev = out.t, out.y, out.status, out.message, out.nfev, 0
+    else:
+        solver = _make_solver(used, obj, theta0, float(t_max), rtol, atol)
+        ts, ys, status, message, nfev, njev = _run_solver(
+            solver,
+            used,
             obj,
-            out.t,
-            out.y,
-            status=out.status,
-            message=out.message,
-            nfev=out.nfev,
-            njev=0,
-            wall_time=0.0,
-            flow=flow,
-            method=used,
+            theta0,
+            float(t_max),
+            grid,
+            gtol,
+            stop_at_convergence,
+            max_norm,
+            progress,
+            max_seconds,
+            t0_wall,
         )
-        return replace(traj, wall_time=time.perf_counter() - t0_wall)
-    solver = _make_solver(used, obj, theta0, float(t_max), rtol, atol)
-
-    ts: list[float] = []
-    ys: list[NDArray[np.float64]] = []
-    i_next = 0
-    if grid[0] == 0.0:
-        ts.append(0.0)
-        ys.append(theta0)
-        i_next = 1
-    status, message, extra_nfev = "t_max", "", int(stop_at_convergence)
-    t_prev, y_prev = 0.0, theta0
-    g_peak = float(np.linalg.norm(obj.rhs(0.0, theta0))) if stop_at_convergence else 0.0
-    while solver.status == "running":
-        solver.step()
-        if solver.status == "failed":
-            status, message = (
-                "failed",
-                f"solver {used} failed at t = {solver.t:.6g}: {solver.status}",
-            )
-            break
-        t_new, y = solver.t, solver.y
-        if not np.all(np.isfinite(y)) or np.max(np.abs(y)) > max_norm:
-            status = "diverged"
-            message = f"weights exceeded {max_norm:.0e} (diverged) at t = {t_new:.6g}"
-            break
-        j = int(np.searchsorted(grid, t_new, side="right"))
-        if j > i_next:
-            vals = solver.dense_output()(grid[i_next:j])
-            ts.extend(grid[i_next:j].tolist())
-            ys.extend(vals.T)
-            i_next = j
-        if progress is not None:
-            progress(min(1.0, t_new / t_max))
-        if max_seconds is not None and time.perf_counter() - t0_wall > max_seconds:
-            status = "failed"
-            message = (
-                f"stopped at t = {t_new:.6g} after {max_seconds:g} s of computation (the "
-                "time budget); lower t_max or run it from the command line"
-            )
-            ts.append(float(t_new))
-            ys.append(np.array(y))
-            break
-        if stop_at_convergence and t_new > t_prev:
-            # ||y_new - y_old|| / h approximates ||grad L|| for free; confirm with one evaluation.
-            speed = float(np.linalg.norm(y - y_prev)) / (t_new - t_prev)
-            g_peak = max(g_peak, speed)
-            if speed < 10 * gtol:
-                extra_nfev += 1
-                g = float(np.linalg.norm(obj.rhs(t_new, y)))
-                if settled(g, g_peak, gtol):
-                    status = "converged"
-                    message = f"converged at t = {t_new:.6g} (||grad L|| = {g:.2e} < {gtol:.1e})"
-                    if not ts or ts[-1] < t_new:
-                        ts.append(float(t_new))
-                        ys.append(np.array(y))
-                    break
-        t_prev, y_prev = t_new, np.array(y)
-    if status == "t_max":
-        message = f"reached t_max = {t_max:.6g} without converging"
-        if t_eval is None and ts[-1] < t_max:
-            ts.append(float(t_max))
-            ys.append(np.array(solver.y))
-    if not ts:  # diverged before the first requested sample
-        ts, ys = [t_prev], [y_prev]
     traj = build_trajectory(
         obj,
-        np.array(ts),
-        np.array(ys),
+        ts,
+        ys,
         status=status,
         message=message,
-        nfev=int(solver.nfev) + extra_nfev,
-        njev=int(solver.njev),
+        nfev=nfev,
+        njev=njev,
         wall_time=0.0,
         flow=flow,
         method=used,

@@ -21,6 +21,7 @@ is False and ``core.integrate`` falls back to LSODA.
 from __future__ import annotations
 
 import ctypes
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,6 +75,7 @@ def _load(folder: Path | None = None) -> ctypes.CDLL | None:
 _LIB = _load()
 
 
+@functools.cache
 def _dgemm() -> int | None:
     """The address of BLAS dgemm (Fortran convention) from scipy.linalg.cython_blas, or None."""
     try:
@@ -98,12 +100,15 @@ def supports(obj: Objective) -> bool:
     return _LIB is not None and len(obj.shapes) <= MAX_LAYERS
 
 
+@functools.cache
 def _dop853_tableau() -> NDArray[np.float64]:
     """DOP853's coefficients (Hairer) in the kernel's layout: A (16 x 16), B, E3, E5, D (4 x 16)."""
     from scipy.integrate._ivp import dop853_coefficients as d
 
     parts = (d.A[:16, :16], d.B, d.E3, d.E5, d.D)
-    return np.ascontiguousarray(np.concatenate([np.ravel(x) for x in parts]), dtype=np.float64)
+    tableau = np.ascontiguousarray(np.concatenate([np.ravel(x) for x in parts]), dtype=np.float64)
+    tableau.flags.writeable = False  # cached and shared by every run
+    return tableau
 
 
 def _ptr(a: NDArray, kind: type = _D) -> ctypes._Pointer:
@@ -286,4 +291,6 @@ def run(
     ts, ys = grid[:k], samples[:k]
     if status in ("converged", "failed") and (k == 0 or ts[-1] < t.value):
         ts, ys = np.append(ts, t.value), np.vstack([ys, y[None, :]])
+    elif k == 0:  # diverged before the first requested sample: keep the start
+        ts, ys = np.array([0.0]), np.asarray(theta0, dtype=np.float64)[None, :]
     return CompiledRun(ts, ys, status, message, int(counts[0]) + 1, int(counts[1] + counts[2]))

@@ -11,6 +11,7 @@ alone (:func:`replay`), and results do not depend on chunking or the number of w
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from core._weights import flatten
+from core._weights import Weights, flatten
 from core.batch import batched_loss_modes, integrate_batch
 from core.derivatives import check_flow, objective
 from core.init import init_weights
@@ -198,18 +199,10 @@ def _summaries(
     return out
 
 
-def _start(problem: Problem, scale: float, seed: int, kind: str, flow: str) -> NDArray:
-    """A run's flat start, in ``flow``'s coordinates (the same start as the explorer's)."""
+def _start(problem: Problem, scale: float, seed: int, kind: str, flow: str) -> Weights:
+    """A run's start, in ``flow``'s coordinates (the same start as the explorer's)."""
     W0 = init_weights(problem, scale, seed, kind)
-    return flatten(problem.to_original(W0) if flow == "original" else W0)
-
-
-def _chunk_job(args: tuple) -> list[RunSummary]:
-    problem, idx, scales, seeds, kind, t_max, flow, rtol, gtol = args
-    Y0 = np.stack(
-        [_start(problem, sc, sd, kind, flow) for sc, sd in zip(scales, seeds, strict=True)]
-    )
-    return _summaries(problem, idx, scales, seeds, Y0, t_max, flow, rtol, gtol)
+    return problem.to_original(W0) if flow == "original" else W0
 
 
 def scale_stats(problem: Problem, scale: float, runs: Sequence[RunSummary]) -> ScaleStats:
@@ -274,7 +267,11 @@ def plan(
 
 def run_chunk(job: tuple) -> list[RunSummary]:
     """Integrate one chunk of a sweep (see :func:`plan`)."""
-    return _chunk_job(job)
+    problem, idx, scales, seeds, kind, t_max, flow, rtol, gtol = job
+    Y0 = np.stack(
+        [flatten(_start(problem, sc, sd, kind, flow)) for sc, sd in zip(scales, seeds, strict=True)]
+    )
+    return _summaries(problem, idx, scales, seeds, Y0, t_max, flow, rtol, gtol)
 
 
 def summarise(
@@ -315,7 +312,8 @@ def sweep(
     """``n_runs`` initialisations of ``kind`` at each scale in ``scales`` (in that order).
 
     ``progress(done, total)`` is called as chunks finish. Runs stop as :func:`core.integrate`
-    stops them (||grad L|| < gtol, default 1e-9 max(1, s_1^2)), with atol = rtol * rms(W0).
+    stops them (``core.integrate.settled``: ||grad L|| < gtol, default 1e-9 max(1, s_1^2), and
+    fallen to 1e-3 of its peak), with atol = rtol * rms(W0).
     ``workers > 1`` integrates chunks in that many processes; results do not change.
     """
     jobs = plan(
@@ -332,15 +330,9 @@ def sweep(
     )
     total = n_runs * len(scales)
     runs: list[RunSummary] = []
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for part in pool.map(_chunk_job, jobs):
-                runs.extend(part)
-                if progress:
-                    progress(len(runs), total)
-    else:
-        for job in jobs:
-            runs.extend(_chunk_job(job))
+    with ProcessPoolExecutor(workers) if workers > 1 else contextlib.nullcontext() as pool:
+        for part in pool.map(run_chunk, jobs) if pool else map(run_chunk, jobs):
+            runs.extend(part)
             if progress:
                 progress(len(runs), total)
     return summarise(problem, n_runs, scales, seed, t_max, flow, kind, runs)
@@ -355,7 +347,5 @@ def replay(
     rtol: float = 1e-8,
 ) -> Trajectory:
     """The full trajectory of one run of a sweep, from its own seed."""
-    W0 = init_weights(problem, run.scale, run.seed, kind)
-    if flow == "original":
-        W0 = problem.to_original(W0)
+    W0 = _start(problem, run.scale, run.seed, kind, flow)
     return integrate(problem, W0, t_max, flow=flow, rtol=rtol)

@@ -125,6 +125,12 @@ def trajectory_figure(proj: Projection) -> go.Figure:
         for name, i in zip(names, idx, strict=True)
     ]
     redraw = three_d  # 3-D scenes must redraw to move a point
+    # Show one frame at once (pause, slider): no frame time, no transition.
+    jump = {
+        "frame": {"duration": 0, "redraw": redraw},
+        "mode": "immediate",
+        "transition": {"duration": 0},
+    }
     play = [
         {
             "frame": {"duration": SPEEDS[1][1], "redraw": redraw},
@@ -135,18 +141,7 @@ def trajectory_figure(proj: Projection) -> go.Figure:
     ]
     buttons = [
         {"label": "▶ play", "method": "animate", "args": [None, *play]},
-        {
-            "label": "❚❚ pause",
-            "method": "animate",
-            "args": [
-                [None],
-                {
-                    "frame": {"duration": 0, "redraw": redraw},
-                    "mode": "immediate",
-                    "transition": {"duration": 0},
-                },
-            ],
-        },
+        {"label": "❚❚ pause", "method": "animate", "args": [[None], jump]},
     ]
     buttons += [
         {
@@ -160,14 +155,7 @@ def trajectory_figure(proj: Projection) -> go.Figure:
         {
             "label": f"{main.t[i]:.3g}",
             "method": "animate",
-            "args": [
-                [name],
-                {
-                    "frame": {"duration": 0, "redraw": redraw},
-                    "mode": "immediate",
-                    "transition": {"duration": 0},
-                },
-            ],
+            "args": [[name], jump],
         }
         for name, i in zip(names, idx, strict=True)
     ]

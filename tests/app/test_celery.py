@@ -46,6 +46,19 @@ def _result(folder: Path) -> dict:
     return json.loads((folder / "result.json").read_text())
 
 
+def _local_result(env: dict[str, str], folder: Path) -> dict:
+    """The same sweep in process (no --celery), for comparison."""
+    local = subprocess.run(
+        [*LINFLOW, *SWEEP, "--out", str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert local.returncode == 0, local.stderr
+    return _result(folder)
+
+
 @pytest.mark.slow
 def test_celery_sweep_equals_in_process(redis_url, tmp_path):
     env = _env(redis_url)
@@ -61,15 +74,7 @@ def test_celery_sweep_equals_in_process(redis_url, tmp_path):
         assert remote.returncode == 0, remote.stderr
     finally:
         _stop(worker)
-    local = subprocess.run(
-        [*LINFLOW, *SWEEP, "--out", str(tmp_path / "l")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert local.returncode == 0, local.stderr
-    assert _result(tmp_path / "r") == _result(tmp_path / "l")
+    assert _result(tmp_path / "r") == _local_result(env, tmp_path / "l")
     assert "succeeded" in (tmp_path / "w.log").read_text()
 
 
@@ -101,12 +106,4 @@ def test_a_chunk_whose_worker_is_killed_is_redone(redis_url, tmp_path):
             _stop(second)
     log2 = (tmp_path / "w2.log").read_text()
     assert log2.count("succeeded") == 2  # its own chunk and the one the dead worker held
-    local = subprocess.run(
-        [*LINFLOW, *SWEEP, "--out", str(tmp_path / "l")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert local.returncode == 0
-    assert _result(tmp_path / "k") == _result(tmp_path / "l")
+    assert _result(tmp_path / "k") == _local_result(env, tmp_path / "l")

@@ -71,6 +71,10 @@ def test_compiled_stops_like_the_scipy_path(p1, method):
     # Divergence (a small max_norm) keeps the samples before it, as the scipy path does.
     d = integrate(p1, init_weights(p1, 0.5, seed=0), 50.0, method=method, max_norm=0.6)
     assert d.status == "diverged" and d.t.size >= 1 and "diverged" in d.message
+    early = integrate(
+        p1, init_weights(p1, 0.5, seed=0), 50.0, method=method, max_norm=0.6, t_eval=[40.0, 50.0]
+    )  # diverges before its first requested sample
+    assert early.status == "diverged" and early.t.size == 1
     # An exact critical point is converged at once.
     zero = tuple(np.zeros_like(w) for w in W0)
     z = integrate(p1, zero, 10.0, method=method)

@@ -92,6 +92,10 @@ def test_auto_uses_the_kernel_unless_stiffness_makes_explicit_steps_too_many(p1)
     # ~2 million stability-bound steps: LSODA with the exact Jacobian instead.
     stiff = Problem.from_spectrum([300.0, 10.0, 8.0, 7.0], 8, (6, 6))
     assert choose_method("auto", stiff, objective(stiff), theta, 1000.0) == "LSODA"
+    # s_1 = 80 over 600 time units: ~200,000 stability-bound steps, where LSODA is cheaper.
+    middling = Problem.from_spectrum([80.0, 10.0, 8.0, 7.0], 8, (6, 6))
+    assert choose_method("auto", middling, objective(middling), theta, 600.0) == "LSODA"
+    assert choose_method("auto", middling, objective(middling), theta, 20.0) == "compiled-DP5"
     big = Problem.from_spectrum(np.linspace(10, 4, 16), 24, (20, 20))  # 1,200 parameters
     theta_big = flatten(init_weights(big, 1e-2, seed=0))
     assert choose_method("auto", big, objective(big), theta_big, 200.0) == "compiled-DOP853"

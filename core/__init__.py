@@ -1,19 +1,35 @@
-"""linflow.core: gradient-descent dynamics of deep linear networks (numpy and scipy only).
+"""linflow's engine: gradient-descent dynamics of deep linear networks (numpy and scipy only).
 
-Front doors: :class:`Problem` (data, assumptions, reduction); :func:`loss`, :func:`gradient`,
-:func:`hessian`; :func:`integrate`, :func:`gradient_descent`, :func:`exponential_rate`;
-:func:`ladder`, :func:`critical_point`, :func:`classify`, :func:`polish`, :func:`hessian_split`,
-:func:`predicted_split`, :func:`plateaus`; pictures in :mod:`core.geometry`.
+Front doors:
+
+- set up: :class:`Problem` (data, assumptions, the SVD reduction), :func:`init_weights`;
+- derivatives: :func:`loss`, :func:`gradient`, :func:`hessian`, :func:`hessian_vector_product`,
+  :func:`invariants`;
+- dynamics: :func:`integrate` (the flow), :func:`gradient_descent` (GD and heavy ball), each
+  ending as :mod:`core.stopping` says (only the global minimum stops a run early);
+- the landscape: :func:`ladder`, :func:`critical_point`, :func:`classify`, :func:`polish`,
+  :func:`nearest_critical_point`, :func:`hessian_split`, :func:`predicted_split`,
+  :func:`plateaus`, :func:`exponential_rate`;
+- basins: :func:`sweep`, :func:`escape_sweep`;
+- pictures: :mod:`core.geometry` (mode coordinates, PCA, slices).
+
+Subsets of modes are tuples of 0-based indices here; :func:`label` writes them 1-based, as
+users read them.
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
+from core.basins import ChunkSpec, RunSummary, ScaleStats, SweepResult, SweepSpec, sweep
 from core.critical import (
     FAMILIES,
     Classification,
     Polished,
     classify,
     critical_point,
+    nearest_critical_point,
     polish,
 )
+from core.critical_values import Ladder, Rung, label, ladder, q_count
 from core.derivatives import (
     FLOWS,
     HESSIAN_MAX_PARAMS,
@@ -26,6 +42,7 @@ from core.derivatives import (
     loss,
 )
 from core.descent import gradient_descent
+from core.escape import EscapeResult, escape_sweep
 from core.geometry import (
     ModeCoordinates,
     PCAProjection,
@@ -40,13 +57,18 @@ from core.geometry import (
     stable_manifold_init,
 )
 from core.init import INIT_KINDS, init_weights
-from core.integrate import METHODS, integrate, sample_grid
-from core.ladder import Ladder, Rung, ladder, q_count
-from core.plateaus import Plateau, plateaus
+from core.integration import METHODS, integrate, sample_grid
 from core.problem import Problem, ProblemError
-from core.rate import RateBound, exponential_rate
+from core.rate import RateBound, exponential_rate, measured_rate, residual_sq
 from core.spectrum import HessianSplit, PredictedSplit, hessian_split, predicted_split
+from core.stopping import STATUSES, StopRule
 from core.trajectory import Trajectory
+from core.visits import Plateau, Visit, plateaus
+
+try:
+    __version__ = version("linflow")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "FAMILIES",
@@ -54,7 +76,10 @@ __all__ = [
     "HESSIAN_MAX_PARAMS",
     "INIT_KINDS",
     "METHODS",
+    "STATUSES",
+    "ChunkSpec",
     "Classification",
+    "EscapeResult",
     "HessianSplit",
     "HessianTooLargeError",
     "Ladder",
@@ -66,13 +91,21 @@ __all__ = [
     "Problem",
     "ProblemError",
     "RateBound",
+    "RunSummary",
     "Rung",
+    "ScaleStats",
     "Slice",
+    "StopRule",
+    "SweepResult",
+    "SweepSpec",
     "Trajectory",
+    "Visit",
+    "__version__",
     "classify",
     "critical_point",
     "direction_to",
     "end_to_end",
+    "escape_sweep",
     "exponential_rate",
     "gradient",
     "gradient_descent",
@@ -83,9 +116,12 @@ __all__ = [
     "init_weights",
     "integrate",
     "invariants",
+    "label",
     "ladder",
     "loss",
+    "measured_rate",
     "mode_coordinates",
+    "nearest_critical_point",
     "pca_projection",
     "plateaus",
     "polish",
@@ -93,7 +129,9 @@ __all__ = [
     "project_onto_plane",
     "q_count",
     "random_direction",
+    "residual_sq",
     "sample_grid",
     "slice_2d",
     "stable_manifold_init",
+    "sweep",
 ]

@@ -17,10 +17,18 @@
 
 enum { LF_DP5 = 0, LF_DOP853 = 1 };
 
-/* The interface version core/kernel.py expects (its ABI): bump on any exported signature change,
- * so a stale build is refused rather than called with the wrong arguments. */
-int lf_abi(void) { return 1; }
-enum { LF_T_END = 0, LF_CONVERGED = 1, LF_DIVERGED = 2, LF_STEP_LIMIT = 3, LF_FAILED = 4 };
+/* The interface version core/kernel.py expects (its ABI): bump on any exported signature or
+ * struct change, so a stale build is refused rather than called with the wrong arguments. */
+int lf_abi(void) { return 2; }
+int lf_max_layers(void) { return LF_MAX_LAYERS; }
+enum {
+    LF_BAD_SPEC = -1,
+    LF_T_END = 0,
+    LF_CONVERGED = 1,
+    LF_DIVERGED = 2,
+    LF_STEP_LIMIT = 3,
+    LF_FAILED = 4
+};
 
 #define SAFETY 0.9
 #define MIN_FACTOR 0.2
@@ -70,10 +78,12 @@ static dop853_t d8_view(const double *tab) {
     return t;
 }
 
-/* Workspace doubles lf_integrate needs for a method. */
-long lf_work(int method, int L, const int *rows, const int *cols, long n) {
+/* Workspace doubles lf_integrate needs for a spec (-1: unusable spec). */
+long lf_work(const lf_spec_t *spec) {
+    if (!spec || lf_check_net(spec->L, spec->rows, spec->cols, spec->n) != 0) return -1;
     /* DP5: 7 stages + stage argument + new y. DOP853: 16 stages, 2 vectors, 7 dense rows. */
-    return lf_rhs_work(L, rows, cols) + (method == LF_DOP853 ? 25 : 9) * n;
+    return lf_rhs_work(spec->L, spec->rows, spec->cols) +
+           (spec->method == LF_DOP853 ? 25 : 9) * spec->n;
 }
 
 #define BLOCK 512 /* elements per pass: a block of the output stays in L1 while stages stream */
@@ -124,7 +134,7 @@ static inline double max_abs(double a, double b) {
  * estimate of the squared spectral radius) in *rho2. */
 static double attempt(int method, const dop853_t *d8, const net_t *net, long n, const double *y,
                       double h, double rtol, double atol, double *K, double *ys, double *yn,
-                      int *last, double *rho2, long *nfev) {
+                      int *last, double *rho2, double *excess_new, long *nfev) {
     double e2 = 0.0, e3 = 0.0, dk2 = 0.0, dy2 = 0.0;
     if (method == LF_DP5) {
         for (int s = 1; s < 6; s++) {
@@ -132,7 +142,7 @@ static double attempt(int method, const dop853_t *d8, const net_t *net, long n, 
             net_rhs(net, ys, K + (size_t)s * n);
         }
         stage_arg(n, y, h, DP_B, 6, K, yn);
-        net_rhs(net, yn, K + 6 * (size_t)n);
+        *excess_new = net_rhs(net, yn, K + 6 * (size_t)n);
         *nfev += 6;
         *last = 6;
         const combo_t ce = combo_of(DP_E, 7, h);
@@ -155,7 +165,7 @@ static double attempt(int method, const dop853_t *d8, const net_t *net, long n, 
         net_rhs(net, ys, K + (size_t)s * n);
     }
     stage_arg(n, y, h, d8->B, D8_STAGES, K, yn);
-    net_rhs(net, yn, K + (size_t)D8_STAGES * n);
+    *excess_new = net_rhs(net, yn, K + (size_t)D8_STAGES * n);
     *nfev += D8_STAGES;
     *last = D8_STAGES;
     const combo_t c5 = combo_of(d8->E5, D8_STAGES + 1, 1.0), c3 = combo_of(d8->E3, D8_STAGES + 1, 1.0);
@@ -234,53 +244,115 @@ static void dense(int method, const dop853_t *d8, const net_t *net, long n, cons
     }
 }
 
-/* Advance y (n) from *t towards t_end with adaptive steps (*h in/out) until t_end, convergence
- * (||f|| < gtol and ||f|| <= gtol_drop * peak, *gpeak in/out; gtol = 0 never converges),
- * divergence (non-finite or |y_i| > max_norm) or max_steps steps. Grid times grid[*i_next..]
- * passed by accepted steps are written to samples (row k = time grid[k]) from the dense output.
- * f (n) holds f(y) on entry and on return. Steps are capped at stable_h_rho / rho, rho from
- * the two stages at c = 1, so a run near a minimum decays instead of oscillating at the
- * stability limit. counts: [0] evaluations, [1] accepted, [2] rejected steps. */
-int lf_integrate(int method, const double *tableau, int L, const int *rows, const int *cols,
-                 const double *T, const double *S, void *gemm, long n, double *y, double *f,
-                 double *t, double *h, double t_end, double rtol, double atol, double gtol,
-                 double gtol_drop, double *gpeak, double max_norm, double stable_h_rho,
-                 const double *grid, long n_grid, long *i_next, double *samples,
-                 long max_steps, long *counts, double *work) {
+/* The plateau band holding an excess value (bands ascending, disjoint), or -1. */
+static int band_of(const lf_spec_t *sp, double e) {
+    int lo = 0, hi = sp->n_bands; /* first band whose lower edge exceeds e */
+    while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        if (sp->band_lo[mid] <= e) lo = mid + 1;
+        else hi = mid;
+    }
+    const int b = lo - 1;
+    return (b >= 0 && e <= sp->band_hi[b]) ? b : -1;
+}
+
+/* Close the open visit (core/plateaus.py's VisitTracker._close, the same rule): keep it if
+ * there is room, else in place of the least stalled one if it is more stalled than that. */
+void lf_visit_close(const lf_spec_t *sp, lf_state_t *st, lf_out_t *out, double t_after) {
+    if (st->band < 0) return;
+    const double half = sp->band_half[st->band], span = t_after - st->v_before;
+    const double stall = half > 0 ? span * st->v_gmin * st->v_gmin / (2.0 * half) : INFINITY;
+    int slot = -1;
+    if (st->n_visits < sp->max_visits) {
+        slot = st->n_visits++;
+    } else if (sp->max_visits > 0) {
+        int worst = 0;
+        for (int k = 1; k < st->n_visits; k++)
+            if (out->v_stall[k] > out->v_stall[worst]) worst = k;
+        if (stall < out->v_stall[worst]) slot = worst;
+    }
+    if (slot >= 0) {
+        out->v_band[slot] = st->band;
+        out->v_before[slot] = st->v_before, out->v_enter[slot] = st->v_enter;
+        out->v_exit[slot] = st->v_exit, out->v_after[slot] = t_after;
+        out->v_gmin[slot] = st->v_gmin, out->v_tmin[slot] = st->v_tmin;
+        out->v_stall[slot] = stall;
+        memcpy(out->v_theta + (size_t)slot * sp->n, out->open_theta,
+               sizeof(double) * (size_t)sp->n);
+    }
+    st->band = -1;
+}
+
+/* After an accepted step (or at the start) to time t and state y with st->g, st->excess:
+ * extend the open visit, or close it and open one in the new band (VisitTracker.step). */
+void lf_visit_step(const lf_spec_t *sp, lf_state_t *st, lf_out_t *out, double t, const double *y) {
+    if (sp->n_bands > 0) {
+        const int b = band_of(sp, st->excess);
+        if (st->band >= 0 && b == st->band) {
+            st->v_exit = t;
+            if (st->g < st->v_gmin) {
+                st->v_gmin = st->g, st->v_tmin = t;
+                memcpy(out->open_theta, y, sizeof(double) * (size_t)sp->n);
+            }
+        } else {
+            if (st->band >= 0) lf_visit_close(sp, st, out, t);
+            if (b >= 0) {
+                st->band = b, st->v_before = st->t_last, st->v_enter = st->v_exit = t;
+                st->v_gmin = st->g, st->v_tmin = t;
+                memcpy(out->open_theta, y, sizeof(double) * (size_t)sp->n);
+            }
+        }
+    }
+    st->t_last = t;
+}
+
+/* Advance y (n) from st->t towards t_end with adaptive steps (st->h in/out) until t_end, the
+ * global minimum (sp->stop: ||f|| < gtol and excess < ltol; core/stopping.py's rule), divergence
+ * (non-finite or |y_i| > max_norm) or max_steps attempted steps. Grid times passed by accepted
+ * steps are written to out->samples from the dense output; plateau visits are tracked at every
+ * accepted step. f (n) holds f(y) on entry and on return, st->g and st->excess its norm and the
+ * excess loss. Steps are capped at stable_h_rho / rho, rho from the two stages at c = 1, so a
+ * run near a minimum decays instead of oscillating at the stability limit. */
+int lf_integrate(const lf_spec_t *sp, lf_state_t *st, double *y, double *f, lf_out_t *out,
+                 double *work) {
+    if (lf_work(sp) < 0 || (sp->n_bands > 0 && sp->max_visits < 0)) return LF_BAD_SPEC;
+    const long n = sp->n;
     net_t net;
-    net_bind(&net, L, rows, cols, T, S, gemm, work);
-    const dop853_t d8 = method == LF_DOP853 ? d8_view(tableau) : (dop853_t){0};
+    net_bind(&net, sp->L, sp->rows, sp->cols, sp->T, sp->S, sp->gemm, work);
+    const int method = sp->method;
+    const dop853_t d8 = method == LF_DOP853 ? d8_view(sp->tableau) : (dop853_t){0};
     const int n_k = method == LF_DOP853 ? D8_EXTENDED : 7;
     const double order_exp = method == LF_DOP853 ? -1.0 / 8.0 : -1.0 / 5.0;
-    double *K = work + lf_rhs_work(L, rows, cols);
+    double *K = work + lf_rhs_work(sp->L, sp->rows, sp->cols);
     double *ys = K + (size_t)n_k * n, *yn = ys + n, *F = yn + n;
     memcpy(K, f, sizeof(double) * (size_t)n);
-    for (long step = 0; step < max_steps; step++) {
-        if (*t >= t_end) return LF_T_END;
-        double hh = *h;
+    for (long step = 0; step < sp->max_steps; step++) {
+        if (st->t >= sp->t_end) return LF_T_END;
+        double hh = st->h;
         int reach = 0, last = 0;
-        if (*t + hh >= t_end) hh = t_end - *t, reach = 1;
-        if (!(hh > 0) || *t + hh == *t) return LF_FAILED;
-        double rho2 = 0.0;
-        const double en =
-            attempt(method, &d8, &net, n, y, hh, rtol, atol, K, ys, yn, &last, &rho2, &counts[0]);
+        if (st->t + hh >= sp->t_end) hh = sp->t_end - st->t, reach = 1;
+        if (!(hh > 0) || st->t + hh == st->t) return LF_FAILED;
+        double rho2 = 0.0, excess_new = 0.0;
+        const double en = attempt(method, &d8, &net, n, y, hh, sp->rtol, sp->atol, K, ys, yn,
+                                  &last, &rho2, &excess_new, &st->nfev);
         const int ok = isfinite(en) && en <= 1.0;
         double factor = en == 0.0 ? MAX_FACTOR : SAFETY * pow(en, order_exp);
         if (!isfinite(factor)) factor = MIN_FACTOR;
         factor = fmin(MAX_FACTOR, fmax(MIN_FACTOR, factor));
         if (!ok && factor > 1.0) factor = 1.0;
         double hnew = hh * factor;
-        if (ok && rho2 > 0.0 && hnew > stable_h_rho / sqrt(rho2)) hnew = stable_h_rho / sqrt(rho2);
-        *h = hnew;
+        if (ok && rho2 > 0.0 && hnew > sp->stable_h_rho / sqrt(rho2))
+            hnew = sp->stable_h_rho / sqrt(rho2);
+        st->h = hnew;
         if (!ok) {
-            counts[2] += 1;
+            st->n_rejected += 1;
             continue;
         }
-        counts[1] += 1;
-        const double t_new = reach ? t_end : *t + hh;
-        dense(method, &d8, &net, n, y, yn, hh, *t, t_new, K, ys, F, grid, n_grid, i_next,
-              samples, &counts[0]);
-        *t = t_new;
+        st->n_accepted += 1;
+        const double t_new = reach ? sp->t_end : st->t + hh;
+        dense(method, &d8, &net, n, y, yn, hh, st->t, t_new, K, ys, F, sp->grid, sp->n_grid,
+              &st->i_next, out->samples, &st->nfev);
+        st->t = t_new;
         const double *fn = K + (size_t)last * n;
         double g2 = 0.0, ymax = 0.0;
         int finite = 1;
@@ -292,10 +364,10 @@ int lf_integrate(int method, const double *tableau, int L, const int *rows, cons
             if (fabs(yn[i]) > ymax) ymax = fabs(yn[i]);
         }
         memcpy(f, K, sizeof(double) * (size_t)n);
-        if (!finite || ymax > max_norm) return LF_DIVERGED;
-        const double g = sqrt(g2);
-        if (g > *gpeak) *gpeak = g;
-        if (gtol > 0.0 && g < gtol && g <= gtol_drop * *gpeak) return LF_CONVERGED;
+        st->g = sqrt(g2), st->excess = excess_new;
+        if (!finite || ymax > sp->max_norm) return LF_DIVERGED;
+        lf_visit_step(sp, st, out, t_new, y);
+        if (sp->stop && st->g < sp->gtol && st->excess < sp->ltol) return LF_CONVERGED;
     }
     return LF_STEP_LIMIT;
 }

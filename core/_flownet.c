@@ -66,6 +66,17 @@ static void mm_at(dgemm_t g, const double *A, const double *B, double *C, int k,
 }
 
 
+int lf_check_net(int L, const int *rows, const int *cols, long n) {
+    if (L < 1 || L > LF_MAX_LAYERS || !rows || !cols) return -1;
+    long total = 0;
+    for (int j = 0; j < L; j++) {
+        if (rows[j] < 1 || cols[j] < 1) return -1;
+        if (j > 0 && cols[j] != rows[j - 1]) return -1;
+        total += (long)rows[j] * cols[j];
+    }
+    return total == n ? 0 : -1;
+}
+
 /* Workspace doubles net_rhs needs: forward products plus three (max rows) x dx buffers. */
 long lf_rhs_work(int L, const int *rows, const int *cols) {
     long dy = rows[L - 1], total = 0, maxc = 0;
@@ -96,11 +107,12 @@ void net_bind(net_t *net, int L, const int *rows, const int *cols, const double 
  * P = suf_0, D = (P - T) S and M_j = D (W_{j-1} ... W_0)^T (M_0 = D, M_{j+1} = M_j W_j^T),
  *     dL/dW_j = suf_{j+1}^T M_j   (suf_L = I).
  * Every product has dy rows, so one evaluation costs about 3 dy n_params multiply-adds; the
- * input-side sweep (products with dx columns) costs about 3 dx n_params, and dx >= dy. */
-void net_rhs(const net_t *net, const double *y, double *f) {
+ * input-side sweep (products with dx columns) costs about 3 dx n_params, and dx >= dy.
+ * Returns the excess loss 1/2 <E, E S>, E = P - T, from the residual itself (full precision). */
+double net_rhs(const net_t *net, const double *y, double *f) {
     const int L = net->L, dx = net->cols[0], dy = net->rows[L - 1];
-    const double *W[64], *suf[64];
-    double *out[64];
+    const double *W[L], *suf[L]; /* L <= LF_MAX_LAYERS, checked on entry */
+    double *out[L];
     size_t off = 0, soff = 0;
     for (int j = 0; j < L; j++) {
         W[j] = y + off;
@@ -114,12 +126,13 @@ void net_rhs(const net_t *net, const double *y, double *f) {
         mm(net->gemm, suf[j + 1], W[j], s, dy, net->rows[j], net->cols[j]);
         suf[j] = s;
     }
-    double *M = net->D, *M2 = net->D2;
+    double *M = net->D, *M2 = net->D2, excess = 0.0;
     if (net->S) {
         for (int i = 0; i < dy * dx; i++) net->E[i] = suf[0][i] - net->T[i];
         mm(net->gemm, net->E, net->S, M, dy, dx, dx);
+        for (int i = 0; i < dy * dx; i++) excess += net->E[i] * M[i];
     } else {
-        for (int i = 0; i < dy * dx; i++) M[i] = suf[0][i] - net->T[i];
+        for (int i = 0; i < dy * dx; i++) M[i] = suf[0][i] - net->T[i], excess += M[i] * M[i];
     }
     for (int j = 0; j < L - 1; j++) {
         /* out_j = -suf_{j+1}^T M_j (rows[j] x cols[j]); then M <- M W_j^T (dy x rows[j]). */
@@ -132,13 +145,17 @@ void net_rhs(const net_t *net, const double *y, double *f) {
     }
     const size_t nl = (size_t)dy * net->cols[L - 1];
     for (size_t i = 0; i < nl; i++) out[L - 1][i] = -M[i];
+    return 0.5 * excess;
 }
 
-/* f = -grad L(y), evaluated reps times in one call (reps > 1: its own cost, for benchmarks). */
-void lf_rhs_repeat(int L, const int *rows, const int *cols, const double *T, const double *S,
-                   void *gemm, const double *y, double *f, double *work, long reps) {
+/* f = -grad L(y) and *excess, evaluated reps times in one call (reps > 1: its own cost, for
+ * benchmarks). Returns -1 (nothing computed) when the network's dims are unusable. */
+int lf_rhs(const lf_spec_t *spec, const double *y, double *f, double *excess, double *work,
+           long reps) {
+    if (!spec || lf_check_net(spec->L, spec->rows, spec->cols, spec->n) != 0) return -1;
     net_t net;
-    net_bind(&net, L, rows, cols, T, S, gemm, work);
-    for (long r = 0; r < reps; r++) net_rhs(&net, y, f);
+    net_bind(&net, spec->L, spec->rows, spec->cols, spec->T, spec->S, spec->gemm, work);
+    for (long r = 0; r < reps; r++) *excess = net_rhs(&net, y, f);
+    return 0;
 }
 

@@ -2,8 +2,10 @@
 
 All runs advance together through stacked (batched) matrix products, but each run keeps its own
 step size, its own error estimate and its own stopping: a stiff run does not set the step of the
-others, and converged runs leave the batch. Every run is sampled on the same time grid as
-:func:`core.integrate` (dense output), so plateaus are read the same way.
+others, and runs at the global minimum leave the batch. Runs stop by the rule of
+:mod:`core.stopping` and their plateaus are read from band visits at every accepted step
+(:mod:`core.visits`), exactly as :func:`core.integrate` does; with ``grid`` they are also
+sampled there (dense output).
 
 The Butcher tableau is scipy's RK45 (Dormand & Prince 1980), read from scipy at import.
 """
@@ -17,122 +19,188 @@ from numpy.typing import NDArray
 from scipy.integrate._ivp.rk import RK45
 
 from core._weights import split_stacked
-from core.derivatives import Objective
-from core.integrate import DIVERGE_NORM, settled
+from core.critical_values import Bands, Ladder
+from core.derivatives import Objective, end_to_end
+from core.kernel import RTOL_FACTOR
+from core.problem import Problem
+from core.stopping import StopRule, end_status
+from core.visits import PLATEAU_STALL, stall
 
-__all__ = ["BatchRuns", "integrate_batch"]
+__all__ = ["BatchRuns", "BatchVisit", "integrate_batch"]
 
 A, B, C, E, P = RK45.A, RK45.B, RK45.C, RK45.E, RK45.P
 ORDER_EXP = -1.0 / (RK45.error_estimator_order + 1)  # step factor exponent: err^(-1/5)
 SAFETY = 0.9  # Step-size safety factor.
 MIN_FACTOR, MAX_FACTOR = 0.2, 10.0  # Bounds on the step-size change ratio.
-MAX_STEPS = 2_000_000  # Steps per run before it is stopped as "failed".
+MAX_STEPS = 2_000_000  # Steps per run before it is stopped (status "budget").
 # Dormand-Prince's stability interval on the negative real axis ends near h rho = 3.3. Steps are
 # capped at STABLE_H_RHO / rho, with rho from Hairer's free estimate ||k7 - k6|| / ||y7 - y6||
 # (stages 6 and 7 both sit at c = 1): a run near a minimum (rho ~ 82 on P1) then decays smoothly
-# instead of oscillating at the stability limit, where its gradient would never fall below gtol.
+# instead of oscillating at the stability limit, where its gradient would never become small.
 STABLE_H_RHO = 3.0
 
 
 @dataclass(frozen=True)
-class BatchRuns:
-    """Per-run outcomes of a batch of R runs sampled on G grid times.
+class BatchVisit:
+    """A stay of one run in a rung's band: the rung index, the subset read at the closest
+    approach (0-based), entry and exit times, and whether it stalled there (a plateau)."""
 
-    ``loss`` (R, G) and ``modes`` (R, G, dy) are NaN after a run stopped; ``final`` (R, n_params)
-    are the last weights (flat); ``t_end`` (R,), ``status`` (R,) strings, ``n_steps`` (R,).
+    rung: int
+    subset: tuple[int, ...]
+    t_enter: float
+    t_exit: float
+    plateau: bool
+
+
+@dataclass(frozen=True)
+class BatchRuns:
+    """Per-run outcomes of a batch of R runs.
+
+    ``final`` (R, n_params) are the last weights (flat); ``t_end``, ``excess``, ``grad_norm``
+    (R,) at that point; ``status`` (R,) in ``core.stopping.STATUSES`` with ``saddle`` naming
+    the saddle's subset where status is "saddle"; ``visits`` per run; ``n_steps`` (R,).
+    With a grid: ``loss`` (R, G) sampled there (NaN after a run stopped), else (R, 0).
     """
 
-    grid: NDArray[np.float64]
-    loss: NDArray[np.float64]
-    modes: NDArray[np.float64]
     final: NDArray[np.float64]
     t_end: NDArray[np.float64]
-    status: NDArray[np.str_]
-    n_steps: NDArray[np.int64]
+    excess: NDArray[np.float64]
     grad_norm: NDArray[np.float64]
+    status: tuple[str, ...]
+    saddle: tuple[tuple[int, ...] | None, ...]
+    visits: tuple[tuple[BatchVisit, ...], ...]
+    n_steps: NDArray[np.int64]
+    loss: NDArray[np.float64]
 
 
-def batched_rhs(obj: Objective, Y: NDArray[np.float64]) -> NDArray[np.float64]:
-    """-grad L for every row of Y (R, n_params), by batched sweeps (``Objective.grad``)."""
-    grads = obj.grad(split_stacked(Y, obj.shapes))
+def batched_rhs(
+    obj: Objective, Y: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """-grad L and L - L* for every row of Y (R, n_params), by batched sweeps."""
+    grads, excess = obj.grad_excess(split_stacked(Y, obj.shapes))
     R = Y.shape[0]
-    return -np.concatenate([g.reshape(R, -1) for g in grads], axis=1)
+    return -np.concatenate([g.reshape(R, -1) for g in grads], axis=1), np.asarray(excess)
 
 
-def batched_loss_modes(
-    obj: Objective, Y: NDArray[np.float64], right: NDArray | None, u_y: NDArray | None
-) -> tuple[NDArray, NDArray]:
-    """Full loss (R,) and the reduced product's diagonal (R, dy) for every row of Y."""
-    Ws = split_stacked(Y, obj.shapes)
-    P = Ws[0]
-    for W in Ws[1:]:
-        P = W @ P
-    E_ = P - obj.target
-    if obj.K is not None:
-        E_ = E_ @ obj.K
-    loss = 0.5 * np.sum(E_ * E_, axis=(1, 2)) + obj.offset
-    if right is not None and u_y is not None:  # original coordinates -> reduced product
-        P = u_y.T @ P @ right
-    dy = P.shape[1]
-    return loss, P[:, np.arange(dy), np.arange(dy)]
+def learned_subsets(
+    problem: Problem, obj: Objective, Y: NDArray[np.float64], flow: str
+) -> list[tuple[int, ...]]:
+    """The learned modes (``Problem.learned``) at every row of Y."""
+    P = problem.reduced_product(end_to_end(split_stacked(Y, obj.shapes)), flow)
+    diag = np.diagonal(P, axis1=-2, axis2=-1)[:, : problem.dy]
+    return [problem.learned(d) for d in diag]
+
+
+class _Visits:
+    """Band visits of every run of the batch (core.visits.VisitTracker's rule, vectorised:
+    the state of an open visit is kept per run, a change of band is handled run by run)."""
+
+    def __init__(self, bands: Bands | None, Y0: NDArray, excess: NDArray, g: NDArray) -> None:
+        R = Y0.shape[0]
+        self.bands = bands
+        self.band = np.full(R, -1)
+        self.before, self.enter, self.exit = np.zeros(R), np.zeros(R), np.zeros(R)
+        self.gmin, self.t_last = np.full(R, np.inf), np.zeros(R)
+        self.ymin = np.zeros_like(Y0)
+        self.closed: list[list[tuple[int, float, float, bool, NDArray]]] = [[] for _ in range(R)]
+        self.step(np.arange(R), np.zeros(R), Y0, excess, g)
+
+    def step(self, rows: NDArray, t: NDArray, Y: NDArray, excess: NDArray, g: NDArray) -> None:
+        if self.bands is None:
+            return
+        b = self.bands.indices(excess)
+        cur = self.band[rows]
+        same = (cur >= 0) & (b == cur)
+        keep = rows[same]
+        self.exit[keep] = t[same]
+        better = same & (g < self.gmin[rows])
+        rb = rows[better]
+        self.gmin[rb] = g[better]
+        self.ymin[rb] = Y[better]
+        for k in np.flatnonzero(~same & ((cur >= 0) | (b >= 0))):
+            r = int(rows[k])
+            if cur[k] >= 0:
+                self.close(r, float(t[k]))
+            if b[k] >= 0:
+                self.band[r], self.before[r] = b[k], self.t_last[r]
+                self.enter[r] = self.exit[r] = t[k]
+                self.gmin[r], self.ymin[r] = g[k], Y[k]
+        self.t_last[rows] = t
+
+    def close(self, r: int, t_after: float) -> None:
+        """Close run r's open visit, marking whether it stalled (a plateau)."""
+        b = int(self.band[r])
+        if b < 0 or self.bands is None:
+            return
+        self.band[r] = -1
+        score = stall(t_after - self.before[r], self.gmin[r], float(self.bands.half_width[b]))
+        self.closed[r].append(
+            (
+                b,
+                float(self.enter[r]),
+                float(self.exit[r]),
+                bool(score <= PLATEAU_STALL),
+                self.ymin[r].copy(),
+            )
+        )
 
 
 def integrate_batch(
+    problem: Problem,
     obj: Objective,
     Y0: NDArray[np.float64],
     t_max: float,
-    grid: NDArray[np.float64],
+    *,
     rtol: float,
     atol: NDArray[np.float64],
-    gtol: float,
-    right: NDArray | None = None,
-    u_y: NDArray | None = None,
-    max_norm: float = DIVERGE_NORM,
+    rule: StopRule,
+    bands: Bands | None,
+    lad: Ladder | None,
+    flow: str = "reduced",
+    max_norm: float = 1e8,
+    grid: NDArray[np.float64] | None = None,
 ) -> BatchRuns:
-    """Integrate R runs from Y0 (R, n_params) on [0, t_max], sampling each on ``grid`` (G,).
+    """Integrate R runs from Y0 (R, n_params) on [0, t_max].
 
-    ``atol`` (R,) is per run (scaled to each run's initial size). A run stops when
-    ||grad L|| < gtol and has fallen to GTOL_DROP of its peak ("converged",
-    ``core.integrate.settled``), at t_max ("t_max"), or when a weight exceeds max_norm.
+    ``atol`` (R,) is per run (scaled to each run's initial size). A run stops at the global
+    minimum (``rule``), at t_max, when a weight exceeds ``max_norm`` ("diverged"), or after
+    MAX_STEPS steps ("budget").
     """
     R, n = Y0.shape
-    G = grid.size
-    dy = obj.target.shape[0]
+    G = 0 if grid is None else grid.size
+    # The same method as the compiled kernel's DP5, at the same internal tolerances.
+    rtol, atol = RTOL_FACTOR["DP5"] * rtol, RTOL_FACTOR["DP5"] * atol
     loss = np.full((R, G), np.nan)
-    modes = np.full((R, G, dy), np.nan)
     t = np.zeros(R)
     Y = Y0.copy()
-    F = batched_rhs(obj, Y)
+    F, ex = batched_rhs(obj, Y)
     gnorm = np.linalg.norm(F, axis=1)
-    gpeak = gnorm.copy()  # the largest ||grad L|| along each run (see core.integrate.settled)
+    visits = _Visits(bands, Y, ex, gnorm)
     status = np.array(["running"] * R, dtype=object)
     n_steps = np.zeros(R, dtype=np.int64)
     g_next = np.zeros(R, dtype=np.int64)
-    if grid[0] == 0.0:
-        l0, m0 = batched_loss_modes(obj, Y, right, u_y)
-        loss[:, 0], modes[:, 0] = l0, m0
-        g_next[:] = 1
+    if grid is not None and grid[0] == 0.0:
+        loss[:, 0], g_next[:] = ex + obj.offset, 1
     # Initial steps (Hairer, Norsett & Wanner's heuristic, first stage only).
     scale = atol[:, None] + rtol * np.abs(Y)
     d0 = np.sqrt(np.mean((Y / scale) ** 2, axis=1))
     d1 = np.sqrt(np.mean((F / scale) ** 2, axis=1))
     h = np.where((d0 < 1e-5) | (d1 < 1e-5), 1e-6, 0.01 * d0 / np.maximum(d1, 1e-300))
     h = np.minimum(h, t_max)
-    done = settled(gnorm, gpeak, gtol)
-    status[done] = "converged"
+    status[rule.converged(gnorm, ex)] = "converged"
     K = np.empty((7, R, n))
-    active = np.flatnonzero(~done)
+    active = np.flatnonzero(status == "running")
     while active.size:
+        m = active.size
         y, f, ha = Y[active], F[active], np.minimum(h[active], t_max - t[active])
-        K[0, : active.size] = f
+        K[0, :m] = f
         for s in range(1, 6):
-            dy_ = np.tensordot(A[s, :s], K[:s, : active.size], axes=(0, 0))
-            y_stage = y + ha[:, None] * dy_
-            K[s, : active.size] = batched_rhs(obj, y_stage)
-        y_new = y + ha[:, None] * np.tensordot(B, K[:6, : active.size], axes=(0, 0))
-        f_new = batched_rhs(obj, y_new)
-        K[6, : active.size] = f_new
-        err = ha[:, None] * np.tensordot(E, K[:, : active.size], axes=(0, 0))
+            y_stage = y + ha[:, None] * np.tensordot(A[s, :s], K[:s, :m], axes=(0, 0))
+            K[s, :m] = batched_rhs(obj, y_stage)[0]
+        y_new = y + ha[:, None] * np.tensordot(B, K[:6, :m], axes=(0, 0))
+        f_new, ex_new = batched_rhs(obj, y_new)
+        K[6, :m] = f_new
+        err = ha[:, None] * np.tensordot(E, K[:, :m], axes=(0, 0))
         sc = atol[active, None] + rtol * np.maximum(np.abs(y), np.abs(y_new))
         err_norm = np.sqrt(np.mean((err / sc) ** 2, axis=1))
         ok = np.isfinite(err_norm) & (err_norm <= 1.0)
@@ -142,7 +210,7 @@ def integrate_batch(
         factor = np.clip(np.nan_to_num(factor, nan=MIN_FACTOR), MIN_FACTOR, MAX_FACTOR)
         h[active] = ha * np.where(ok, factor, np.minimum(factor, 1.0))
         # Stiffness: y_stage is stage 6's argument (c = 1), y_new stage 7's.
-        dk = np.linalg.norm(f_new - K[5, : active.size], axis=1)
+        dk = np.linalg.norm(f_new - K[5, :m], axis=1)
         dyn = np.linalg.norm(y_new - y_stage, axis=1)
         rho = np.where(dyn > 0, dk / np.maximum(dyn, 1e-300), 0.0)
         cap = np.where(rho > 0, STABLE_H_RHO / np.maximum(rho, 1e-300), np.inf)
@@ -152,22 +220,60 @@ def integrate_batch(
         if acc.size:
             k_ok = np.flatnonzero(ok)
             t_old, t_new = t[acc], t[acc] + ha[k_ok]
-            _sample(
-                obj, grid, g_next, acc, k_ok, t_old, ha[k_ok], y[k_ok], K, loss, modes, right, u_y
-            )
+            if grid is not None:
+                _sample(obj, grid, g_next, acc, k_ok, t_old, ha[k_ok], y[k_ok], K, loss)
             t[acc], Y[acc], F[acc] = t_new, y_new[k_ok], f_new[k_ok]
-            gn = np.linalg.norm(f_new[k_ok], axis=1)
-            gnorm[acc] = gn
-            gpeak[acc] = np.maximum(gpeak[acc], gn)
+            gn, en = np.linalg.norm(f_new[k_ok], axis=1), ex_new[k_ok]
+            gnorm[acc], ex[acc] = gn, en
             blown = ~np.all(np.isfinite(y_new[k_ok]), axis=1) | (
                 np.max(np.abs(y_new[k_ok]), axis=1) > max_norm
             )
+            visits.step(acc[~blown], t_new[~blown], y_new[k_ok][~blown], en[~blown], gn[~blown])
             status[acc[t_new >= t_max * (1 - 1e-12)]] = "t_max"
-            status[acc[settled(gn, gpeak[acc], gtol)]] = "converged"
+            status[acc[rule.converged(gn, en)]] = "converged"
             status[acc[blown]] = "diverged"
-        status[active[n_steps[active] >= MAX_STEPS]] = "failed"
+        status[active[(n_steps[active] >= MAX_STEPS) & (status[active] == "running")]] = "budget"
         active = active[status[active] == "running"]
-    return BatchRuns(grid, loss, modes, Y, t, status.astype(str), n_steps, gnorm)
+    return _outcomes(
+        problem, obj, flow, rule, bands, lad, visits, Y, t, ex, gnorm, status, n_steps, loss
+    )
+
+
+def _outcomes(
+    problem: Problem,
+    obj: Objective,
+    flow: str,
+    rule: StopRule,
+    bands: Bands | None,
+    lad: Ladder | None,
+    visits: _Visits,
+    Y: NDArray,
+    t: NDArray,
+    ex: NDArray,
+    gnorm: NDArray,
+    raw: NDArray,
+    n_steps: NDArray,
+    loss: NDArray,
+) -> BatchRuns:
+    """Close every open visit, read the plateaus' subsets, and say how each run ended."""
+    R = Y.shape[0]
+    statuses, saddles, plats = [], [], []
+    for r in range(R):
+        visits.close(r, float(t[r]))
+        status, subset = str(raw[r]), None
+        if status in ("t_max", "converged"):
+            status, subset = end_status(rule, bands, lad, float(gnorm[r]), float(ex[r]))
+        statuses.append(status)
+        saddles.append(subset)
+        rec = visits.closed[r]
+        subsets = learned_subsets(problem, obj, np.array([v[4] for v in rec]), flow) if rec else []
+        plats.append(
+            tuple(
+                BatchVisit(bands.rung[b], sub, t0, t1, plateau)  # type: ignore[union-attr]
+                for (b, t0, t1, plateau, _), sub in zip(rec, subsets, strict=True)
+            )
+        )
+    return BatchRuns(Y, t, ex, gnorm, tuple(statuses), tuple(saddles), tuple(plats), n_steps, loss)
 
 
 def _sample(
@@ -181,11 +287,9 @@ def _sample(
     y_old: NDArray,
     K: NDArray,
     loss: NDArray,
-    modes: NDArray,
-    right: NDArray | None,
-    u_y: NDArray | None,
 ) -> None:
-    """Record every grid time in (t_old, t_old + h] of each accepted run, by dense output."""
+    """Record the loss at every grid time in (t_old, t_old + h] of each accepted run, by dense
+    output."""
     t_new = t_old + h
     while True:
         g = g_next[acc]
@@ -197,6 +301,5 @@ def _sample(
         Q = np.tensordot(P.T, K[:, kk], axes=(1, 0))  # (4, m, n)
         powers = np.stack([x, x**2, x**3, x**4])  # (4, m)
         y = y_old[pending] + h[pending, None] * np.einsum("km,kmn->mn", powers, Q)
-        l_, m_ = batched_loss_modes(obj, y, right, u_y)
-        loss[rows, gg], modes[rows, gg] = l_, m_
+        loss[rows, gg] = obj.excess(split_stacked(y, obj.shapes)) + obj.offset
         g_next[rows] = gg + 1

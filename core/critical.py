@@ -21,14 +21,25 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from core._weights import Weights, as_weights, flatten, unflatten
+from core.critical_values import Rung, label, ladder
 from core.derivatives import HESSIAN_MAX_PARAMS, Objective, end_to_end, objective
-from core.ladder import Rung, label, ladder
 from core.problem import Problem
 
-__all__ = ["FAMILIES", "Classification", "Polished", "classify", "critical_point", "polish"]
+__all__ = [
+    "FAMILIES",
+    "Classification",
+    "Polished",
+    "classify",
+    "critical_point",
+    "nearest_critical_point",
+    "polish",
+]
 
 FAMILIES = ("minimal", "input", "output")
-RANK_RTOL = 1e-6  # Singular values below this fraction of the largest count as zero (ranks).
+# Numerical rank of products at (near-)critical points (rank R, rank Z): singular values below
+# this fraction of the largest (or of 1) count as zero. Looser than the data's full-rank test
+# (core.problem.FULL_RANK_RTOL): polished points carry errors ~ the polishing tolerance.
+NUMERICAL_RANK_RTOL = 1e-6
 COND_RANGE = (0.5, 2.0)  # Singular values of the random symmetry G_j (well conditioned).
 POLISH_MAX_ITERS = 40  # Newton iterations at most.
 POLISH_GTOL = 1e-13  # Stop polishing when ||grad|| falls below this (times max(1, s_1^2)).
@@ -49,7 +60,7 @@ def _random_g(rng: np.random.Generator, d: int) -> NDArray[np.float64]:
 
 
 def critical_point(
-    problem: Problem, subset: Iterable[int], family: str = "minimal", seed: int | None = None
+    problem: Problem, subset: Iterable[int], *, family: str = "minimal", seed: int | None = None
 ) -> Weights:
     """Reduced weights of a critical point of type ``subset`` (0-based indices into s).
 
@@ -107,13 +118,20 @@ class Classification:
     def label(self) -> str:
         return label(self.subset)
 
+    def __repr__(self) -> str:
+        kind = "global minimum" if self.is_global_min else "not the global minimum"
+        return (
+            f"Classification(S={self.label}, L={self.loss:.6g}, rung {self.rung.label} "
+            f"(distance {self.distance_to_rung:.2g}), ||grad||={self.grad_norm:.2g}, {kind})"
+        )
+
 
 def _rank(A: NDArray[np.float64]) -> int:
     s = np.linalg.svd(A, compute_uv=False)
-    return int(np.sum(s > RANK_RTOL * max(s.max(initial=0.0), 1.0)))
+    return int(np.sum(s > NUMERICAL_RANK_RTOL * max(s.max(initial=0.0), 1.0)))
 
 
-def classify(problem: Problem, Ws: Sequence[ArrayLike], flow: str = "reduced") -> Classification:
+def classify(problem: Problem, Ws: Sequence[ArrayLike], *, flow: str = "reduced") -> Classification:
     """Classify weights Ws (in ``flow``'s coordinates) against the ladder."""
     W = as_weights(Ws, problem.shapes)
     red = W if flow == "reduced" else problem.to_reduced(W)
@@ -121,9 +139,8 @@ def classify(problem: Problem, Ws: Sequence[ArrayLike], flow: str = "reduced") -
     obj = objective(problem, flow)
     value = obj.loss(W)
     P = end_to_end(red)
-    s = problem.singular_values
     strengths = tuple(float(P[i, i]) for i in range(problem.dy))
-    S = tuple(i for i in range(problem.dy) if P[i, i] > 0.5 * s[i])
+    S = problem.learned(strengths)
     lad = ladder(problem)
     rung = lad.nearest(value)
     R = end_to_end(red[1:])
@@ -157,9 +174,19 @@ class Polished:
     iterations: int
     converged: bool
 
+    def __repr__(self) -> str:
+        return (
+            f"Polished(||grad|| {self.grad_norm_before:.2g} -> {self.grad_norm_after:.2g} in "
+            f"{self.iterations} Newton steps, converged={self.converged})"
+        )
+
 
 def polish(
-    problem: Problem, Ws: Sequence[ArrayLike], flow: str = "reduced", gtol: float | None = None
+    problem: Problem,
+    Ws: Sequence[ArrayLike],
+    *,
+    flow: str = "reduced",
+    gtol: float | None = None,
 ) -> Polished:
     """Newton steps on the gradient with the Hessian's pseudo-inverse (minimum-norm steps).
 
@@ -212,3 +239,30 @@ def _newton_step(
     )
     step, _ = minres(op, -g, maxiter=200)
     return np.asarray(step)
+
+
+def nearest_critical_point(
+    problem: Problem, Ws: Sequence[ArrayLike], subset: Iterable[int], *, flow: str = "reduced"
+) -> Polished:
+    """The critical point of type ``subset`` a run visited near ``Ws`` (a plateau's closest
+    approach), polished.
+
+    On a plateau of a small-init run the learned modes sit on a rank-r path (r = |S|) while the
+    unused units keep weights of the initial size eps, which are not part of the critical point
+    the run is near: at H >= 2 they make the Hessian of the raw point look nothing like the
+    saddle's. So each layer (in reduced coordinates) is cut to its best rank-r approximation,
+    which removes the O(eps) rest, then Newton-polished onto the critical set.
+    """
+    S = _subset(problem, subset)
+    W = as_weights(Ws, problem.shapes)
+    red = W if flow == "reduced" else problem.to_reduced(W)
+    r = len(S)
+    cut = []
+    for M in red:
+        if r == 0:
+            cut.append(np.zeros_like(M))
+            continue
+        U, sv, Vt = np.linalg.svd(M, full_matrices=False)
+        cut.append((U[:, :r] * sv[:r]) @ Vt[:r])
+    start = tuple(cut) if flow == "reduced" else problem.to_original(tuple(cut))
+    return polish(problem, start, flow=flow)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -43,6 +44,8 @@ FLOWS = ("reduced", "original")
 # A dense Hessian of n parameters takes 8 n^2 bytes: 4,000 parameters is 128 MB, P2's 9,216 would
 # be 680 MB. Beyond this, use hessian_vector_product (or Lanczos on it).
 HESSIAN_MAX_PARAMS = 4000
+POWER_ITERS = 30  # Power-iteration cap for the spectral radius (solver stiffness estimates).
+POWER_RTOL = 1e-2  # Stop power iteration when the estimate moves less than this, relatively.
 
 
 class HessianTooLargeError(ValueError):
@@ -106,35 +109,75 @@ class Objective:
         """E S (S = K K^T), shape (dy, dx)."""
         return E if self.K is None else (E @ self.K) @ self.K.T
 
-    def loss(self, Ws: Sequence[NDArray[np.float64]]) -> float:
-        E = end_to_end(Ws) - self.target
+    def excess_of_product(self, P: NDArray[np.float64]) -> Any:
+        """The excess loss ``1/2 ||(P - T) K||_F^2 = L - L*`` of end-to-end products P, shape
+        (..., dy, dx) -> float or (...,). The one loss formula: ``loss = excess + offset``,
+        computed from the residual itself, so it keeps full precision near the minimum."""
+        E = P - self.target
         if self.K is not None:
             E = E @ self.K
-        return 0.5 * float(np.sum(E * E)) + self.offset
+        return 0.5 * np.sum(E * E, axis=(-2, -1))
 
-    def grad(self, Ws: Sequence[NDArray[np.float64]]) -> Weights:
-        """dL/dW_j for every layer (stacks of runs too: W_j of shape (..., d_j, d_{j-1})).
+    def excess(self, Ws: Sequence[NDArray[np.float64]]) -> Any:
+        """L - L* at weights Ws (stacks of runs too); L* = offset is the global minimum."""
+        return self.excess_of_product(end_to_end(Ws))
+
+    def loss(self, Ws: Sequence[NDArray[np.float64]]) -> float:
+        """The full loss of eq 1, ``excess + offset``."""
+        return float(self.excess(Ws)) + self.offset
+
+    def grad_excess(self, Ws: Sequence[NDArray[np.float64]]) -> tuple[Weights, Any]:
+        """dL/dW_j for every layer and the excess loss, in one sweep (stacks of runs too: W_j of
+        shape (..., d_j, d_{j-1}); the excess then has shape (...,)).
 
         Two sweeps from the output side: suffix products ``A_j = W_{H+1} ... W_{j+1}`` and
         ``M_j = G B_j^T`` (``M_1 = G``, ``M_{j+1} = M_j W_j^T``) give ``dL/dW_j = A_j^T M_j``.
         Every product has dy rows, about 3 dy n_params multiply-adds in all; sweeping from the
-        input side (products with dx columns) costs about 3 dx n_params, and dx >= dy.
+        input side (products with dx columns) costs about 3 dx n_params, and dx >= dy. With
+        ``E = P - T`` and ``G = E S``, the excess is ``1/2 <E, G>`` at no extra cost.
         """
         L = len(Ws)
         suffix: list[NDArray[np.float64]] = list(Ws)  # suffix[j] = W_{L-1} ... W_j (0-based)
         for j in range(L - 2, -1, -1):
             suffix[j] = suffix[j + 1] @ Ws[j]
-        M = self._metric(suffix[0] - self.target)
+        E = suffix[0] - self.target
+        M = self._metric(E)
+        excess = 0.5 * np.sum(E * M, axis=(-2, -1))
         out: list[NDArray[np.float64]] = []
         for j in range(L - 1):
             out.append(suffix[j + 1].swapaxes(-1, -2) @ M)
             M = M @ Ws[j].swapaxes(-1, -2)
         out.append(M)
-        return tuple(out)
+        return tuple(out), excess
+
+    def grad(self, Ws: Sequence[NDArray[np.float64]]) -> Weights:
+        """dL/dW_j for every layer (see :meth:`grad_excess`)."""
+        return self.grad_excess(Ws)[0]
 
     def rhs(self, t: float, theta: NDArray[np.float64]) -> NDArray[np.float64]:
         """Right-hand side of the flow d theta/dt = -grad L(theta), flat, shape (n_params,)."""
         return -flatten(self.grad(unflatten(theta, self.shapes)))
+
+    def spectral_radius(
+        self, theta: NDArray[np.float64], v0: NDArray[np.float64] | None = None
+    ) -> tuple[float, NDArray[np.float64]]:
+        """max |eig(Hessian)| at theta by power iteration on exact Hessian-vector products,
+        to POWER_RTOL (at most POWER_ITERS products), and the last iterate (to warm-start the
+        next call). ``v0`` defaults to a fixed random vector, so results are reproducible."""
+        Ws = unflatten(theta, self.shapes)
+        v = np.random.default_rng(0).standard_normal(self.n_params) if v0 is None else v0
+        v, est = v / np.linalg.norm(v), 0.0
+        for _ in range(POWER_ITERS):
+            hv = flatten(self.hvp(Ws, unflatten(v, self.shapes)))
+            new = float(np.linalg.norm(hv))
+            if new == 0.0:
+                break
+            v = hv / new
+            converged = abs(new - est) <= POWER_RTOL * new
+            est = new
+            if converged:
+                break
+        return est, v
 
     def hvp(self, Ws: Sequence[NDArray[np.float64]], V: Sequence[NDArray[np.float64]]) -> Weights:
         """Hessian-vector product, forward-mode differentiation of :meth:`grad` (O(H) products)."""
@@ -191,25 +234,25 @@ def objective(problem: Problem, flow: str = "reduced") -> Objective:
     return Objective(problem.shapes, np.asarray(problem.w_ls), K, problem.offset)
 
 
-def loss(problem: Problem, Ws: Sequence[ArrayLike], flow: str = "reduced") -> float:
+def loss(problem: Problem, Ws: Sequence[ArrayLike], *, flow: str = "reduced") -> float:
     """The FULL loss of eq 1 (reduced loss + offset), with Ws in ``flow``'s coordinates."""
     return objective(problem, flow).loss(as_weights(Ws, problem.shapes))
 
 
-def gradient(problem: Problem, Ws: Sequence[ArrayLike], flow: str = "reduced") -> Weights:
+def gradient(problem: Problem, Ws: Sequence[ArrayLike], *, flow: str = "reduced") -> Weights:
     """dL/dW_j = A_j^T (P - T) S B_j^T for j = 1..H+1; same shapes as Ws."""
     return objective(problem, flow).grad(as_weights(Ws, problem.shapes))
 
 
 def hessian(
-    problem: Problem, Ws: Sequence[ArrayLike], flow: str = "reduced"
+    problem: Problem, Ws: Sequence[ArrayLike], *, flow: str = "reduced"
 ) -> NDArray[np.float64]:
     """Exact dense Hessian in the flat order of ``flatten``; refuses above HESSIAN_MAX_PARAMS."""
     return objective(problem, flow).hessian(as_weights(Ws, problem.shapes))
 
 
 def hessian_vector_product(
-    problem: Problem, Ws: Sequence[ArrayLike], V: Sequence[ArrayLike], flow: str = "reduced"
+    problem: Problem, Ws: Sequence[ArrayLike], V: Sequence[ArrayLike], *, flow: str = "reduced"
 ) -> Weights:
     """H(W) V for a direction V of the same shapes as Ws; exact, any size."""
     obj = objective(problem, flow)

@@ -11,9 +11,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from core._weights import Weights, as_weights, flatten, split_stacked, unflatten
 from core.derivatives import objective
-from core.plateaus import reduced_products
 from core.problem import Problem
 from core.trajectory import Trajectory
+from core.visits import reduced_products
 
 __all__ = [
     "ModeCoordinates",
@@ -36,6 +36,7 @@ def stable_manifold_init(
     problem: Problem,
     subset: Iterable[int],
     scale: float,
+    *,
     seed: int | None = 0,
     perturbation: float = 0.0,
 ) -> Weights:
@@ -83,7 +84,8 @@ class ModeCoordinates:
 
 
 def mode_coordinates(problem: Problem, trajectory: Trajectory) -> ModeCoordinates:
-    P = reduced_products(problem, trajectory)
+    """The trajectory in invariant coordinates (see :class:`ModeCoordinates`)."""
+    P = reduced_products(problem, trajectory.weights, trajectory.flow)
     dy = problem.dy
     diag = np.stack([P[:, i, i] for i in range(dy)], axis=1)
     offdiag = np.sqrt(np.maximum(np.sum(P * P, axis=(1, 2)) - np.sum(diag**2, axis=1), 0.0))
@@ -152,6 +154,7 @@ def slice_2d(
     center: Sequence[ArrayLike],
     direction_1: Sequence[ArrayLike],
     direction_2: Sequence[ArrayLike],
+    *,
     extent: float = 1.0,
     n: int = 51,
     flow: str = "reduced",
@@ -168,15 +171,7 @@ def slice_2d(
     out = np.empty(coeffs.shape[0])
     for lo in range(0, coeffs.shape[0], SLICE_CHUNK):
         th = c + coeffs[lo : lo + SLICE_CHUNK, :1] * d1 + coeffs[lo : lo + SLICE_CHUNK, 1:] * d2
-        m = th.shape[0]
-        Ws = split_stacked(th, shapes)
-        P = Ws[0]
-        for W in Ws[1:]:
-            P = W @ P
-        E = P - obj.target
-        if obj.K is not None:
-            E = E @ obj.K
-        out[lo : lo + m] = 0.5 * np.sum(E * E, axis=(1, 2)) + obj.offset
+        out[lo : lo + th.shape[0]] = obj.excess(split_stacked(th, shapes)) + obj.offset
     return Slice(a, a.copy(), out.reshape(n, n), c, d1, d2)
 
 
@@ -188,7 +183,7 @@ def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def hessian_directions(
-    problem: Problem, Ws: Sequence[ArrayLike], flow: str = "reduced"
+    problem: Problem, Ws: Sequence[ArrayLike], *, flow: str = "reduced"
 ) -> tuple[Weights, Weights, float, float]:
     """Unit eigenvectors of the Hessian for its most negative and most positive eigenvalues,
     with those eigenvalues."""
@@ -208,7 +203,7 @@ def direction_to(problem: Problem, frm: Sequence[ArrayLike], to: Sequence[ArrayL
     return unflatten(_unit(b - a), problem.shapes)
 
 
-def random_direction(problem: Problem, Ws: Sequence[ArrayLike], seed: int | None = 0) -> Weights:
+def random_direction(problem: Problem, Ws: Sequence[ArrayLike], *, seed: int | None = 0) -> Weights:
     """A random direction, each layer rescaled to that layer's norm in Ws (layer-normalised)."""
     rng = np.random.default_rng(seed)
     out = []

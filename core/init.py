@@ -21,7 +21,7 @@ def _orthonormal_columns(rng: np.random.Generator, rows: int, cols: int) -> NDAr
 
 
 def init_weights(
-    problem: Problem, scale: float, seed: int | None = 0, kind: str = "gaussian"
+    problem: Problem, scale: float, *, seed: int | None = 0, kind: str = "gaussian"
 ) -> Weights:
     """Initial weights W_j of shape (d_j, d_{j-1}) from ``numpy.random.default_rng(seed)``.
 

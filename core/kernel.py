@@ -2,20 +2,26 @@
 integrators with the deep linear network's right-hand side in C, loaded with ctypes.
 
 On small networks a numpy right-hand side costs microseconds of interpreter overhead per call
-against a few hundred multiply-adds of arithmetic, so every Python-level solver (scipy's, ours)
-is overhead-bound; the kernel runs whole stretches of steps without returning to Python. Its
-steps are capped by the stability of the method (``STABLE_H_RHO / rho``, rho from Hairer's free
-stiffness estimate), which is where the flow's stiffness (top Hessian eigenvalue ~82 on P1)
-binds; ``core.integrate`` chooses it only when that bound keeps the step count modest.
+against a few hundred multiply-adds of arithmetic, so every Python-level solver is
+overhead-bound; the kernel runs whole stretches of steps without returning to Python. Its steps
+are capped by the stability of the method (``STABLE_H_RHO / rho``, rho from Hairer's free
+stiffness estimate); ``core.integrate`` chooses it only when that bound keeps the step count
+modest. It applies the stopping rule of :mod:`core.stopping` and tracks plateau visits exactly
+as :class:`core.visits.VisitTracker` does.
 
 Two methods: "DP5" (Dormand-Prince 5(4); cheapest per step, best while the stability cap sets
-the step, as on small networks) and "DOP853" (Hairer's 8th-order method; fewer evaluations when
-accuracy sets the step, as on large networks at tight tolerances; its tableau is read from scipy).
-Large networks' products go through BLAS dgemm (scipy.linalg.cython_blas), small ones' through
-plain loops.
+the step) and "DOP853" (Hairer's 8th-order method; fewer evaluations when accuracy sets the
+step; its tableau is read from scipy). Each runs at ``RTOL_FACTOR[method]`` x the requested
+tolerances, so that ``integrate(rtol=r)`` meets about r: DOP853's blended error estimate accepts
+steps whose error is far above the tolerance (measured: weights off by up to 1,700 x rtol at face
+value, within 20 x at 0.01 rtol), and DP5's 4th-order dense output adds an error its step control
+does not see (up to 110 x at face value, within 33 x at 0.1 rtol).
+Large networks' products go through BLAS dgemm (scipy.linalg.cython_blas).
 
-The kernel is built when the package is installed (setup.py); if it is missing, ``available()``
-is False and ``core.integrate`` falls back to LSODA.
+The boundary is checked on both sides: every C function has ``argtypes`` and ``restype``, the
+network's dims are checked here (:func:`supports`) and again in C (a bad spec returns an error,
+never reads out of bounds). Without a build, ``available()`` is False and ``core.integrate``
+uses scipy's solvers.
 """
 
 from __future__ import annotations
@@ -23,7 +29,6 @@ from __future__ import annotations
 import ctypes
 import functools
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,26 +36,116 @@ import numpy as np
 from numpy.typing import NDArray
 
 from core.derivatives import Objective
+from core.solve import RawRun, SolveSpec
+from core.visits import MAX_VISITS, Visit
 
-__all__ = ["CompiledRun", "available", "compiled_rhs", "rhs_seconds", "run"]
+__all__ = ["available", "compiled_rhs", "rhs_seconds", "run", "supports"]
 
 BLAS_MIN_PARAMS = 1000  # Above this many parameters the kernel's products go through BLAS dgemm.
-MAX_LAYERS = 64  # The kernel's fixed per-layer tables.
-ABI = 1  # Must equal lf_abi() in _flowkernel.c: bumped whenever an exported signature changes.
+MAX_LAYERS = 1024  # Must equal LF_MAX_LAYERS in _flownet.h (checked at load).
+ABI = 2  # Must equal lf_abi() in _flowkernel.c: bumped whenever an exported signature changes.
 # Steps are capped at STABLE_H_RHO[method] / rho, inside each method's stability interval on the
 # negative real axis (~3.3 for DP5, ~6.1 for DOP853).
 STABLE_H_RHO = {"DP5": 3.0, "DOP853": 5.5}
+RTOL_FACTOR = {"DP5": 0.1, "DOP853": 0.01}  # each runs at this x the requested rtol, atol
 _METHOD_CODE = {"DP5": 0, "DOP853": 1}
 # Steps per call into C (between calls: progress, the time budget, the step cap): about
 # CHUNK_WORK / n_params, so a call lasts a few milliseconds whatever the network's size.
 CHUNK_WORK = 200_000
 CHUNK_STEPS = (20, 2000)
-MAX_STEPS = 2_000_000  # A run is stopped as "failed" after this many steps.
-_STATUS = {0: "t_end", 1: "converged", 2: "diverged", 3: "chunk", 4: "failed"}
+MAX_STEPS = 2_000_000  # A run is stopped (status "budget") after this many steps.
+_STATUS = {-1: "bad spec", 0: "t_end", 1: "converged", 2: "diverged", 3: "chunk", 4: "failed"}
 
 _D = ctypes.POINTER(ctypes.c_double)
 _I = ctypes.POINTER(ctypes.c_int)
-_L = ctypes.POINTER(ctypes.c_long)
+
+
+class _Spec(ctypes.Structure):
+    _fields_ = [
+        ("L", ctypes.c_int),
+        ("rows", _I),
+        ("cols", _I),
+        ("T", _D),
+        ("S", _D),
+        ("gemm", ctypes.c_void_p),
+        ("n", ctypes.c_long),
+        ("method", ctypes.c_int),
+        ("tableau", _D),
+        ("stable_h_rho", ctypes.c_double),
+        ("t_end", ctypes.c_double),
+        ("rtol", ctypes.c_double),
+        ("atol", ctypes.c_double),
+        ("max_norm", ctypes.c_double),
+        ("stop", ctypes.c_int),
+        ("gtol", ctypes.c_double),
+        ("ltol", ctypes.c_double),
+        ("max_steps", ctypes.c_long),
+        ("grid", _D),
+        ("n_grid", ctypes.c_long),
+        ("n_bands", ctypes.c_int),
+        ("band_lo", _D),
+        ("band_hi", _D),
+        ("band_half", _D),
+        ("max_visits", ctypes.c_int),
+    ]
+
+
+class _State(ctypes.Structure):
+    _fields_ = [
+        ("t", ctypes.c_double),
+        ("h", ctypes.c_double),
+        ("g", ctypes.c_double),
+        ("excess", ctypes.c_double),
+        ("i_next", ctypes.c_long),
+        ("nfev", ctypes.c_long),
+        ("n_accepted", ctypes.c_long),
+        ("n_rejected", ctypes.c_long),
+        ("band", ctypes.c_int),
+        ("n_visits", ctypes.c_int),
+        ("v_before", ctypes.c_double),
+        ("v_enter", ctypes.c_double),
+        ("v_exit", ctypes.c_double),
+        ("v_gmin", ctypes.c_double),
+        ("v_tmin", ctypes.c_double),
+        ("t_last", ctypes.c_double),
+    ]
+
+
+class _Out(ctypes.Structure):
+    _fields_ = [
+        ("samples", _D),
+        ("v_band", _I),
+        ("v_before", _D),
+        ("v_enter", _D),
+        ("v_exit", _D),
+        ("v_after", _D),
+        ("v_gmin", _D),
+        ("v_tmin", _D),
+        ("v_stall", _D),
+        ("v_theta", _D),
+        ("open_theta", _D),
+    ]
+
+
+_SIGNATURES = {
+    "lf_abi": ([], ctypes.c_int),
+    "lf_max_layers": ([], ctypes.c_int),
+    "lf_work": ([ctypes.POINTER(_Spec)], ctypes.c_long),
+    "lf_rhs_work": ([ctypes.c_int, _I, _I], ctypes.c_long),
+    "lf_rhs": ([ctypes.POINTER(_Spec), _D, _D, _D, _D, ctypes.c_long], ctypes.c_int),
+    "lf_integrate": (
+        [ctypes.POINTER(_Spec), ctypes.POINTER(_State), _D, _D, ctypes.POINTER(_Out), _D],
+        ctypes.c_int,
+    ),
+    "lf_visit_step": (
+        [ctypes.POINTER(_Spec), ctypes.POINTER(_State), ctypes.POINTER(_Out), ctypes.c_double, _D],
+        None,
+    ),
+    "lf_visit_close": (
+        [ctypes.POINTER(_Spec), ctypes.POINTER(_State), ctypes.POINTER(_Out), ctypes.c_double],
+        None,
+    ),
+}
 
 
 def _load(folder: Path | None = None) -> ctypes.CDLL | None:
@@ -60,14 +155,16 @@ def _load(folder: Path | None = None) -> ctypes.CDLL | None:
     for path in sorted(here.glob("_flowkernel*.so")):
         try:
             lib = ctypes.CDLL(str(path))
-            lib.lf_abi.restype = ctypes.c_int
+            lib.lf_abi.argtypes, lib.lf_abi.restype = [], ctypes.c_int
             if lib.lf_abi() != ABI:
+                continue
+            for name, (args, res) in _SIGNATURES.items():
+                fn = getattr(lib, name)
+                fn.argtypes, fn.restype = args, res
+            if lib.lf_max_layers() != MAX_LAYERS:
                 continue
         except (OSError, AttributeError):
             continue
-        lib.lf_integrate.restype = ctypes.c_int
-        lib.lf_work.restype = ctypes.c_long
-        lib.lf_rhs_work.restype = ctypes.c_long
         return lib
     return None
 
@@ -97,7 +194,8 @@ def available() -> bool:
 
 
 def supports(obj: Objective) -> bool:
-    return _LIB is not None and len(obj.shapes) <= MAX_LAYERS
+    """Whether the kernel is built and can hold this network (at most MAX_LAYERS layers)."""
+    return _LIB is not None and 1 <= len(obj.shapes) <= MAX_LAYERS
 
 
 @functools.cache
@@ -111,54 +209,96 @@ def _dop853_tableau() -> NDArray[np.float64]:
     return tableau
 
 
-def _ptr(a: NDArray, kind: type = _D) -> ctypes._Pointer:
-    return a.ctypes.data_as(kind)
+def _ptr(a: NDArray | None, kind: type = _D) -> ctypes._Pointer | None:
+    return None if a is None else a.ctypes.data_as(kind)
 
 
-@dataclass(frozen=True)
-class _Net:
-    """The network in the layout the kernel reads: dims, target T (dy, dx), metric S or None."""
+def _library(obj: Objective) -> ctypes.CDLL:
+    if _LIB is None:
+        raise RuntimeError("the compiled kernel is not built: reinstall linflow (pip install -e .)")
+    if not supports(obj):
+        raise ValueError(
+            f"the compiled kernel holds at most {MAX_LAYERS} layers; this network has "
+            f"{len(obj.shapes)}: use a scipy method"
+        )
+    return _LIB
+
+
+@dataclass
+class _Arrays:
+    """Arrays a spec points into; kept alive as long as the spec is used."""
 
     rows: NDArray[np.intc]
     cols: NDArray[np.intc]
     T: NDArray[np.float64]
     S: NDArray[np.float64] | None
-    gemm: int | None  # BLAS dgemm's address for large networks; None: plain loops
-
-    @classmethod
-    def of(cls, obj: Objective) -> _Net:
-        S = obj.S
-        return cls(
-            np.array([r for r, _ in obj.shapes], dtype=np.intc),
-            np.array([c for _, c in obj.shapes], dtype=np.intc),
-            np.ascontiguousarray(obj.target, dtype=np.float64),
-            None if S is None else np.ascontiguousarray(S, dtype=np.float64),
-            _dgemm() if obj.n_params > BLAS_MIN_PARAMS else None,
-        )
-
-    def args(self) -> tuple:
-        S = None if self.S is None else _ptr(self.S)
-        gemm = None if self.gemm is None else ctypes.c_void_p(self.gemm)
-        return (len(self.rows), _ptr(self.rows, _I), _ptr(self.cols, _I), _ptr(self.T), S, gemm)
+    tableau: NDArray[np.float64]
+    grid: NDArray[np.float64]
+    band_lo: NDArray[np.float64]
+    band_hi: NDArray[np.float64]
+    band_half: NDArray[np.float64]
 
 
-def _library() -> ctypes.CDLL:
-    if _LIB is None:
-        raise RuntimeError("the compiled kernel is not built: reinstall linflow (pip install -e .)")
-    return _LIB
+def _spec(
+    obj: Objective, method: str = "DP5", solve: SolveSpec | None = None
+) -> tuple[_Spec, _Arrays]:
+    """The C spec of a network (and, with ``solve``, of a run) and the arrays it points into."""
+    S = obj.S
+    bands = solve.bands if solve is not None else None
+    arrays = _Arrays(
+        rows=np.array([r for r, _ in obj.shapes], dtype=np.intc),
+        cols=np.array([c for _, c in obj.shapes], dtype=np.intc),
+        T=np.ascontiguousarray(obj.target, dtype=np.float64),
+        S=None if S is None else np.ascontiguousarray(S, dtype=np.float64),
+        tableau=_dop853_tableau() if method == "DOP853" else np.zeros(1),
+        grid=np.ascontiguousarray(solve.grid if solve is not None else np.zeros(1)),
+        band_lo=np.zeros(1) if bands is None else bands.excess - bands.half_width,
+        band_hi=np.zeros(1) if bands is None else bands.excess + bands.half_width,
+        band_half=np.zeros(1) if bands is None else np.array(bands.half_width, dtype=np.float64),
+    )
+    spec = _Spec(
+        L=len(obj.shapes),
+        rows=_ptr(arrays.rows, _I),
+        cols=_ptr(arrays.cols, _I),
+        T=_ptr(arrays.T),
+        S=_ptr(arrays.S),
+        gemm=_dgemm() if obj.n_params > BLAS_MIN_PARAMS else None,
+        n=obj.n_params,
+        method=_METHOD_CODE[method],
+        tableau=_ptr(arrays.tableau),
+        stable_h_rho=STABLE_H_RHO[method],
+        grid=_ptr(arrays.grid),
+        n_grid=0 if solve is None else solve.grid.size,
+        band_lo=_ptr(arrays.band_lo),
+        band_hi=_ptr(arrays.band_hi),
+        band_half=_ptr(arrays.band_half),
+        n_bands=0 if bands is None else bands.excess.size,
+        max_visits=MAX_VISITS,
+    )
+    if solve is not None:
+        factor = RTOL_FACTOR[method]
+        spec.t_end, spec.rtol, spec.atol = solve.t_max, factor * solve.rtol, factor * solve.atol
+        spec.max_norm, spec.stop = solve.max_norm, int(solve.stop)
+        spec.gtol, spec.ltol = solve.rule.gtol, solve.rule.ltol
+    return spec, arrays
 
 
 def _rhs_repeat(
     obj: Objective, theta: NDArray[np.float64], reps: int
-) -> tuple[NDArray[np.float64], float]:
-    """f = -grad L(theta) evaluated ``reps`` times in C, and the seconds per evaluation."""
-    lib, net = _library(), _Net.of(obj)
-    work = np.empty(lib.lf_rhs_work(len(net.rows), _ptr(net.rows, _I), _ptr(net.cols, _I)))
+) -> tuple[NDArray[np.float64], float, float]:
+    """f = -grad L(theta) and L - L*, evaluated ``reps`` times in C, and seconds per evaluation."""
+    lib = _library(obj)
+    spec, keep = _spec(obj)
+    rows, cols = keep.rows, keep.cols
+    work = np.empty(lib.lf_rhs_work(len(rows), _ptr(rows, _I), _ptr(cols, _I)))
     y = np.ascontiguousarray(theta, dtype=np.float64)
-    f = np.empty_like(y)
+    if y.shape != (obj.n_params,):
+        raise ValueError(f"theta must have shape ({obj.n_params},); got {y.shape}")
+    f, excess = np.empty_like(y), ctypes.c_double(0.0)
     t0 = time.perf_counter()
-    lib.lf_rhs_repeat(*net.args(), _ptr(y), _ptr(f), _ptr(work), ctypes.c_long(reps))
-    return f, (time.perf_counter() - t0) / reps
+    if lib.lf_rhs(ctypes.byref(spec), _ptr(y), _ptr(f), ctypes.pointer(excess), _ptr(work), reps):
+        raise ValueError("the compiled kernel refused the network's dims")
+    return f, excess.value, (time.perf_counter() - t0) / reps
 
 
 def compiled_rhs(obj: Objective, theta: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -168,129 +308,106 @@ def compiled_rhs(obj: Objective, theta: NDArray[np.float64]) -> NDArray[np.float
 
 def rhs_seconds(obj: Objective, theta: NDArray[np.float64], reps: int = 1000) -> float:
     """Seconds per compiled right-hand-side evaluation, timed over ``reps`` calls made in C."""
-    return _rhs_repeat(obj, theta, reps)[1]
+    return _rhs_repeat(obj, theta, reps)[2]
 
 
-@dataclass(frozen=True)
-class CompiledRun:
-    """What :func:`run` produced: samples at ``t`` (k,) of ``y`` (k, n_params), and how it ended."""
-
-    t: NDArray[np.float64]
-    y: NDArray[np.float64]
-    status: str  # "t_max", "converged", "diverged" or "failed"
-    message: str
-    nfev: int
-    n_steps: int
+def _visits(
+    spec: _Spec, state: _State, out: dict[str, NDArray], solve: SolveSpec
+) -> tuple[Visit, ...]:
+    assert solve.bands is not None or state.n_visits == 0
+    found = []
+    for k in range(state.n_visits):
+        b = int(out["v_band"][k])
+        found.append(
+            Visit(
+                band=b,
+                rung=solve.bands.rung[b],  # type: ignore[union-attr]
+                t_before=float(out["v_before"][k]),
+                t_enter=float(out["v_enter"][k]),
+                t_exit=float(out["v_exit"][k]),
+                t_after=float(out["v_after"][k]),
+                g_min=float(out["v_gmin"][k]),
+                t_min=float(out["v_tmin"][k]),
+                theta_min=np.array(out["v_theta"][k]),
+                stall=float(out["v_stall"][k]),
+            )
+        )
+    return tuple(sorted(found, key=lambda v: v.t_enter))
 
 
 def run(
-    obj: Objective,
-    theta0: NDArray[np.float64],
-    t_max: float,
-    grid: NDArray[np.float64],
-    rtol: float,
-    atol: float,
-    gtol: float,
-    gtol_drop: float,
-    stop_at_convergence: bool,
-    max_norm: float,
-    progress: Callable[[float], None] | None = None,
-    max_seconds: float | None = None,
-    method: str = "DP5",
-) -> CompiledRun:
-    """Integrate d theta/dt = -grad L from theta0 on [0, t_max], sampling at ``grid`` (G,).
-
-    Stops at t_max; on convergence (when ``stop_at_convergence``; the same test as
-    ``core.integrate.settled``, the final state appended as a sample); on divergence (the
-    samples so far kept); after MAX_STEPS steps or ``max_seconds`` ("failed").
-    """
-    lib = _library()
-    t_wall = time.perf_counter()
+    obj: Objective, theta0: NDArray[np.float64], solve: SolveSpec, method: str = "DP5"
+) -> RawRun:
+    """Integrate d theta/dt = -grad L from theta0 as ``solve`` says, with ``method`` ("DP5" or
+    "DOP853"): samples on its grid, the stopping rule, divergence, the time budget and the step
+    cap (status "budget"), plateau visits. The final state is appended as a sample when the run
+    stopped before t_max."""
+    lib = _library(obj)
     if method not in _METHOD_CODE:
         raise ValueError(f"compiled method must be one of {sorted(_METHOD_CODE)}; got {method!r}")
-    code_m = _METHOD_CODE[method]
-    tableau = _dop853_tableau() if method == "DOP853" else np.zeros(1)
-    net = _Net.of(obj)
-    n = theta0.size
-    work = np.empty(lib.lf_work(code_m, len(net.rows), _ptr(net.rows, _I), _ptr(net.cols, _I), n))
+    t_wall = time.perf_counter()
+    spec, _arrays = _spec(obj, method, solve)  # _arrays keeps what spec points into alive
+    n, G = obj.n_params, solve.grid.size
+    work = np.empty(lib.lf_work(ctypes.byref(spec)))
     y = np.array(theta0, dtype=np.float64)
-    f = compiled_rhs(obj, y)
-    grid = np.ascontiguousarray(grid, dtype=np.float64)
-    samples = np.full((grid.size, n), np.nan)
+    f, excess, _ = _rhs_repeat(obj, y, 1)
+    n_vis = MAX_VISITS if solve.bands is not None else 0
+    out = {
+        "samples": np.full((G, n), np.nan),
+        "v_band": np.zeros(max(n_vis, 1), dtype=np.intc),
+        **{k: np.zeros(max(n_vis, 1)) for k in ("v_before", "v_enter", "v_exit", "v_after")},
+        **{k: np.zeros(max(n_vis, 1)) for k in ("v_gmin", "v_tmin", "v_stall")},
+        "v_theta": np.zeros((max(n_vis, 1), n)),
+        "open_theta": np.zeros(n),
+    }
+    c_out = _Out(**{k: _ptr(v, _I if k == "v_band" else _D) for k, v in out.items()})
     # Initial step: Hairer, Norsett & Wanner's first-stage heuristic.
-    sc = atol + rtol * np.abs(y)
+    sc = spec.atol + spec.rtol * np.abs(y)
     d0, d1 = np.sqrt(np.mean((y / sc) ** 2)), np.sqrt(np.mean((f / sc) ** 2))
     h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
-    t, h = ctypes.c_double(0.0), ctypes.c_double(min(h0, t_max))
-    gpeak = ctypes.c_double(float(np.linalg.norm(f)))
-    i_next = ctypes.c_long(0)
-    counts = np.zeros(3, dtype=np.int_)  # evaluations, accepted, rejected steps
-    status, message = "t_max", f"reached t_max = {t_max:.6g} without converging"
-    g_tol = gtol if stop_at_convergence else 0.0
-    chunk = int(np.clip(CHUNK_WORK // max(n, 1), *CHUNK_STEPS))
-    if stop_at_convergence and gpeak.value == 0.0:  # an exact critical point: settled at once
-        return CompiledRun(
-            np.array([0.0]), y[None, :], "converged", "converged at t = 0 (||grad L|| = 0)", 1, 0
-        )
-    while True:
+    state = _State(t=0.0, h=min(h0, solve.t_max), g=float(np.linalg.norm(f)), excess=excess)
+    state.band, state.nfev = -1, 1
+    lib.lf_visit_step(ctypes.byref(spec), ctypes.byref(state), ctypes.byref(c_out), 0.0, _ptr(y))
+    spec.max_steps = int(np.clip(CHUNK_WORK // max(n, 1), *CHUNK_STEPS))
+    status, detail = "t_max", ""
+    if solve.stop and solve.rule.converged(state.g, state.excess):
+        status = "converged"  # at the global minimum from the start
+    while status == "t_max":
         code = lib.lf_integrate(
-            code_m,
-            _ptr(tableau),
-            *net.args(),
-            ctypes.c_long(n),
+            ctypes.byref(spec),
+            ctypes.byref(state),
             _ptr(y),
             _ptr(f),
-            ctypes.byref(t),
-            ctypes.byref(h),
-            ctypes.c_double(t_max),
-            ctypes.c_double(rtol),
-            ctypes.c_double(atol),
-            ctypes.c_double(g_tol),
-            ctypes.c_double(gtol_drop),
-            ctypes.byref(gpeak),
-            ctypes.c_double(max_norm),
-            ctypes.c_double(STABLE_H_RHO[method]),
-            _ptr(grid),
-            ctypes.c_long(grid.size),
-            ctypes.byref(i_next),
-            _ptr(samples),
-            ctypes.c_long(chunk),
-            _ptr(counts, _L),
+            ctypes.byref(c_out),
             _ptr(work),
         )
         outcome = _STATUS[code]
-        if progress is not None:
-            progress(min(1.0, t.value / t_max))
+        if solve.progress is not None:
+            solve.progress(min(1.0, state.t / solve.t_max))
         if outcome == "t_end":
             break
-        if outcome == "converged":
-            g = float(np.linalg.norm(f))
-            status = "converged"
-            message = f"converged at t = {t.value:.6g} (||grad L|| = {g:.2e} < {gtol:.1e})"
-            break
-        if outcome == "diverged":
-            status = "diverged"
-            message = f"weights exceeded {max_norm:.0e} (diverged) at t = {t.value:.6g}"
-            break
-        if outcome == "failed":
-            status = "failed"
-            message = f"step size underflow at t = {t.value:.6g}"
-            break
-        if counts[1] + counts[2] >= MAX_STEPS:
-            status = "failed"
-            message = f"stopped at t = {t.value:.6g} after {MAX_STEPS} steps (too stiff)"
-            break
-        if max_seconds is not None and time.perf_counter() - t_wall > max_seconds:
-            status = "failed"
-            message = (
-                f"stopped at t = {t.value:.6g} after {max_seconds:g} s of computation (the "
-                "time budget); lower t_max or run it from the command line"
+        if outcome == "bad spec":  # unreachable after the checks above; never read garbage
+            raise RuntimeError("the compiled kernel refused the run's specification")
+        if outcome in ("converged", "diverged"):
+            status = outcome
+            if outcome == "diverged":
+                detail = f"a weight exceeded {solve.max_norm:.0e}"
+        elif outcome == "failed":
+            status, detail = "failed", "the step size underflowed"
+        elif state.n_accepted + state.n_rejected >= MAX_STEPS:
+            status, detail = "budget", f"{MAX_STEPS} steps (too stiff for this method)"
+        elif solve.max_seconds is not None and time.perf_counter() - t_wall > solve.max_seconds:
+            status = "budget"
+            detail = (
+                f"{solve.max_seconds:g} s of computation (the time budget); lower t_max or run "
+                "it from the command line"
             )
-            break
-    k = int(i_next.value)
-    ts, ys = grid[:k], samples[:k]
-    if status in ("converged", "failed") and (k == 0 or ts[-1] < t.value):
-        ts, ys = np.append(ts, t.value), np.vstack([ys, y[None, :]])
+    lib.lf_visit_close(ctypes.byref(spec), ctypes.byref(state), ctypes.byref(c_out), state.t)
+    k = int(state.i_next)
+    ts, ys = solve.grid[:k], out["samples"][:k]
+    if status not in ("diverged", "t_max") and (k == 0 or ts[-1] < state.t):
+        ts, ys = np.append(ts, state.t), np.vstack([ys, y[None, :]])
     elif k == 0:  # diverged before the first requested sample: keep the start
         ts, ys = np.array([0.0]), np.asarray(theta0, dtype=np.float64)[None, :]
-    return CompiledRun(ts, ys, status, message, int(counts[0]) + 1, int(counts[1] + counts[2]))
+    visits = _visits(spec, state, out, solve)
+    return RawRun(ts, ys, status, detail, int(state.nfev), 0, visits)

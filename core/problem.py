@@ -27,9 +27,9 @@ __all__ = ["Problem", "ProblemError"]
 
 Arr = NDArray[np.float64]
 
-RANK_RTOL = (
-    1e-10  # Singular values below this fraction of the largest count as zero (Assumption 2).
-)
+# Assumption 2 (full row rank): singular values of the data below this fraction of the largest
+# count as zero. Data are exact inputs, so only round-off is forgiven.
+FULL_RANK_RTOL = 1e-10
 GAP_RTOL = 1e-8  # Relative gap (s_i - s_{i+1}) / s_1 below which singular values are "repeated".
 RUNG_RTOL = 1e-9  # Two critical values closer than this (relative to the largest) are "equal".
 ASSUMPTION4_MAX_DY = 16  # 2^dy subset sums are enumerated only up to this dy.
@@ -78,10 +78,10 @@ def _check_widths(widths: Sequence[int] | int, dy: int) -> tuple[int, ...]:
 
 
 def _check_spectrum(s: NDArray[np.float64], what: str, distinct: bool = True) -> None:
-    if s[0] == 0 or s[-1] <= RANK_RTOL * s[0]:
+    if s[0] == 0 or s[-1] <= FULL_RANK_RTOL * s[0]:
         raise ProblemError(
             f"Assumption 2 needs {what} of full row rank; its smallest singular value "
-            f"{s[-1]:.3g} is below {RANK_RTOL:g} x the largest ({s[0]:.3g})"
+            f"{s[-1]:.3g} is below {FULL_RANK_RTOL:g} x the largest ({s[0]:.3g})"
         )
     gaps = (s[:-1] - s[1:]) / s[0]
     if distinct and gaps.size and gaps.min() <= GAP_RTOL:
@@ -149,7 +149,7 @@ class Problem:
         ws = _check_widths(widths, dy)
         u_x, s_x, vh_x = np.linalg.svd(Xa, full_matrices=False)  # V_X^1 = vh_x.T, (m, dx)
         _check_spectrum(s_x, "X", distinct=False)
-        if np.linalg.matrix_rank(Ya, tol=RANK_RTOL * np.linalg.norm(Ya, 2)) < dy:
+        if np.linalg.matrix_rank(Ya, tol=FULL_RANK_RTOL * np.linalg.norm(Ya, 2)) < dy:
             raise ProblemError(
                 f"Assumption 2 needs Y of full row rank dy = {dy}; its rows are linearly "
                 "dependent: drop the redundant targets"
@@ -166,7 +166,7 @@ class Problem:
 
     @classmethod
     def random(
-        cls, dx: int, dy: int, m: int, widths: Sequence[int], seed: int | None = 0
+        cls, dx: int, dy: int, m: int, widths: Sequence[int], *, seed: int | None = 0
     ) -> Problem:
         """Gaussian X (dx, m) and Y (dy, m), entries N(0, 1), from ``default_rng(seed)``."""
         for name, v in (("dx", dx), ("dy", dy), ("m", m)):
@@ -292,6 +292,14 @@ class Problem:
         )
         return bool(np.all(np.diff(sums) > RUNG_RTOL * sq.sum()))
 
+    def __repr__(self) -> str:
+        s = ", ".join(f"{v:.4g}" for v in self.singular_values)
+        white = ", whitened" if self.is_whitened else ""
+        return (
+            f"Problem(dx={self.dx}, dy={self.dy}, m={self.m}, widths={self.widths}, "
+            f"n_params={self.n_params}, s=({s}), offset={self.offset:.4g}{white})"
+        )
+
     # ----------------------------------------------------------- change of variables
     @property
     def _right(self) -> NDArray[np.float64]:
@@ -305,12 +313,25 @@ class Problem:
         W[-1] = self.u_y.T @ W[-1]
         return tuple(W)
 
+    def reduced_product(self, P: ArrayLike, flow: str = "reduced") -> NDArray[np.float64]:
+        """The reduced end-to-end product ``Pbar = U_Y^T P U_X S_X V_Y`` of products P, shape
+        (..., dy, dx), in ``flow``'s coordinates (unchanged for the reduced flow). A critical
+        point of type S has ``diag(Pbar) = (s_i for i in S, 0 elsewhere)``."""
+        Pa = np.asarray(P, dtype=np.float64)
+        return Pa if flow == "reduced" else self.u_y.T @ Pa @ self._right
+
     def to_original(self, Ws: Sequence[ArrayLike]) -> Weights:
         """Reduced weights -> original weights; the exact inverse of :meth:`to_reduced`."""
         W = list(as_weights(Ws, self.shapes))
         W[0] = ((W[0] @ self.v_y.T) / self.s_x) @ self.u_x.T
         W[-1] = self.u_y @ W[-1]
         return tuple(W)
+
+    def learned(self, mode_strengths: ArrayLike) -> tuple[int, ...]:
+        """The modes learned at the given diagonal of the reduced product (..., dy): those whose
+        strength exceeds half its singular value (0-based indices)."""
+        d = np.asarray(mode_strengths, dtype=np.float64)
+        return tuple(k for k in range(self.dy) if d[k] > 0.5 * self.singular_values[k])
 
     def summary(self) -> dict[str, object]:
         """Plain-data description (for display and export)."""

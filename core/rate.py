@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -20,7 +21,7 @@ from core._weights import as_weights
 from core.derivatives import end_to_end, invariants
 from core.problem import Problem
 
-__all__ = ["RateBound", "exponential_rate"]
+__all__ = ["RateBound", "exponential_rate", "measured_rate", "residual_sq"]
 
 
 @dataclass(frozen=True)
@@ -85,3 +86,24 @@ def exponential_rate(problem: Problem, W0: Sequence[ArrayLike]) -> RateBound:
     return RateBound(
         True, True, tuple(lams), (), alpha, m0_sq, f"hypotheses hold: alpha = {alpha:.4g}"
     )
+
+
+def residual_sq(problem: Problem, trajectory: Any) -> NDArray[np.float64]:
+    """||M(t)||_F^2 = ||Sigma_Y - Pbar(t)||_F^2 at every sample, computed from the residual itself
+    (not as 2 (L - offset), which cancels to round-off near convergence on data problems).
+    Proposition 2 is about the reduced flow, whose weights are reduced."""
+    P = problem.reduced_product(end_to_end(trajectory.weights), trajectory.flow)
+    M = np.asarray(problem.sigma) - P
+    return np.asarray(np.sum(M * M, axis=(1, 2)), dtype=np.float64)
+
+
+def measured_rate(t: ArrayLike, m_sq: ArrayLike) -> float:
+    """The observed decay rate of ||M||^2 ~ exp(-2 rate t): -1/2 the least-squares slope of
+    log ||M||^2 over the run's second half (where the exponential regime has set in). NaN with
+    fewer than 3 usable samples (||M||^2 at round-off, below 1e-28, is not usable)."""
+    tt, m = np.asarray(t, dtype=np.float64), np.asarray(m_sq, dtype=np.float64)
+    keep = (tt >= tt[-1] / 2) & (m > 1e-28)
+    if keep.sum() < 3:
+        return float("nan")
+    slope = np.polyfit(tt[keep], np.log(m[keep]), 1)[0]
+    return float(-slope / 2)

@@ -58,9 +58,9 @@ class RKC(OdeSolver):
     ----------
     fun, t0, y0, t_bound, rtol, atol, max_step, first_step
         As for scipy's solvers.
-    spectral_radius : callable ``(t, y) -> float``, optional
-        An upper estimate of the Jacobian's spectral radius. Without it a nonlinear power
-        iteration on differences of ``fun`` is used.
+    spectral_radius : callable ``(t, y) -> float``
+        An estimate of the Jacobian's spectral radius (``core.integrate`` passes power
+        iteration on exact Hessian-vector products, ``Objective.spectral_radius``).
     """
 
     t: float
@@ -82,8 +82,9 @@ class RKC(OdeSolver):
     ) -> None:
         super().__init__(fun, t0, y0, t_bound, vectorized)
         self.rtol, self.atol, self.max_step = rtol, atol, max_step
+        if spectral_radius is None:
+            raise ValueError("RKC needs spectral_radius(t, y), an estimate of rho(Jacobian)")
         self._rho_fn = spectral_radius
-        self._v: NDArray[np.float64] | None = None  # warm start of the power iteration
         self.f = self.fun(self.t, self.y)
         self.rho = self._estimate_rho()
         self._since_rho = 0
@@ -97,24 +98,7 @@ class RKC(OdeSolver):
         self.n_rejected = 0
 
     def _estimate_rho(self) -> float:
-        if self._rho_fn is not None:
-            return RHO_SAFETY * float(self._rho_fn(self.t, self.y))
-        # Nonlinear power iteration: ||f(y + dv) - f(y)|| / ||dv|| -> rho.
-        rng = np.random.default_rng(0)
-        v = rng.standard_normal(self.n) if self._v is None else self._v
-        rho = 0.0
-        ynorm = np.linalg.norm(self.y)
-        for _ in range(20):
-            dv = v / np.linalg.norm(v) * np.sqrt(np.finfo(float).eps) * max(ynorm, 1.0)
-            diff = self.fun(self.t, self.y + dv) - self.f
-            new = float(np.linalg.norm(diff) / np.linalg.norm(dv))
-            v = diff
-            if abs(new - rho) <= 0.01 * new:
-                rho = new
-                break
-            rho = new
-        self._v = np.asarray(v)
-        return RHO_SAFETY * rho
+        return RHO_SAFETY * float(self._rho_fn(self.t, self.y))
 
     def _coef(self, s: int) -> tuple[NDArray[np.float64], ...]:
         if s not in self._coef_cache:

@@ -21,8 +21,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from core._weights import as_weights, flatten, unflatten
+from core.critical_values import q_count
 from core.derivatives import objective
-from core.ladder import q_count
 from core.problem import Problem
 
 __all__ = [
@@ -35,6 +35,10 @@ __all__ = [
 
 LANCZOS_MIN_PARAMS = 3000  # Above this many parameters, extreme eigenvalues by Lanczos only.
 LANCZOS_K = 20  # Eigenvalues computed at each end of the spectrum by Lanczos.
+# A split is clean when no eigenvalue lies within this factor of the zero tolerance on either
+# side (a decade): then any tolerance in that range gives the same counts. Otherwise the counts
+# depend on the tolerance, and the app says so instead of printing them as facts.
+CLEAN_MARGIN = 10.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,21 @@ class HessianSplit:
     def counts(self) -> tuple[int, int | None, int | None]:
         return (self.n_neg, self.n_zero, self.n_pos)
 
+    @property
+    def clean(self) -> bool:
+        """Whether the zero tolerance sits in a clear spectral gap (see CLEAN_MARGIN)."""
+        zero_max, nonzero_min = self.gap
+        return (
+            zero_max <= self.rel_tol / CLEAN_MARGIN and nonzero_min >= self.rel_tol * CLEAN_MARGIN
+        )
+
+    def __repr__(self) -> str:
+        gap = "clean gap" if self.clean else "no clean gap: counts depend on the tolerance"
+        return (
+            f"HessianSplit(n-={self.n_neg}, n0={self.n_zero}, n+={self.n_pos}, {self.method}, "
+            f"max|lambda|={self.scale:.4g}, {gap})"
+        )
+
 
 @dataclass(frozen=True)
 class PredictedSplit:
@@ -77,7 +96,7 @@ class PredictedSplit:
 
 
 def hessian_split(
-    problem: Problem, Ws: Sequence[ArrayLike], flow: str = "reduced", rel_tol: float = 1e-8
+    problem: Problem, Ws: Sequence[ArrayLike], *, flow: str = "reduced", rel_tol: float = 1e-8
 ) -> HessianSplit:
     """Eigenvalues of the exact Hessian at Ws, sorted ascending, and their sign counts."""
     W = as_weights(Ws, problem.shapes)

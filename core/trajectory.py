@@ -10,11 +10,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from core._weights import Weights, split_stacked
+from core.critical_values import label
 from core.derivatives import Objective
+from core.stopping import STATUSES
+from core.visits import Visit
 
-__all__ = ["STATUSES", "Trajectory", "sample_quantities"]
-
-STATUSES = ("converged", "t_max", "diverged", "failed")
+__all__ = ["Trajectory", "sample_quantities"]
 
 
 def _batched_invariants(Ws: Sequence[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
@@ -26,32 +27,20 @@ def _batched_invariants(Ws: Sequence[NDArray[np.float64]]) -> list[NDArray[np.fl
 def sample_quantities(
     obj: Objective, thetas: NDArray[np.float64]
 ) -> tuple[Weights, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Weights, loss, gradient norm and invariant drift at stacked samples (n, n_params).
+    """Weights, excess loss L - L*, gradient norm and invariant drift at stacked samples
+    (n, n_params), by one batched gradient sweep (``Objective.grad_excess``).
 
     The drift is ``max_j ||C_j(t) - C_j(t_0)||_F / max(1, ||C_j(t_0)||_F)``, t_0 the first sample.
-    Everything is computed with batched matrix products over the samples.
     """
     n = thetas.shape[0]
     Ws = split_stacked(thetas, obj.shapes)
-    # Forward sweep, batched: fwd[j] = W_{j+1} ... W_1, shape (n, d_{j+1}, dx).
-    fwd = [Ws[0]]
-    for W in Ws[1:]:
-        fwd.append(W @ fwd[-1])
-    E = fwd[-1] - obj.target
-    EK = E if obj.K is None else E @ obj.K
-    loss = 0.5 * np.sum(EK * EK, axis=(1, 2)) + obj.offset
-    D = EK if obj.K is None else EK @ obj.K.T
-    sq = np.zeros(n)
-    for j in range(len(Ws) - 1, 0, -1):
-        g = D @ np.matrix_transpose(fwd[j - 1])
-        sq += np.sum(g * g, axis=(1, 2))
-        D = np.matrix_transpose(Ws[j]) @ D
-    sq += np.sum(D * D, axis=(1, 2))
+    grads, excess = obj.grad_excess(Ws)
+    gnorm = np.sqrt(sum(np.sum(g * g, axis=(1, 2)) for g in grads))
     drift = np.zeros(n)
     for C in _batched_invariants(Ws):
         ref = np.linalg.norm(C[0])
         drift = np.maximum(drift, np.linalg.norm(C - C[0], axis=(1, 2)) / max(1.0, ref))
-    return Ws, loss, np.sqrt(sq), drift
+    return Ws, np.asarray(excess, dtype=np.float64), np.asarray(gnorm, dtype=np.float64), drift
 
 
 def _readonly(a: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -66,22 +55,31 @@ class Trajectory:
     Attributes
     ----------
     t : ndarray, shape (n,)
-        Sample times, increasing, starting at 0. For gradient descent ``t = k * lr``.
+        Sample times, increasing, starting at 0. For gradient descent ``t = k eta``, for
+        heavy-ball momentum ``t = k eta / (1 - beta)`` (the flow each approximates).
+    excess : ndarray, shape (n,)
+        L - L* (L* = offset, the global minimum), computed from the residual itself.
     loss : ndarray, shape (n,)
-        The full loss of eq 1 (reduced loss + offset) at each sample.
+        The full loss of eq 1, ``excess + offset``.
     weights : tuple of ndarray
         Entry j has shape (n, d_j, d_{j-1}), in the flow's own coordinates.
     grad_norm : ndarray, shape (n,)
         ||grad L||_F at each sample.
     invariant_drift : ndarray, shape (n,)
         max_j ||C_j(t) - C_j(0)||_F / max(1, ||C_j(0)||_F).
-    status : {"converged", "t_max", "diverged", "failed"}
+    status : one of ``core.stopping.STATUSES``
+        "converged" (global minimum), "saddle" (at t_max on a saddle's plateau; ``saddle``
+        names it), "t_max" (still moving), "diverged", "budget" or "failed".
     message : str
         A sentence on how the run ended (with the time).
+    visits : tuple of Visit
+        The stays in rung bands recorded at every accepted step (see :mod:`core.visits`).
+    saddle : tuple of int, optional
+        The saddle's subset (0-based) when ``status == "saddle"``.
     """
 
     t: NDArray[np.float64]
-    loss: NDArray[np.float64]
+    excess: NDArray[np.float64]
     weights: Weights
     grad_norm: NDArray[np.float64]
     invariant_drift: NDArray[np.float64]
@@ -92,12 +90,15 @@ class Trajectory:
     wall_time: float
     flow: str = "reduced"
     method: str = ""
+    offset: float = 0.0
+    visits: tuple[Visit, ...] = ()
+    saddle: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         n = self.t.shape[0]
         if n == 0:
             raise ValueError("a Trajectory needs at least one sample")
-        for name in ("loss", "grad_norm", "invariant_drift"):
+        for name in ("excess", "grad_norm", "invariant_drift"):
             if getattr(self, name).shape != (n,):
                 raise ValueError(f"{name} must have shape ({n},), got {getattr(self, name).shape}")
         if any(W.shape[0] != n for W in self.weights):
@@ -106,8 +107,42 @@ class Trajectory:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
         if n > 1 and np.any(np.diff(self.t) < 0):
             raise ValueError("sample times must be non-decreasing")
-        for a in (self.t, self.loss, self.grad_norm, self.invariant_drift, *self.weights):
+        if self.status == "saddle" and self.saddle is None:
+            raise ValueError("a run that ended at a saddle must name it (saddle=subset)")
+        for a in (self.t, self.excess, self.grad_norm, self.invariant_drift, *self.weights):
             _readonly(a)
+
+    @property
+    def loss(self) -> NDArray[np.float64]:
+        """The full loss of eq 1 at each sample, ``excess + offset``."""
+        return _readonly(self.excess + self.offset)
+
+    def __repr__(self) -> str:
+        d = (self.weights[0].shape[2], *(W.shape[1] for W in self.weights))
+        dims = str(d) if len(d) <= 8 else f"({d[0]}, {d[1]}, ..., {d[-1]}; {len(d) - 1} layers)"
+        where = f" {label(self.saddle)}" if self.saddle is not None else ""
+        return (
+            f"Trajectory({self.status}{where}, t_end={self.t_end:.6g}, n_samples="
+            f"{self.n_samples}, L_end={self.loss[-1]:.6g}, flow={self.flow!r}, "
+            f"method={self.method!r}, nfev={self.nfev}, dims={dims})"
+        )
+
+    def to_frame(self) -> Any:
+        """The samples as a pandas DataFrame with columns t, loss, excess, grad_norm and
+        invariant_drift (one row per sample). Needs pandas (``pip install linflow[frames]``)."""
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError("Trajectory.to_frame needs pandas: pip install pandas") from None
+        return pd.DataFrame(
+            {
+                "t": self.t,
+                "loss": self.loss,
+                "excess": self.excess,
+                "grad_norm": self.grad_norm,
+                "invariant_drift": self.invariant_drift,
+            }
+        )
 
     @property
     def n_samples(self) -> int:
@@ -138,10 +173,11 @@ def build_trajectory(
     obj: Objective, t: NDArray[np.float64], thetas: NDArray[np.float64], **fields: Any
 ) -> Trajectory:
     """A Trajectory from sample times (n,) and flat samples (n, n_params)."""
-    Ws, loss, gnorm, drift = sample_quantities(obj, thetas)
+    Ws, excess, gnorm, drift = sample_quantities(obj, thetas)
     return Trajectory(
         t=np.asarray(t, dtype=np.float64),
-        loss=loss,
+        excess=excess,
+        offset=obj.offset,
         weights=Ws,
         grad_norm=gnorm,
         invariant_drift=drift,

@@ -88,8 +88,8 @@ def test_inertia_same_in_original_coordinates():
     p = Problem.random(4, 2, 9, (3,), seed=4)
     for S in _subsets(2):
         red = critical_point(p, S, seed=1)
-        a = hessian_split(p, red, "reduced").counts
-        b = hessian_split(p, p.to_original(red), "original").counts
+        a = hessian_split(p, red, flow="reduced").counts
+        b = hessian_split(p, p.to_original(red), flow="original").counts
         assert a == b == predicted_split(p, S).counts
 
 

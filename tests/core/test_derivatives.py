@@ -38,7 +38,7 @@ def _case(c):
 
 
 def _f(p, flow):
-    return lambda th: loss(p, unflatten(th, p.shapes), flow)
+    return lambda th: loss(p, unflatten(th, p.shapes), flow=flow)
 
 
 @settings(max_examples=40, deadline=None)
@@ -46,7 +46,7 @@ def _f(p, flow):
 def test_gradient_matches_central_differences(c):
     p, Ws, flow = _case(c)
     th, f, h = flatten(Ws), _f(p, flow), 1e-6
-    g = flatten(gradient(p, Ws, flow))
+    g = flatten(gradient(p, Ws, flow=flow))
     fd = np.array([(f(th + h * e) - f(th - h * e)) / (2 * h) for e in np.eye(th.size)])
     scale = max(1.0, np.abs(g).max())
     assert np.abs(g - fd).max() < 1e-6 * scale
@@ -57,14 +57,14 @@ def test_gradient_matches_central_differences(c):
 def test_hessian_matches_differences_of_gradient_and_hvp(c):
     p, Ws, flow = _case(c)
     th, h = flatten(Ws), 1e-6
-    Hm = hessian(p, Ws, flow)
+    Hm = hessian(p, Ws, flow=flow)
     np.testing.assert_array_equal(Hm, Hm.T)  # symmetric by construction
-    grad = lambda x: flatten(gradient(p, unflatten(x, p.shapes), flow))  # noqa: E731
+    grad = lambda x: flatten(gradient(p, unflatten(x, p.shapes), flow=flow))  # noqa: E731
     fd = np.array([(grad(th + h * e) - grad(th - h * e)) / (2 * h) for e in np.eye(th.size)])
     scale = max(1.0, np.abs(Hm).max())
     assert np.abs(Hm - fd).max() < 1e-5 * scale
     v = np.random.default_rng(c["seed"]).standard_normal(th.size)
-    hv = flatten(hessian_vector_product(p, Ws, unflatten(v, p.shapes), flow))
+    hv = flatten(hessian_vector_product(p, Ws, unflatten(v, p.shapes), flow=flow))
     np.testing.assert_allclose(hv, Hm @ v, rtol=1e-10, atol=1e-10 * scale)
 
 

@@ -30,9 +30,9 @@ def test_small_init_visits_greedy_plateaus(widths, scale, t_max):
     seq = [pl.subset for pl in plateaus(p, tr)]
     assert seq == [(), (0,), (0, 1), (0, 1, 2)]
     for pl in plateaus(p, tr)[:-1]:
-        assert pl.rung.subset == pl.subset and pl.t_enter <= tr.t[pl.i_mid] <= pl.t_exit
-        # The saddle visited: polishing the middle of the plateau lands on that critical set.
-        c = classify(p, polish(p, pl.weights_mid).weights)
+        assert pl.rung.subset == pl.subset and pl.t_enter <= pl.t_point <= pl.t_exit
+        # The saddle visited: polishing the closest approach lands on that critical set.
+        c = classify(p, polish(p, pl.weights).weights)
         assert c.subset == pl.subset
 
 

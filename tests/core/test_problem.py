@@ -37,9 +37,9 @@ def test_reduction_identity_and_round_trip(dx, extra_x, extra_m, depth, seed):
     for W in Ws[1:]:
         P = W @ P
     direct = 0.5 * np.sum((p.Y - P @ p.X) ** 2)
-    reduced = loss(p, p.to_reduced(Ws), "reduced")
+    reduced = loss(p, p.to_reduced(Ws), flow="reduced")
     assert reduced == pytest.approx(direct, rel=1e-11, abs=1e-11)
-    assert loss(p, Ws, "original") == pytest.approx(direct, rel=1e-11, abs=1e-11)
+    assert loss(p, Ws, flow="original") == pytest.approx(direct, rel=1e-11, abs=1e-11)
     back = p.to_original(p.to_reduced(Ws))
     for a, b in zip(back, Ws, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)

@@ -10,17 +10,32 @@ critical point has learned) the critical value is
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from core.problem import RUNG_RTOL, Problem
 
-__all__ = ["LADDER_MAX_DY", "Ladder", "Rung", "label", "ladder", "q_count"]
+__all__ = [
+    "BAND_FRACTION",
+    "LADDER_MAX_DY",
+    "Bands",
+    "Ladder",
+    "Rung",
+    "label",
+    "ladder",
+    "q_count",
+]
 
 LADDER_MAX_DY = 12  # 2^12 = 4,096 rungs; more cannot be drawn or read.
+# A loss is "on" a rung when it lies within this fraction of the rung's distance to the nearest
+# other rung: the band in which a run lingers near a saddle (its plateau). Bands never overlap.
+BAND_FRACTION = 0.02
 
 
 def label(subset: Iterable[int]) -> str:
@@ -94,6 +109,58 @@ class Ladder:
         d = np.abs(v - rung.value)
         d = d[d > 0]
         return float(d.min()) if d.size else float("inf")
+
+    def bands(self) -> Bands:
+        """The plateau band of every rung, in excess-loss coordinates (L - L*)."""
+        order = np.argsort([r.reduced_value for r in self.rungs], kind="stable")
+        excess = np.array([self.rungs[k].reduced_value for k in order])
+        # A one-rung ladder (dy = 0 cannot happen; kept finite for safety) has no neighbour.
+        half = np.array([BAND_FRACTION * min(self.spacing(self.rungs[k]), 1e300) for k in order])
+        return Bands(excess, half, tuple(int(k) for k in order))
+
+    def __repr__(self) -> str:
+        top, bottom = self.rungs[0], self.rungs[-1]
+        return (
+            f"Ladder({len(self)} rungs from {top.label} at {top.value:.6g} to {bottom.label} "
+            f"at {bottom.value:.6g}, distinct={self.distinct})"
+        )
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Plateau bands ``|L - L* - excess[b]| <= half_width[b]``, ascending in excess; band b
+    belongs to rung ``rung[b]`` of the ladder. Band 0 is the global minimum's."""
+
+    excess: NDArray[np.float64]
+    half_width: NDArray[np.float64]
+    rung: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        # Plain floats for the scalar lookup (called once per step by Python-level solvers).
+        pairs = list(zip(self.excess, self.half_width, strict=True))
+        object.__setattr__(self, "_lo", [float(e - w) for e, w in pairs])
+        object.__setattr__(self, "_hi", [float(e + w) for e, w in pairs])
+
+    def index(self, excess: float) -> int:
+        """The band holding an excess loss value, or -1 (between bands)."""
+        lo: list[float] = self._lo  # type: ignore[attr-defined]
+        b = bisect.bisect_right(lo, excess) - 1
+        return b if b >= 0 and excess <= self._hi[b] else -1  # type: ignore[attr-defined]
+
+    def indices(self, excess: Any) -> NDArray[np.int64]:
+        """:meth:`index` for an array of excess values."""
+        e = np.asarray(excess, dtype=np.float64)
+        b = np.searchsorted(self.excess, e)
+        out = np.full(e.shape, -1, dtype=np.int64)
+        for k in (b - 1, b):
+            kk = np.clip(k, 0, self.excess.size - 1)
+            hit = (
+                (k >= 0)
+                & (k < self.excess.size)
+                & (np.abs(e - self.excess[kk]) <= self.half_width[kk])
+            )
+            out = np.where(hit & (out < 0), kk, out)
+        return out
 
 
 def ladder(problem: Problem, rtol: float = RUNG_RTOL) -> Ladder:

@@ -1,0 +1,446 @@
+"""Basin statistics: many initialisations of one problem at once.
+
+The conjecture (OVF) says almost every initialisation converges to a global minimum (proven for
+H = 1). :func:`sweep` runs ``n_runs`` initialisations at each scale with the batched integrator
+and summarises each run: how it ended (``core.stopping``), the subset and rung it ended on, and
+the plateaus it visited.
+
+Statistics cannot mislead: a run is **finished** when its fate is known (``converged``: it
+reached the global minimum; ``diverged``). Runs that reached t_max, still moving or sitting on a
+saddle's plateau, are **unfinished**: they may still escape, so they are counted beside the
+fraction, never as failures. The fraction reaching the global minimum and its Wilson interval
+are computed over finished runs.
+
+Every run's seed is the SeedSequence child ``(seed, spawn_key=(i,))``, so any run can be
+replayed alone (:func:`replay`), and results do not depend on chunking or workers. A sweep is
+described by a :class:`SweepSpec` and cut into :class:`ChunkSpec` s, both JSON round-trippable
+(Celery tasks and ``linflow sweep`` manifests carry them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core._weights import Weights, flatten
+from core.batch import STABLE_H_RHO, integrate_batch, learned_subsets
+from core.critical_values import label
+from core.derivatives import check_flow, end_to_end, objective
+from core.init import INIT_KINDS, init_weights
+from core.integration import AUTO_COMPILED_STEPS, bands_for, integrate, stiffness_estimate
+from core.problem import Problem
+from core.stopping import STATUSES, StopRule
+from core.trajectory import Trajectory
+from core.visits import plateaus
+
+__all__ = [
+    "FINISHED",
+    "ChunkSpec",
+    "RunSummary",
+    "ScaleStats",
+    "SweepResult",
+    "SweepSpec",
+    "replay",
+    "run_chunk",
+    "run_seed",
+    "run_seeds",
+    "summarise",
+    "sweep",
+    "wilson_interval",
+]
+
+CHUNK = 256  # Runs integrated together; bounds memory (per-run summaries only are kept).
+Z95 = 1.959963984540054  # two-sided 95% normal quantile
+FINISHED = ("converged", "diverged")  # statuses whose fate is known; the rest are unfinished
+SWEEP_KINDS = tuple(k for k in INIT_KINDS if k != "aligned")  # random starts only
+
+
+def wilson_interval(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion k / n ((0, 1) when n = 0)."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def run_seed(seed: int, i: int) -> int:
+    """The seed of run i of a sweep with seed ``seed``: child i of ``SeedSequence(seed)``."""
+    return int(np.random.SeedSequence(seed, spawn_key=(i,)).generate_state(1, np.uint32)[0])
+
+
+def run_seeds(seed: int, n: int) -> list[int]:
+    """The first n run seeds (the same as spawning n children of SeedSequence(seed))."""
+    return [run_seed(seed, i) for i in range(n)]
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A sweep: ``n_runs`` initialisations of ``kind`` at each of ``scales``, integrated to
+    ``t_max`` (run i at scale index j has seed ``run_seed(seed, j * n_runs + i)``)."""
+
+    n_runs: int
+    scales: tuple[float, ...]
+    seed: int = 0
+    t_max: float = 100.0
+    flow: str = "reduced"
+    kind: str = "gaussian"
+    rtol: float = 1e-7
+    gtol: float | None = None
+    chunk_size: int = CHUNK
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scales", tuple(float(s) for s in self.scales))
+        check_flow(self.flow)
+        if int(self.n_runs) != self.n_runs or self.n_runs < 1:
+            raise ValueError(f"n_runs must be an integer >= 1; got {self.n_runs!r}")
+        if not self.scales or not all(math.isfinite(s) and s >= 0 for s in self.scales):
+            raise ValueError(f"scales must be finite numbers >= 0, at least one; got {self.scales}")
+        if not (math.isfinite(self.t_max) and self.t_max > 0):
+            raise ValueError(f"t_max must be a positive number; got {self.t_max!r}")
+        if self.kind not in SWEEP_KINDS:
+            raise ValueError(f"kind must be one of {SWEEP_KINDS}; got {self.kind!r}")
+        if not 0 < self.rtol < 0.1:
+            raise ValueError(f"rtol must be in (0, 0.1); got {self.rtol!r}")
+        if int(self.chunk_size) != self.chunk_size or self.chunk_size < 1:
+            raise ValueError(f"chunk_size must be an integer >= 1; got {self.chunk_size!r}")
+        if int(self.seed) != self.seed or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0; got {self.seed!r}")
+
+    @property
+    def total(self) -> int:
+        return self.n_runs * len(self.scales)
+
+    def scale_of(self, i: int) -> float:
+        return self.scales[i // self.n_runs]
+
+    def chunks(self) -> tuple[ChunkSpec, ...]:
+        return tuple(
+            ChunkSpec(self, k, lo, min(lo + self.chunk_size, self.total))
+            for k, lo in enumerate(range(0, self.total, self.chunk_size))
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "scales": list(self.scales)}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> SweepSpec:
+        return cls(**{**d, "scales": tuple(d["scales"])})
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """Runs ``lo`` to ``hi - 1`` of a sweep, chunk number ``index``."""
+
+    sweep: SweepSpec
+    index: int
+    lo: int
+    hi: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.lo < self.hi <= self.sweep.total:
+            raise ValueError(
+                f"chunk runs [{self.lo}, {self.hi}) outside the sweep's {self.sweep.total}"
+            )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sweep": self.sweep.to_json(), "index": self.index, "lo": self.lo, "hi": self.hi}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ChunkSpec:
+        return cls(SweepSpec.from_json(d["sweep"]), int(d["index"]), int(d["lo"]), int(d["hi"]))
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run: its start (scale, seed) and where it went. ``subset`` (learned at the end) and
+    ``path`` (the plateaus' subsets) are 0-based here and 1-based in :meth:`to_dict`."""
+
+    index: int
+    scale: float
+    seed: int
+    status: str
+    subset: tuple[int, ...]
+    rung: str
+    final_loss: float
+    t_end: float
+    path: tuple[tuple[int, ...], ...]
+
+    @property
+    def reached_global(self) -> bool:
+        return self.status == "converged"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def convergence_time(self) -> float:
+        return self.t_end if self.status == "converged" else float("nan")
+
+    @property
+    def path_label(self) -> str:
+        return " -> ".join(label(s) for s in self.path) or "(no plateau)"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data with 1-based subsets (as users read them)."""
+        return {
+            "index": self.index,
+            "scale": self.scale,
+            "seed": self.seed,
+            "status": self.status,
+            "subset": [i + 1 for i in self.subset],
+            "rung": self.rung,
+            "final_loss": self.final_loss,
+            "t_end": self.t_end,
+            "reached_global": self.reached_global,
+            "path": [[i + 1 for i in p] for p in self.path],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunSummary:
+        if d.get("status") not in STATUSES:
+            raise ValueError(f"unknown run status {d.get('status')!r}")
+        return cls(
+            int(d["index"]),
+            float(d["scale"]),
+            int(d["seed"]),
+            str(d["status"]),
+            tuple(int(i) - 1 for i in d["subset"]),
+            str(d["rung"]),
+            float(d["final_loss"]),
+            float(d["t_end"]),
+            tuple(tuple(int(i) - 1 for i in p) for p in d["path"]),
+        )
+
+
+def _start(problem: Problem, scale: float, seed: int, kind: str, flow: str) -> Weights:
+    """A run's start, in ``flow``'s coordinates (the same start as the explorer's)."""
+    W0 = init_weights(problem, scale, seed=seed, kind=kind)
+    return problem.to_original(W0) if flow == "original" else W0
+
+
+def run_chunk(problem: Problem, chunk: ChunkSpec) -> list[RunSummary]:
+    """Integrate one chunk of a sweep: all runs at once by the batched explicit solver while its
+    stability-bound step count is modest (the test ``core.integrate`` uses to pick the compiled
+    kernel), else run by run with :func:`core.integrate` (an implicit method for stiff runs:
+    small-init deep runs over long horizons, ~1e7 explicit steps each)."""
+    spec = chunk.sweep
+    idx = range(chunk.lo, chunk.hi)
+    scales = [spec.scale_of(i) for i in idx]
+    seeds = [run_seed(spec.seed, i) for i in idx]
+    starts = [
+        _start(problem, sc, sd, spec.kind, spec.flow) for sc, sd in zip(scales, seeds, strict=True)
+    ]
+    obj = objective(problem, spec.flow)
+    bands, lad = bands_for(problem)
+    rule = StopRule.for_problem(problem, gtol=spec.gtol)
+    Y0 = np.stack([flatten(W) for W in starts])
+    rho = max(stiffness_estimate(problem, obj, y) for y in Y0[:: max(1, len(Y0) // 4)])
+    if rho * spec.t_max / STABLE_H_RHO > AUTO_COMPILED_STEPS:
+        return [
+            _one(problem, i, sc, sd, W0, spec, lad)
+            for i, sc, sd, W0 in zip(idx, scales, seeds, starts, strict=True)
+        ]
+    atol = spec.rtol * np.maximum(np.sqrt(np.mean(Y0**2, axis=1)), 1e-12)
+    res = integrate_batch(
+        problem,
+        obj,
+        Y0,
+        spec.t_max,
+        rtol=spec.rtol,
+        atol=atol,
+        rule=rule,
+        bands=bands,
+        lad=lad,
+        flow=spec.flow,
+    )
+    finals = learned_subsets(problem, obj, res.final, spec.flow)
+    out = []
+    for r, i in enumerate(idx):
+        final_loss = float(res.excess[r]) + problem.offset
+        rung = lad.nearest(final_loss).label if lad is not None else ""
+        out.append(
+            RunSummary(
+                i,
+                scales[r],
+                seeds[r],
+                res.status[r],
+                finals[r],
+                rung,
+                final_loss,
+                float(res.t_end[r]),
+                tuple(v.subset for v in res.visits[r] if v.plateau),
+            )
+        )
+    return out
+
+
+def _one(
+    problem: Problem, i: int, scale: float, seed: int, W0: Weights, spec: SweepSpec, lad: Any
+) -> RunSummary:
+    """One run of a sweep by :func:`core.integrate`, summarised as the batch would."""
+    tr = integrate(problem, W0, spec.t_max, flow=spec.flow, rtol=spec.rtol, gtol=spec.gtol)
+    final = tr.final_weights
+    P = problem.reduced_product(end_to_end(final), spec.flow)
+    final_loss = float(tr.loss[-1])
+    rung = lad.nearest(final_loss).label if lad is not None else ""
+    path = tuple(pl.subset for pl in plateaus(problem, tr))
+    subset = problem.learned(np.diagonal(P)[: problem.dy])
+    return RunSummary(i, scale, seed, tr.status, subset, rung, final_loss, tr.t_end, path)
+
+
+@dataclass(frozen=True)
+class ScaleStats:
+    """Aggregates of the runs at one scale. ``fraction_global`` and ``interval`` (Wilson, 95%)
+    are over the ``n_finished`` runs; ``n_unfinished`` ran out of time (``status_counts`` says
+    how: "t_max", "saddle", "budget", "failed"), ``saddle_counts`` per saddle label."""
+
+    scale: float
+    n_runs: int
+    n_finished: int
+    n_global: int
+    fraction_global: float
+    interval: tuple[float, float]
+    status_counts: dict[str, int]
+    saddle_counts: dict[str, int]
+    rung_counts: dict[str, int]
+    times: NDArray[np.float64]
+    path_counts: dict[str, int]
+
+    @property
+    def n_unfinished(self) -> int:
+        return self.n_runs - self.n_finished
+
+    def __repr__(self) -> str:
+        lo, hi = self.interval
+        return (
+            f"ScaleStats(scale={self.scale:g}: {self.n_global}/{self.n_finished} finished runs "
+            f"global (95% CI {lo:.3f}-{hi:.3f}), {self.n_unfinished} unfinished)"
+        )
+
+
+def scale_stats(scale: float, runs: Sequence[RunSummary]) -> ScaleStats:
+    """Aggregates of the runs at one scale."""
+    finished = [r for r in runs if r.finished]
+    k = sum(r.reached_global for r in finished)
+    n = len(finished)
+    saddles = Counter(label(r.subset) for r in runs if r.status == "saddle")
+    return ScaleStats(
+        scale=scale,
+        n_runs=len(runs),
+        n_finished=n,
+        n_global=k,
+        fraction_global=k / n if n else float("nan"),
+        interval=wilson_interval(k, n),
+        status_counts=dict(Counter(r.status for r in runs)),
+        saddle_counts=dict(saddles),
+        rung_counts=dict(Counter(r.rung for r in runs)),
+        times=np.array([r.t_end for r in runs if r.status == "converged"]),
+        path_counts=dict(Counter(r.path_label for r in runs)),
+    )
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """All runs (``runs``, in order: scale by scale, run by run) and per-scale aggregates."""
+
+    spec: SweepSpec
+    runs: tuple[RunSummary, ...]
+    stats: tuple[ScaleStats, ...]
+
+    @property
+    def non_global(self) -> tuple[RunSummary, ...]:
+        return tuple(r for r in self.runs if not r.reached_global)
+
+    @property
+    def n_unfinished(self) -> int:
+        return sum(s.n_unfinished for s in self.stats)
+
+    def __repr__(self) -> str:
+        parts = "; ".join(
+            f"{s.scale:g}: {s.n_global}/{s.n_finished}"
+            + (f" (+{s.n_unfinished} unfinished)" if s.n_unfinished else "")
+            for s in self.stats
+        )
+        return (
+            f"SweepResult({len(self.runs)} runs, t_max={self.spec.t_max:g}; global/finished "
+            f"per scale {parts})"
+        )
+
+    def to_frame(self) -> Any:
+        """One row per run (subsets as 1-based labels). Needs pandas."""
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError("SweepResult.to_frame needs pandas: pip install pandas") from None
+        rows = [{**r.to_dict(), "subset": label(r.subset), "path": r.path_label} for r in self.runs]
+        return pd.DataFrame(rows)
+
+
+def summarise(spec: SweepSpec, runs: Sequence[RunSummary]) -> SweepResult:
+    """Aggregate per-run summaries (in run order) into a SweepResult."""
+    n = spec.n_runs
+    stats = tuple(scale_stats(sc, runs[j * n : (j + 1) * n]) for j, sc in enumerate(spec.scales))
+    return SweepResult(spec, tuple(runs), stats)
+
+
+def _chunk_job(job: tuple[Problem, ChunkSpec]) -> list[RunSummary]:
+    return run_chunk(*job)
+
+
+def sweep(
+    problem: Problem,
+    n_runs: int,
+    scales: Sequence[float],
+    *,
+    seed: int = 0,
+    t_max: float = 100.0,
+    flow: str = "reduced",
+    kind: str = "gaussian",
+    rtol: float = 1e-7,
+    gtol: float | None = None,
+    chunk_size: int = CHUNK,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepResult:
+    """``n_runs`` initialisations of ``kind`` at each scale in ``scales`` (in that order).
+
+    Runs stop as :func:`core.integrate` stops them (only at the global minimum), with
+    atol = rtol * rms(W0). ``progress(done, total)`` is called as chunks finish;
+    ``workers > 1`` integrates chunks in that many processes; results do not change.
+    """
+    spec = SweepSpec(n_runs, tuple(scales), seed, t_max, flow, kind, rtol, gtol, chunk_size)
+    jobs = [(problem, c) for c in spec.chunks()]
+    runs: list[RunSummary] = []
+    with ProcessPoolExecutor(workers) if workers > 1 else contextlib.nullcontext() as pool:
+        for part in pool.map(_chunk_job, jobs) if pool else map(_chunk_job, jobs):
+            runs.extend(part)
+            if progress:
+                progress(len(runs), spec.total)
+    return summarise(spec, runs)
+
+
+def replay(
+    problem: Problem, run: RunSummary, spec: SweepSpec, *, rtol: float | None = None
+) -> Trajectory:
+    """The full trajectory of one run of a sweep, from its own seed (the explorer's view)."""
+    W0 = _start(problem, run.scale, run.seed, spec.kind, spec.flow)
+    return integrate(
+        problem,
+        W0,
+        spec.t_max,
+        flow=spec.flow,
+        rtol=spec.rtol if rtol is None else rtol,
+        gtol=spec.gtol,
+    )

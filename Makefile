@@ -46,7 +46,7 @@ serve: install
 	$(PY) -m app --host $(HOST) --port $(PORT)
 
 screenshot: install system-deps
-	$(PY) -m app.screenshot assets/screenshot.png
+	$(PY) -m app.cli.screenshot assets/screenshot.png
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .linflow-cache

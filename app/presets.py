@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.state import AppState
+from app.state import AppState, decode
 
 
 @dataclass(frozen=True)
@@ -170,3 +170,19 @@ PRESETS: dict[str, Preset] = {
         ),
     )
 }
+
+
+def state_from_query(query: str | None) -> tuple[AppState, list[str]]:
+    """A link's state and its notices. ``?preset=NAME`` alone is a preset's short link (an
+    unknown name is a notice); anything else is decoded field by field (``decode``)."""
+    text = (query or "").lstrip("?")
+    if text.startswith("preset=") and "&" not in text:
+        name = text[len("preset=") :]
+        if name in PRESETS:
+            return PRESETS[name].state, []
+        return AppState(), [f"there is no preset {name[:40]!r} (presets: {', '.join(PRESETS)})"]
+    state, notices = decode(query)
+    if state.preset and state.preset not in PRESETS:
+        notices.append(f"there is no preset {state.preset!r}; the name was dropped")
+        state = state.replace(preset="")
+    return state, notices

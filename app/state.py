@@ -1,154 +1,160 @@
 """The app's state: one frozen dataclass, validated on construction, round-tripping through the URL.
 
-Every setting lives in the query string. :func:`decode` never fails: a malformed or out-of-range
-parameter falls back to its default and yields a notice naming it. :func:`from_controls` is the
-server-side check of values sent by the browser (or by anyone over HTTP): it returns the state, or
-a message per field naming the allowed range.
+Every setting lives in the query string; the same dataclass is the explorer's store, the
+``state.json`` of an export and the ``--state`` of the command line. :func:`decode` never fails:
+a malformed or out-of-range parameter falls back to its default with a notice naming it.
+:func:`from_mapping` is the server-side check of values sent by the browser (or by anyone over
+HTTP): it returns the state, or a message per field naming the allowed range.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import core
+from app import limits
+from app.fields import FieldError, Parser, choice, flag, integer, listed, number
+from core.descent import time_per_step
+
+__all__ = [
+    "ALGORITHMS",
+    "COMPARISONS",
+    "INIT_KINDS",
+    "LOSS_AXES",
+    "PROJECTIONS",
+    "SLICE_DIRECTIONS",
+    "SLICE_KINDS",
+    "SOURCES",
+    "AppState",
+    "Point",
+    "StateError",
+    "decode",
+    "encode",
+    "from_mapping",
+]
+
+StateError = FieldError  # an invalid setting; ``field`` names the control it belongs to
+
 SOURCES = ("spectrum", "random", "upload")
-# "layered": Gaussian with layer scales growing towards the output (Proposition 2's regime);
-# "manifold": a start on the stable manifold of the saddle of type manifold_subset.
-INIT_KINDS = ("gaussian", "balanced", "orthogonal", "layered", "manifold")
+# The starts of core.init_weights, and "manifold": a start on the stable manifold of the saddle
+# of type manifold_subset (core.stable_manifold_init).
+INIT_KINDS = (*core.INIT_KINDS, "manifold")
 PROJECTIONS = ("modes", "scalar", "pca")
 COMPARISONS = ("none", "seeds", "scales", "flows")
 SLICE_DIRECTIONS = ("hessian", "to_end", "to_minimum", "random")
 SLICE_KINDS = ("contour", "surface")
-FLOWS = ("reduced", "original")
 ALGORITHMS = ("flow", "gd", "momentum")
 LOSS_AXES = ("log", "linear")
 
-# Interactive limits, enforced on the server. They keep one request within about a second.
-MAX_DY = 6  # 2^6 = 64 rungs on the ladder.
-MAX_DX = 24
-MAX_M = 2000
-MAX_DEPTH = 5
-MAX_WIDTH = 32
-MAX_PARAMS = 1500  # Dense Hessians of 1,500 parameters take ~0.3 s to diagonalise.
-MAX_GD_STEPS = 200_000  # t_max / eta for the discrete runs.
-# Work of a discrete run, steps x parameters: one step costs ~3 products per layer, so 2e7 is
-# about 5 s on these machines. Estimated before anything is allocated.
-MAX_GD_WORK = 20_000_000
-MAX_SEED = 2**32 - 1  # seeds spawned by sweeps are 32-bit
 
+@dataclass(frozen=True)
+class Point:
+    """The point the Hessian panel analyses: the run's limit, its plateau number ``index``
+    (1-based, in time order), or the constructed critical point of the rung ``subset`` (1-based
+    modes). Written ``limit``, ``plateau-2``, ``rung-1,3`` (``rung-`` is the rung {})."""
 
-class StateError(ValueError):
-    """An invalid setting; ``field`` names the control it belongs to."""
+    kind: str = "limit"
+    index: int = 0
+    subset: tuple[int, ...] = ()
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+    def __post_init__(self) -> None:
+        if self.kind not in ("limit", "plateau", "rung"):
+            raise FieldError(
+                "point", f"point kind must be limit, plateau or rung; got {self.kind!r}"
+            )
+        if self.kind == "plateau" and self.index < 1:
+            raise FieldError("point", f"plateau numbers start at 1; got {self.index}")
+        if self.kind == "rung" and (
+            list(self.subset) != sorted(set(self.subset)) or any(i < 1 for i in self.subset)
+        ):
+            raise FieldError("point", "a rung's modes are distinct 1-based numbers, ascending")
 
+    def __str__(self) -> str:
+        if self.kind == "plateau":
+            return f"plateau-{self.index}"
+        if self.kind == "rung":
+            return "rung-" + ",".join(str(i) for i in self.subset)
+        return "limit"
 
-def _int(name: str, lo: int, hi: int) -> Callable[[Any], int]:
-    def parse(raw: Any) -> int:
+    @classmethod
+    def parse(cls, raw: Any) -> Point:
+        if isinstance(raw, Point):
+            return raw
+        text = str(raw).strip()
+        bad = FieldError(
+            "point", "point must be 'limit', 'plateau-K' (K = 1, 2, ...) or 'rung-1,2'"
+        )
+        if text == "limit":
+            return cls()
+        kind, sep, rest = text.partition("-")
+        if not sep or kind not in ("plateau", "rung"):
+            raise bad
         try:
-            val = float(raw)
-        except (TypeError, ValueError):
-            raise StateError(name, f"{name} must be an integer in [{lo}, {hi}]") from None
-        if not math.isfinite(val) or val != int(val) or not lo <= val <= hi:
-            raise StateError(name, f"{name} must be an integer in [{lo}, {hi}]; got {raw}")
-        return int(val)
+            if kind == "plateau":
+                return cls("plateau", index=int(rest))
+            modes = tuple(sorted({int(i) for i in rest.split(",") if i.strip()}))
+            return cls("rung", subset=modes)
+        except ValueError:
+            raise bad from None
 
-    return parse
-
-
-def _float(name: str, lo: float, hi: float) -> Callable[[Any], float]:
-    def parse(raw: Any) -> float:
-        try:
-            val = float(raw)
-        except (TypeError, ValueError):
-            raise StateError(name, f"{name} must be a number in [{lo:g}, {hi:g}]") from None
-        if not math.isfinite(val) or not lo <= val <= hi:
-            raise StateError(name, f"{name} must be a number in [{lo:g}, {hi:g}]; got {raw}")
-        return val
-
-    return parse
-
-
-def _choice(name: str, options: tuple[str, ...]) -> Callable[[Any], str]:
-    def parse(raw: Any) -> str:
-        if raw not in options:
-            raise StateError(name, f"{name} must be one of {', '.join(options)}; got {raw!r}")
-        return str(raw)
-
-    return parse
-
-
-def _list(name: str, item: Callable[[Any], Any], lo: int, hi: int) -> Callable[[Any], tuple]:
-    def parse(raw: Any) -> tuple:
-        parts = raw if isinstance(raw, list | tuple) else str(raw).replace(";", ",").split(",")
-        parts = [p for p in (str(x).strip() for x in parts) if p and p not in "{}"]
-        if not lo <= len(parts) <= hi:
-            raise StateError(name, f"{name} needs {lo} to {hi} comma-separated values")
-        try:
-            return tuple(item(p) for p in parts)
-        except StateError as err:
-            raise StateError(name, f"{name}: {err}") from None
-
-    return parse
+    @property
+    def zero_based(self) -> tuple[int, ...]:
+        """The rung's subset as core takes it (0-based)."""
+        return tuple(i - 1 for i in self.subset)
 
 
 def _preset(raw: Any) -> str:
     text = str(raw)
     if len(text) > 40 or not all(c.isalnum() or c in "-_" for c in text):
-        raise StateError("preset", "preset must be a preset name")
+        raise FieldError("preset", "preset must be a preset name")
     return text
 
 
 def _hash(raw: Any) -> str:
     text = str(raw).strip().lower()
     if text and (len(text) != 64 or any(c not in "0123456789abcdef" for c in text)):
-        raise StateError("data_hash", "data must be the SHA-256 (64 hex digits) of an upload")
+        raise FieldError("data_hash", "data must be the SHA-256 (64 hex digits) of an upload")
     return text
 
 
-def _point(raw: Any) -> str:
-    text = str(raw)
-    if text == "limit" or text.startswith(("plateau-", "rung-")):
-        return text
-    raise StateError("point", "point must be 'limit', 'plateau-K' or 'rung-1,2'")
-
-
-# URL key -> (field name, parser). The URL keys are short; the fields are named for readers.
-PARSERS: dict[str, Callable[[Any], Any]] = {
-    "source": _choice("source", SOURCES),
-    "spectrum": _list("spectrum", _float("s_i", 1e-3, 1e3), 1, MAX_DY),
-    "dx": _int("dx", 1, MAX_DX),
-    "dy": _int("dy", 1, MAX_DY),
-    "m": _int("m", 1, MAX_M),
-    "depth": _int("H", 1, MAX_DEPTH),
-    "widths": _list("widths", _int("width", 1, MAX_WIDTH), 1, MAX_DEPTH),
-    "data_seed": _int("data seed", 0, MAX_SEED),
-    "init_kind": _choice("init kind", INIT_KINDS),
-    "init_scale": _float("init scale", 1e-8, 10.0),
-    "init_seed": _int("init seed", 0, MAX_SEED),
-    "flow": _choice("flow", FLOWS),
-    "algorithm": _choice("algorithm", ALGORITHMS),
-    "eta": _float("eta", 1e-6, 1.0),
-    "momentum": _float("momentum", 0.0, 0.99),
-    "t_max": _float("t_max", 0.01, 1e5),
-    "rtol": _float("rtol", 1e-12, 1e-3),
-    "loss_axis": _choice("loss axis", LOSS_AXES),
-    "point": _point,
-    "projection": _choice("projection", PROJECTIONS),
-    "modes": _list("modes", _int("mode", 1, MAX_DY), 2, 3),
-    "compare": _choice("compare", COMPARISONS),
-    "slice_dirs": _choice("slice directions", SLICE_DIRECTIONS),
-    "slice_extent": _float("slice extent", 1e-4, 10.0),
-    "slice_kind": _choice("slice kind", SLICE_KINDS),
-    "manifold_subset": _list("manifold subset", _int("mode", 1, MAX_DY), 0, MAX_DY),
-    "perturbation": _float("perturbation", 0.0, 1.0),
+L = limits
+# Field name -> parser. The URL keys are the field names.
+PARSERS: dict[str, Parser] = {
+    "source": choice("source", SOURCES),
+    "spectrum": listed("spectrum", number("s_i", 1e-3, 1e3), 1, L.MAX_DY),
+    "dx": integer("dx", 1, L.MAX_DX),
+    "dy": integer("dy", 1, L.MAX_DY),
+    "m": integer("m", 1, L.MAX_M),
+    "depth": integer("H", 1, L.MAX_DEPTH, field="depth"),
+    "widths": listed("widths", integer("width", 1, L.MAX_WIDTH), 1, L.MAX_DEPTH),
+    "data_seed": integer("data seed", 0, L.MAX_SEED, field="data_seed"),
+    "init_kind": choice("init kind", INIT_KINDS, field="init_kind"),
+    "init_scale": number("init scale", 1e-8, 10.0, field="init_scale"),
+    "init_seed": integer("init seed", 0, L.MAX_SEED, field="init_seed"),
+    "flow": choice("flow", core.FLOWS),
+    "algorithm": choice("algorithm", ALGORITHMS),
+    "eta": number("eta", 1e-6, 1.0),
+    "momentum": number("momentum", 0.0, 0.99),
+    "t_max": number("t_max", 0.01, L.MAX_T),
+    "rtol": number("rtol", 1e-12, 1e-3),
+    "loss_axis": choice("loss axis", LOSS_AXES, field="loss_axis"),
+    "point": Point.parse,
+    "projection": choice("projection", PROJECTIONS),
+    "modes": listed("modes", integer("mode", 1, L.MAX_DEPTH + 1), 2, 3),
+    "compare": choice("compare", COMPARISONS),
+    "slice_dirs": choice("slice directions", SLICE_DIRECTIONS, field="slice_dirs"),
+    "slice_extent": number("slice extent", 1e-4, 10.0, field="slice_extent"),
+    "slice_kind": choice("slice kind", SLICE_KINDS, field="slice_kind"),
+    "manifold_subset": listed(
+        "manifold subset", integer("mode", 1, L.MAX_DY), 0, L.MAX_DY, field="manifold_subset"
+    ),
+    "perturbation": number("perturbation", 0.0, 1.0),
+    "present": flag("present"),
     "preset": _preset,
     "data_hash": _hash,
 }
@@ -176,7 +182,7 @@ class AppState:
     t_max: float = 200.0
     rtol: float = 1e-8
     loss_axis: str = "log"
-    point: str = "limit"
+    point: Point = Point()
     projection: str = "modes"
     modes: tuple[int, ...] = (1, 2)
     compare: str = "none"
@@ -185,6 +191,7 @@ class AppState:
     slice_kind: str = "contour"
     manifold_subset: tuple[int, ...] = (1,)
     perturbation: float = 0.0
+    present: bool = False
     preset: str = ""
     data_hash: str = ""
 
@@ -197,45 +204,53 @@ class AppState:
             if any(a - b <= 1e-6 * s[0] for a, b in itertools.pairwise(s)):
                 raise StateError("spectrum", "spectrum values must be distinct (Assumption 3)")
         if self.dx < dy:
-            raise StateError("dx", f"dx must be in [dy, {MAX_DX}] = [{dy}, {MAX_DX}]")
+            raise StateError("dx", f"dx must be in [dy, {L.MAX_DX}] = [{dy}, {L.MAX_DX}]")
         if self.source == "upload" and not self.data_hash:
             raise StateError("data_hash", "upload X and Y first (source 'upload' needs data)")
         if self.source != "spectrum" and self.m < self.dx:
-            raise StateError("m", f"m must be in [dx, {MAX_M}] = [{self.dx}, {MAX_M}]")
+            raise StateError("m", f"m must be in [dx, {L.MAX_M}] = [{self.dx}, {L.MAX_M}]")
         if len(self.widths) not in (1, self.depth):
             raise StateError("widths", f"give one width or H = {self.depth} widths")
         if min(self.widths) < dy:
             raise StateError(
                 "widths",
-                f"every width must be in [dy, {MAX_WIDTH}] = [{dy}, {MAX_WIDTH}] (Assumption 1)",
+                f"every width must be in [dy, {L.MAX_WIDTH}] = [{dy}, {L.MAX_WIDTH}] "
+                "(Assumption 1)",
             )
+        top = self.depth + 1 if self.projection == "scalar" else dy
+        what = "layers" if self.projection == "scalar" else "modes"
+        bad = any(k > top for k in self.modes) or len(set(self.modes)) < len(self.modes)
+        if bad and top >= 2:  # with one mode there is no pair to choose: the view says so
+            raise StateError("modes", f"{what} must be distinct numbers in [1, {top}]")
         if any(k > dy for k in self.manifold_subset):
             raise StateError("manifold_subset", f"manifold subset values must be in [1, {dy}]")
-        if self.n_params > MAX_PARAMS:
+        if self.point.kind == "rung" and any(k > dy for k in self.point.subset):
+            raise StateError("point", f"a rung's modes must be in [1, {dy}]")
+        if self.n_params > L.MAX_PARAMS:
             raise StateError(
                 "widths",
-                f"the network has {self.n_params} parameters; the "
-                f"interactive limit is {MAX_PARAMS}",
+                f"the network has {self.n_params} parameters; the interactive limit is "
+                f"{L.MAX_PARAMS}",
             )
-        work = self.t_max / self.eta * self.n_params
-        if (
-            self.algorithm != "flow"
-            and work > MAX_GD_WORK
-            and self.t_max / self.eta <= MAX_GD_STEPS
-        ):
+        self._check_discrete_cost()
+
+    def _check_discrete_cost(self) -> None:
+        if self.algorithm == "flow":
+            return
+        steps = self.discrete_steps
+        if steps > L.MAX_GD_STEPS:
             raise StateError(
                 "eta",
-                f"the discrete run needs about {work:.2g} step-parameter "
-                f"updates; the interactive budget is {MAX_GD_WORK:.0e}: "
-                f"raise eta to at least {self.t_max * self.n_params / MAX_GD_WORK:.3g}, "
-                "lower t_max, or use a smaller network",
+                f"the discrete run needs {steps} steps; at most {L.MAX_GD_STEPS}: raise eta to at "
+                f"least {self.eta * steps / L.MAX_GD_STEPS:.3g} or lower t_max",
             )
-        if self.algorithm != "flow" and self.t_max / self.eta > MAX_GD_STEPS:
+        work = steps * self.n_params
+        if work > L.MAX_GD_WORK:
             raise StateError(
                 "eta",
-                f"t_max / eta = {self.t_max / self.eta:.0f} steps; at most "
-                f"{MAX_GD_STEPS}: raise eta to at least "
-                f"{self.t_max / MAX_GD_STEPS:.3g} or lower t_max",
+                f"the discrete run needs about {work:.2g} step-parameter updates; the interactive "
+                f"budget is {L.MAX_GD_WORK:.0e}: raise eta to at least "
+                f"{self.eta * work / L.MAX_GD_WORK:.3g}, lower t_max, or use a smaller network",
             )
 
     @property
@@ -251,19 +266,33 @@ class AppState:
         dims = (self.dx, *self.hidden_widths, self.effective_dy)
         return sum(dims[j] * dims[j + 1] for j in range(len(dims) - 1))
 
+    @property
+    def discrete_momentum(self) -> float:
+        return self.momentum if self.algorithm == "momentum" else 0.0
+
+    @property
+    def discrete_steps(self) -> int:
+        """Steps of the discrete run to reach t_max (momentum: t = k eta / (1 - beta))."""
+        dt = time_per_step(self.eta, self.discrete_momentum)
+        return max(1, round(self.t_max / dt))
+
     def replace(self, **changes: Any) -> AppState:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
-            for f in fields(self)
-        }
+        """Plain JSON data (tuples as lists, the point as its text)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Point) else v
+        return out
 
 
 def _to_text(value: Any) -> str:
     if isinstance(value, tuple | list):
         return ",".join(_to_text(v) for v in value)
+    if isinstance(value, bool):
+        return "1" if value else "0"
     return repr(value) if isinstance(value, float) else str(value)
 
 
@@ -277,9 +306,9 @@ def encode(state: AppState) -> str:
 def from_mapping(
     raw: Mapping[str, Any], base: AppState | None = None
 ) -> tuple[AppState | None, dict[str, str]]:
-    """Build a state from raw values (strings or numbers); returns (state or None, errors)."""
-    base = base or AppState()
-    values = base.to_dict()
+    """Build a state from raw values (strings or numbers) over ``base``: (state or None, a
+    message per bad field)."""
+    values = (base or AppState()).to_dict()
     errors: dict[str, str] = {}
     for key, val in raw.items():
         if key not in PARSERS:
@@ -297,19 +326,15 @@ def from_mapping(
         return None, {err.field: str(err)}
 
 
-def from_controls(raw: Mapping[str, Any]) -> tuple[AppState | None, dict[str, str]]:
-    """Server-side validation of control values: the state, or a message per bad field."""
-    return from_mapping(raw)
-
-
 def decode(query: str | None) -> tuple[AppState, list[str]]:
     """Never fails: bad parameters fall back to defaults, each with a notice naming it."""
     pairs = parse_qsl((query or "").lstrip("?"), keep_blank_values=True)
     notices: list[str] = []
-    values = AppState().to_dict()
+    default = AppState()
+    values = default.to_dict()
     for key, val in pairs[:64]:
         if key not in PARSERS:
-            notices.append(f"ignored unknown parameter {key!r}")
+            notices.append(f"ignored unknown parameter {key[:40]!r}")
             continue
         try:
             values[key] = PARSERS[key](val)
@@ -320,9 +345,9 @@ def decode(query: str | None) -> tuple[AppState, list[str]]:
             return AppState(**values), notices
         except StateError as err:
             field = err.field if err.field in values else None
-            if field is None or values[field] == getattr(AppState(), field):
+            if field is None or values[field] == getattr(default, field):
                 break
             notices.append(f"reset {field} to its default: {err}")
-            values[field] = getattr(AppState(), field)
+            values[field] = getattr(default, field)
     notices.append("the link's settings do not fit together; showing the default view")
-    return AppState(), notices
+    return default, notices

@@ -23,11 +23,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from app.limits import MAX_DX, MAX_DY, MAX_M, MAX_UPLOAD_BYTES
 from app.paths import private_dir
 
-MAX_UPLOAD_BYTES = 1_400_000  # per upload (fits the 2 MB request cap after base64)
-MAX_SAMPLES = 2000  # the interactive limit on m
-MAX_FEATURES = 24  # dx (and dy) at most, as in the explorer
 DATA_TTL = 30 * 24 * 3600  # seconds an uploaded data set is kept
 HASH_CHARS = 64  # a SHA-256 in hex
 
@@ -156,11 +154,12 @@ def check_shapes(X: NDArray, Y: NDArray, names: tuple[str, str]) -> None:
             f"{names[0]} has {mx} rows (samples) but {names[1]} has {my}; each "
             f"sample is one row in both.{hint}"
         )
-    if mx > MAX_SAMPLES:
-        raise UploadError(f"{mx} samples; the interactive limit is {MAX_SAMPLES}")
-    if dx > MAX_FEATURES or dy > MAX_FEATURES:
+    if mx > MAX_M:
+        raise UploadError(f"{mx} samples; the interactive limit is {MAX_M}")
+    if dx > MAX_DX or dy > MAX_DY:
         raise UploadError(
-            f"{names[0]} has {dx} and {names[1]} {dy} columns; at most {MAX_FEATURES} each"
+            f"{names[0]} has {dx} and {names[1]} {dy} columns; the explorer takes at most "
+            f"{MAX_DX} inputs and {MAX_DY} outputs"
         )
     if mx < dx:
         raise UploadError(

@@ -1,26 +1,39 @@
-"""One function per figure: (state, run) -> go.Figure, shared by the app's callbacks and the
-exporter. Callers fetch the run once (:func:`figures`, or ``get_result``) and pass it in.
-
-They read the cached computation and hand it to the pure figure builders; errors propagate (the
-callbacks turn them into messages, the exporter into an ExportError).
-"""
+"""The explorer's views: (state, results) -> ``go.Figure``, shared by the app's callbacks and the
+exporter. Pure: callers hand in the results (cached in the app, computed in the exporter);
+:func:`figures` computes whatever a caller did not pass."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import plotly.graph_objects as go
 
-from app.compute import RunResult, get_point, get_result, get_slice
-from app.figures import drift_figure, hessian_figure, loss_figure
+import core
+from app.computation import (
+    PointAnalysis,
+    RunResult,
+    SliceResult,
+    analyse_point,
+    compute,
+    compute_slice,
+)
 from app.figures.common import message_figure
-from app.figures.rate import measured_rate, rate_figure
+from app.figures.hessian import hessian_figure
+from app.figures.invariants import drift_figure
+from app.figures.loss import loss_figure
+from app.figures.projections import project
+from app.figures.rate import rate_figure
 from app.figures.slice import slice_figure
 from app.figures.trajectory import trajectory_figure
-from app.projections import project
 from app.state import AppState
 
 DISCRETE_LABELS = {"gd": "gradient descent", "momentum": "heavy-ball momentum"}
+# The figures a view can be exported as (the rate figure is also the explorer's).
+FIGURES = ("loss", "trajectory", "hessian", "drift", "slice", "rate")
+
+
+def discrete_label(state: AppState) -> str:
+    return DISCRETE_LABELS.get(state.algorithm, "")
 
 
 def loss_view(state: AppState, r: RunResult) -> go.Figure:
@@ -30,16 +43,16 @@ def loss_view(state: AppState, r: RunResult) -> go.Figure:
         r.plateaus,
         r.discrete,
         state.loss_axis,
-        DISCRETE_LABELS.get(state.algorithm, ""),
+        discrete_label(state),
+        others=r.others,
     )
 
 
 def drift_view(state: AppState, r: RunResult) -> go.Figure:
-    return drift_figure(r.trajectory, r.discrete, DISCRETE_LABELS.get(state.algorithm, ""))
+    return drift_figure(r.trajectory, r.discrete, discrete_label(state))
 
 
-def hessian_view(state: AppState, r: RunResult) -> go.Figure:
-    point = get_point(state, r)
+def hessian_view(state: AppState, r: RunResult, point: PointAnalysis) -> go.Figure:
     return hessian_figure(point.split, point.predicted, f"Hessian spectrum: {point.title}")
 
 
@@ -47,8 +60,7 @@ def trajectory_view(state: AppState, r: RunResult) -> go.Figure:
     return trajectory_figure(project(r, state))
 
 
-def slice_view(state: AppState, r: RunResult) -> go.Figure:
-    sl = get_slice(state, r)
+def slice_view(state: AppState, r: RunResult, sl: SliceResult) -> go.Figure:
     sp = sl.point.split
     center = (
         f"{sl.point.title}: S = {sl.point.classification.label}, split (n-, n0, n+) = "
@@ -69,43 +81,73 @@ def slice_view(state: AppState, r: RunResult) -> go.Figure:
     )
 
 
-def rate_view(state: AppState, r: RunResult) -> tuple[str, go.Figure]:
-    """Proposition 2's verdict (a sentence) and its figure."""
+def rate_text(state: AppState, r: RunResult) -> str:
+    """Proposition 2's verdict for this start, as a sentence (empty when there is none)."""
     rate = r.rate
     if rate is None:
-        return "", message_figure("")
+        return ""
     if state.flow != "reduced":
         return (
             "Proposition 2 is a statement about the reduced flow (GDD); switch the flow to "
-            "'reduced' to compare.",
-            message_figure("reduced flow only"),
+            "'reduced' to compare."
         )
     if not rate.holds:
-        return (
-            f"Hypotheses do not hold: {rate.reason}.",
-            message_figure("Proposition 2 does not apply to this start"),
-        )
+        return f"Hypotheses do not hold: {rate.reason}."
     tr = r.trajectory
-    m_sq = 2.0 * (tr.loss - r.problem.offset)
     lams = ", ".join(f"{v:.4g}" for v in rate.eigenvalues)
-    text = (
+    measured = core.measured_rate(tr.t, core.residual_sq(r.problem, tr))
+    return (
         f"Hypotheses hold: eigenvalues used ({lams}), alpha = {rate.alpha:.4g}; measured "
-        f"rate {measured_rate(tr.t, m_sq):.4g}."
+        f"rate {measured:.4g}."
     )
-    return text, rate_figure(tr.t, m_sq, rate.bound(tr.t), rate.alpha)
 
 
-VIEWS: dict[str, Callable[[AppState, RunResult], go.Figure]] = {
-    "loss": loss_view,
-    "trajectory": trajectory_view,
-    "hessian": hessian_view,
-    "drift": drift_view,
-    "slice": slice_view,
-    "rate": lambda state, r: rate_view(state, r)[1],
-}
+def rate_applies(state: AppState, r: RunResult) -> bool:
+    return r.rate is not None and r.rate.holds and state.flow == "reduced"
 
 
-def figures(state: AppState, kinds: Iterable[str]) -> dict[str, go.Figure]:
-    """The named figures of ``state``, all drawn from one fetch of its run."""
-    r = get_result(state)
-    return {kind: VIEWS[kind](state, r) for kind in kinds}
+def rate_view(state: AppState, r: RunResult) -> go.Figure:
+    if not rate_applies(state, r):
+        why = "reduced flow only" if state.flow != "reduced" else "Proposition 2 does not apply"
+        return message_figure(why + " (see the text above)")
+    tr, rate = r.trajectory, r.rate
+    assert rate is not None
+    return rate_figure(tr.t, core.residual_sq(r.problem, tr), rate.bound(tr.t), rate.alpha)
+
+
+def figures(
+    state: AppState,
+    kinds: Iterable[str],
+    result: RunResult | None = None,
+    point: PointAnalysis | None = None,
+    sl: SliceResult | None = None,
+) -> dict[str, go.Figure]:
+    """The named figures of ``state``, drawn from one computation of its results (those not
+    passed in are computed here, uncached)."""
+    kinds = list(kinds)
+    unknown = [k for k in kinds if k not in FIGURES]
+    if unknown:
+        raise ValueError(f"unknown figures {unknown}; choose from {', '.join(FIGURES)}")
+    r = compute(state) if result is None else result
+    needs_point = any(k in ("hessian", "slice") for k in kinds)
+    if needs_point and point is None:
+        point = analyse_point(state, r)
+    if "slice" in kinds and sl is None:
+        assert point is not None
+        sl = compute_slice(state, r, point)
+    out: dict[str, go.Figure] = {}
+    for kind in kinds:
+        if kind == "hessian":
+            assert point is not None
+            out[kind] = hessian_view(state, r, point)
+        elif kind == "slice":
+            assert sl is not None
+            out[kind] = slice_view(state, r, sl)
+        else:
+            out[kind] = {
+                "loss": loss_view,
+                "trajectory": trajectory_view,
+                "drift": drift_view,
+                "rate": rate_view,
+            }[kind](state, r)
+    return out

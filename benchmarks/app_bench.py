@@ -1,8 +1,9 @@
-"""Explorer server-side timings (issue: explorer part 1) and the slice grid (core engine II).
+"""Explorer server-side timings and the slice grid.
 
 Cold: the default view's full server work (run, ladder, plateaus, polish, Hessian, figures) with an
-empty cache. Warm: a control change whose state is already cached (validation, cache read, figure
-building). Measured through the callback functions inside the Flask app context, as a request runs.
+empty cache. Warm: a control change whose run is already cached (validation, cache read, the
+panels that change). Measured through the callback functions inside the Flask app context, as a
+request runs. Browser latency (from a change to the last paint) is in ``browser_bench``.
 """
 
 from __future__ import annotations
@@ -15,15 +16,11 @@ import numpy as np
 import plotly.io as pio
 
 import core
-from app import callbacks
-from app.compute import get_slice
-from app.server import create_app
-from app.state import AppState
-
-
-def _views(store: dict[str, Any]) -> None:
-    callbacks.update_views(store)
-    callbacks.update_hessian(store)
+from app.explorer.cache import get_slice
+from app.explorer.callbacks import from_user, render
+from app.hosting.server import create_app
+from app.state import AppState, encode
+from app.views import trajectory_view
 
 
 def run() -> dict[str, Any]:
@@ -31,21 +28,25 @@ def run() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         app = create_app(cache_dir=folder)
         with app.server.app_context():
-            store = AppState().to_dict()
+            query = encode(AppState())
             t0 = time.perf_counter()
-            _views(store)
+            render(query, None)
             out["default_cold_seconds"] = time.perf_counter() - t0
-            other = AppState(loss_axis="linear").to_dict()  # a control change, run cached
+            other = AppState(loss_axis="linear")  # a control change, run cached
             times = []
             for _ in range(5):
                 t0 = time.perf_counter()
-                callbacks.from_user(callbacks.control_values(AppState(loss_axis="linear")))
-                _views(other)
+                state, _ = from_user({"loss_axis": "linear"}, AppState())
+                assert state == other
+                render(encode(state), query)
                 times.append(time.perf_counter() - t0)
             out["warm_change_seconds"] = float(np.median(times))
-            # Part 2: the animation payload (bytes of the trajectory figure with its frames) and
-            # a cold 101 x 101 slice through the default view's limit point.
-            out["animation_bytes"] = len(pio.to_json(callbacks.update_trajectory(store)))
+            # The animation payload (bytes of the trajectory figure with its frames) and a cold
+            # 101 x 101 slice through the default view's limit point.
+            from app.explorer.cache import get_result
+
+            fig = trajectory_view(AppState(), get_result(AppState()))
+            out["animation_bytes"] = len(pio.to_json(fig))
             t0 = time.perf_counter()
             get_slice(AppState(slice_dirs="random"))
             out["slice_default_cold_seconds"] = time.perf_counter() - t0

@@ -191,7 +191,7 @@ def bench_problem(name: str, p: core.Problem, scale: float, repeat: int) -> dict
 def cold_start() -> float:
     code = (
         "import core; p = core.Problem.from_spectrum([12, 10, 8, 7], 8, (6, 6)); "
-        "core.integrate(p, core.init_weights(p, 1e-3, 0), 200.0)"
+        "core.integrate(p, core.init_weights(p, 1e-3, seed=0), 200.0)"
     )
     best = np.inf
     for _ in range(3):

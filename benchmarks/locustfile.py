@@ -1,57 +1,44 @@
 """Simulated users of a hosted instance: each opens the explorer, then changes a control every
-2-5 s and fetches what the browser would (the sync callback, then every panel's callback)."""
+2-5 s and posts what the browser would (the sync callback, then the render callback). Request
+bodies are built from the app's own ``/_dash-dependencies``, as Dash's renderer builds them."""
 
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from locust import HttpUser, between, task
 
-from app import ids
-from app.callbacks import control_values
+from app.explorer import ids
+from app.explorer.callbacks import control_values
 from app.state import AppState, encode
 
 
-def _prop(cid: str, prop: str, value=None) -> dict:
-    return {"id": cid, "property": prop, **({"value": value} if value is not None else {})}
+def _find(deps: list[dict], output: str) -> dict:
+    return next(d for d in deps if output in d["output"])
 
 
-def _payload(outputs: list[tuple[str, str]], inputs: list[dict], changed: str) -> dict:
-    """The body Dash's renderer posts (single-output callbacks use a plain 'id.prop' key)."""
-    spec: dict | list
-    if len(outputs) == 1:
-        ((cid, prop),) = outputs
-        key, spec = f"{cid}.{prop}", _prop(cid, prop)
-    else:
-        key = ".." + "...".join(f"{i}.{p}" for i, p in outputs) + ".."
-        spec = [_prop(i, p) for i, p in outputs]
+def _payload(dep: dict, values: dict[str, Any], changed: str) -> dict:
+    """The body Dash's renderer posts for callback ``dep`` with input/state ``values``."""
+
+    def props(items: list[dict]) -> list[dict]:
+        return [
+            {
+                "id": i["id"],
+                "property": i["property"],
+                "value": values.get(f"{i['id']}.{i['property']}"),
+            }
+            for i in items
+        ]
+
+    outs = dep["output"].strip(".").split("...")
     return {
-        "output": key,
-        "outputs": spec,
-        "inputs": inputs,
+        "output": dep["output"],
+        "outputs": [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in outs],
+        "inputs": props(dep["inputs"]),
         "changedPropIds": [changed],
-        "state": [],
+        "state": props(dep["state"]),
     }
-
-
-SYNC_OUT = (
-    [(ids.CONTROL[f], "value") for f in ids.FIELDS]
-    + [(ids.URL, "search"), (ids.STATE_STORE, "data"), (ids.NOTICE, "children")]
-    + [(ids.ERROR[f], "children") for f in ids.FIELDS]
-)
-VIEWS_OUT = [
-    (ids.LOSS_GRAPH, "figure"),
-    (ids.DRIFT_GRAPH, "figure"),
-    (ids.SUMMARY, "children"),
-    (ids.STATUS, "children"),
-    (ids.CONTROL["point"], "options"),
-    (ids.VIEW_ERROR, "children"),
-]
-PANELS = [
-    [(ids.HESSIAN_GRAPH, "figure"), (ids.HESSIAN_TABLE, "children")],
-    [(ids.TRAJECTORY_GRAPH, "figure")],
-    [(ids.SLICE_GRAPH, "figure")],
-]
 
 
 class Explorer(HttpUser):
@@ -60,31 +47,29 @@ class Explorer(HttpUser):
     def on_start(self) -> None:
         self.client.get("/")
         self.client.get("/_dash-layout")
-        self.client.get("/_dash-dependencies")
+        deps = self.client.get("/_dash-dependencies").json()
+        self.sync = _find(deps, f"{ids.STATE_STORE}.data")
+        self.render = _find(deps, f"{ids.DRAWN_STORE}.data")
+        self.drawn = encode(AppState())
 
     @task
     def change_a_control(self) -> None:
         state = AppState(
             init_seed=random.randint(0, 40), loss_axis=random.choice(["log", "linear"])
         )
-        values = control_values(state)
-        inputs = [_prop(ids.URL, "search", encode(AppState()))] + [
-            _prop(ids.CONTROL[f], "value", v) for f, v in zip(ids.FIELDS, values, strict=True)
-        ]
+        values = {f"{ids.CONTROL[f]}.value": v for f, v in control_values(state).items()}
+        values[f"{ids.URL}.search"] = encode(AppState())
+        values[f"{ids.STATE_STORE}.data"] = self.drawn
         self.client.post(
             "/_dash-update-component",
             name="sync (control change)",
-            json=_payload(SYNC_OUT, inputs, f"{ids.CONTROL['init_seed']}.value"),
+            json=_payload(self.sync, values, f"{ids.CONTROL['init_seed']}.value"),
         )
-        store = [_prop(ids.STATE_STORE, "data", state.to_dict())]
+        query = encode(state)
+        store = {f"{ids.STATE_STORE}.data": query, f"{ids.DRAWN_STORE}.data": self.drawn}
         self.client.post(
             "/_dash-update-component",
-            name="L(t), drift, summary",
-            json=_payload(VIEWS_OUT, store, f"{ids.STATE_STORE}.data"),
+            name="render (every panel that changed)",
+            json=_payload(self.render, store, f"{ids.STATE_STORE}.data"),
         )
-        for outputs in PANELS:
-            self.client.post(
-                "/_dash-update-component",
-                name=f"panel {outputs[0][0]}",
-                json=_payload(outputs, store, f"{ids.STATE_STORE}.data"),
-            )
+        self.drawn = query

@@ -17,10 +17,11 @@ from scipy.integrate import solve_ivp
 
 import core
 from core._weights import flatten
+from core.basins import run_seeds, sweep
 from core.batch import integrate_batch
 from core.derivatives import objective
-from core.integrate import default_gtol
-from core.sweep import run_seeds, sweep
+from core.integration import bands_for
+from core.stopping import StopRule
 
 T_MAX = 100.0
 SCALE = 0.1
@@ -40,10 +41,14 @@ def _times() -> np.ndarray:
 def accuracy(p: core.Problem, rtol: float) -> float:
     obj = objective(p)
     seeds = run_seeds(0, N_ACCURACY)
-    Y0 = np.stack([flatten(core.init_weights(p, SCALE, s)) for s in seeds])
+    Y0 = np.stack([flatten(core.init_weights(p, SCALE, seed=s)) for s in seeds])
     grid = _times()
     atol = rtol * np.sqrt(np.mean(Y0**2, axis=1))
-    res = integrate_batch(obj, Y0, T_MAX, grid, rtol, atol, default_gtol(p))
+    bands, lad = bands_for(p)
+    rule = StopRule.for_problem(p)
+    res = integrate_batch(
+        p, obj, Y0, T_MAX, rtol=rtol, atol=atol, rule=rule, bands=bands, lad=lad, grid=grid
+    )
     worst = 0.0
     for r in range(N_ACCURACY):
         ref = solve_ivp(obj.rhs, (0, T_MAX), Y0[r], "DOP853", t_eval=grid, rtol=1e-13, atol=1e-16)
@@ -65,7 +70,7 @@ def run() -> dict[str, Any]:
     out["sweep_ms_per_run"] = 1e3 * (time.perf_counter() - t0) / N_RUNS
     out["fraction_global"] = res.stats[0].fraction_global
     seeds = run_seeds(0, N_LOOP)
-    starts = [flatten(core.init_weights(p, SCALE, s)) for s in seeds]
+    starts = [flatten(core.init_weights(p, SCALE, seed=s)) for s in seeds]
     for method in ("DOP853", "LSODA"):
         t0 = time.perf_counter()
         for y0 in starts:

@@ -1,78 +1,99 @@
 """Reproducible bundles: figures, the data behind each, and ``state.json``.
 
-``state.json`` holds the same dataclass as the URL (schema version STATE_SCHEMA) and the versions
-of linflow, numpy and scipy. Exporting again from it regenerates identical data (same machine and
-versions): the computation is seeded and deterministic, and floats are written with repr.
+``state.json`` (``app.state_files``) holds the state, the versions and the commit, the solver
+and tolerances the run used, and the export options. Exporting again from it regenerates
+identical data (same machine and versions): the computation is seeded and deterministic, and
+floats are written with repr.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 import time
 import zipfile
-from collections.abc import Iterable
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 import plotly.graph_objects as go
-import scipy
 
-from app.compute import VERSION
+from app import limits
+from app.computation import PointAnalysis, RunResult, SliceResult, compute
 from app.export.exporter import ExportError, export_image, mathjax_path, start_exporter
 from app.export.style import FONTS, FORMATS, SIZES, paper_style
-from app.state import AppState, decode, from_mapping
-from app.views import VIEWS
+from app.state import AppState
+from app.state_files import state_document
+from app.views import FIGURES, rate_applies, rate_text
 from app.views import figures as draw_figures
 
-STATE_SCHEMA = 1  # bump when AppState changes incompatibly; older files are refused by name
-FIGURES = tuple(VIEWS)
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What to export and how: figures, format, size, font, PNG resolution, titles."""
+
+    figures: tuple[str, ...] = FIGURES
+    fmt: str = "pdf"
+    size: str = "single"
+    font: str = "serif"
+    dpi: int = 300
+    title: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "figures", tuple(dict.fromkeys(self.figures)))
+        unknown = [k for k in self.figures if k not in FIGURES]
+        if unknown or not self.figures:
+            raise ValueError(f"unknown figures {unknown}; choose from {', '.join(FIGURES)}")
+        if self.fmt not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}; got {self.fmt!r}")
+        if self.size not in SIZES:
+            raise ValueError(f"size must be one of {', '.join(SIZES)}; got {self.size!r}")
+        if self.font not in FONTS:
+            raise ValueError(f"font must be one of {', '.join(FONTS)}; got {self.font!r}")
+        lo, hi = limits.DPI_RANGE
+        if not lo <= self.dpi <= hi:
+            raise ValueError(f"dpi must be an integer in [{lo}, {hi}]; got {self.dpi}")
 
 
-class StateFileError(ValueError):
-    """A state file or link that cannot be turned into a state."""
+@dataclass(frozen=True)
+class Bundle:
+    """The files of an export, the figures skipped with why, and a name for it."""
+
+    files: dict[str, bytes]
+    skipped: tuple[str, ...] = ()
+    name: str = "linflow-figures"
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
-def state_document(state: AppState) -> dict[str, Any]:
-    return {
-        "schema": STATE_SCHEMA,
-        "linflow_version": VERSION,
-        "numpy_version": np.__version__,
-        "scipy_version": scipy.__version__,
-        "state": state.to_dict(),
+def bundle_name(state: AppState) -> str:
+    """A file name that says which view this is: the preset, or the problem and start."""
+    if state.preset:
+        return f"linflow-{state.preset}"
+    source = (
+        "s" + "-".join(f"{v:g}" for v in state.spectrum)
+        if state.source == "spectrum"
+        else state.source
+    )
+    start = f"{state.init_kind}{state.init_scale:g}-seed{state.init_seed}"
+    raw = f"linflow-{source}-H{state.depth}-{start}"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", raw)
+
+
+def run_record(r: RunResult) -> dict[str, Any]:
+    """The solver actually used, its tolerances and how each run ended."""
+    tr = r.trajectory
+    out: dict[str, Any] = {
+        "method": tr.method,
+        "rtol": r.state.rtol,
+        "nfev": tr.nfev,
+        "status": tr.status,
+        "message": tr.message,
+        "flow": tr.flow,
     }
-
-
-def load_state_file(spec: str) -> AppState:
-    """A state from a ``state.json`` path, a linflow URL, a query string, or ``default``."""
-    if spec == "default":
-        return AppState()
-    path = Path(spec)
-    looks_like_link = spec.startswith("?") or "://" in spec or "=" in spec
-    if spec.endswith(".json") or (not looks_like_link and path.is_file()):
-        try:
-            doc = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise StateFileError(f"cannot read state file {spec}: {exc}") from None
-        schema = doc.get("schema") if isinstance(doc, dict) else None
-        if schema != STATE_SCHEMA:
-            raise StateFileError(
-                f"{spec} has state schema {schema!r}; this linflow "
-                f"({VERSION}) reads schema {STATE_SCHEMA}"
-            )
-        state, errors = from_mapping(doc.get("state", {}))
-        if state is None:
-            raise StateFileError(
-                f"{spec} is not a valid state: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
-            )
-        return state
-    query = urlparse(spec).query if "://" in spec else spec
-    state, notices = decode(query)
-    if notices:
-        raise StateFileError("the link has unusable parameters: " + "; ".join(notices))
-    return state
+    if r.discrete is not None:
+        out["discrete"] = {"method": r.discrete.method, "status": r.discrete.status}
+    return out
 
 
 def _values(v: Any) -> list[Any]:
@@ -131,32 +152,29 @@ def figure_data(fig: go.Figure) -> tuple[str, list[dict[str, Any]]]:
 
 def build_bundle(
     state: AppState,
-    figures: Iterable[str] = FIGURES,
-    fmt: str = "pdf",
-    size: str = "single",
-    font: str = "serif",
-    dpi: int = 300,
-    title: bool = False,
+    options: ExportOptions | None = None,
+    *,
     deadline: float | None = None,
-) -> dict[str, bytes]:
-    """Files of an export: ``state.json`` and, per figure, the image, its CSV and its JSON."""
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}; got {fmt!r}")
-    if size not in SIZES:
-        raise ValueError(f"size must be one of {tuple(SIZES)}; got {size!r}")
-    if font not in FONTS:
-        raise ValueError(f"font must be one of {tuple(FONTS)}; got {font!r}")
-    if not 50 <= dpi <= 1200:
-        raise ValueError(f"dpi must be in [50, 1200]; got {dpi}")
-    kinds = list(dict.fromkeys(figures))
-    unknown = [k for k in kinds if k not in VIEWS]
-    if unknown:
-        raise ValueError(f"unknown figures {unknown}; choose from {FIGURES}")
+    result: RunResult | None = None,
+    point: PointAnalysis | None = None,
+    sl: SliceResult | None = None,
+) -> Bundle:
+    """The files of an export: ``state.json`` and, per figure, the image, its CSV and its JSON.
+    A figure with nothing to show for this state (Proposition 2 when its hypotheses fail) is
+    skipped, with the reason in ``Bundle.skipped``."""
+    options = options or ExportOptions()
     start_exporter()  # the browser boots in the background while the figures are computed
-    files = {"state.json": json.dumps(state_document(state), indent=1).encode()}
+    r = compute(state) if result is None else result
+    kinds, skipped = list(options.figures), []
+    if "rate" in kinds and not rate_applies(state, r):
+        kinds.remove("rate")
+        skipped.append(f"rate: {rate_text(state, r)}")
+    meta = {"run": run_record(r), "export": asdict(options)}
+    files = {"state.json": json.dumps(state_document(state, **meta), indent=1).encode()}
     math = mathjax_path() is not None
     t0 = time.perf_counter()
-    for kind, fig in draw_figures(state, kinds).items():
+    figs = draw_figures(state, kinds, r, point, sl) if kinds else {}
+    for kind, fig in figs.items():
         if deadline is not None and time.perf_counter() - t0 > deadline:
             raise ExportError(
                 f"the export took longer than {deadline:g} s; export fewer figures "
@@ -167,9 +185,11 @@ def build_bundle(
         files[f"{kind}.json"] = json.dumps(
             {"figure": kind, "state": state.to_dict(), "traces": data}, indent=1
         ).encode()
-        styled = paper_style(fig, kind, SIZES[size], font, math=math, title=title)
-        files[f"{kind}.{fmt}"] = export_image(styled, fmt, dpi)
-    return files
+        styled = paper_style(
+            fig, kind, SIZES[options.size], options.font, math=math, title=options.title
+        )
+        files[f"{kind}.{options.fmt}"] = export_image(styled, options.fmt, options.dpi)
+    return Bundle(files, tuple(skipped), bundle_name(state), meta)
 
 
 def zip_bundle(files: dict[str, bytes]) -> bytes:

@@ -22,6 +22,15 @@ DISCRETE_COLOR = PALETTE["vermillion"]
 RUNG_COLOR = "#8c8c8c"
 NEG_COLOR, ZERO_COLOR, POS_COLOR = PALETTE["vermillion"], "#999999", PALETTE["blue"]
 PLATEAU_FILL = "rgba(230, 159, 0, 0.13)"  # orange, light
+# Colours of successive runs in one figure (the main run first).
+RUN_COLORS = (
+    PALETTE["blue"],
+    PALETTE["vermillion"],
+    PALETTE["green"],
+    PALETTE["purple"],
+    PALETTE["orange"],
+    PALETTE["sky"],
+)
 
 
 def base_layout(fig: go.Figure, title: str, x_title: str, y_title: str, **extra: Any) -> go.Figure:

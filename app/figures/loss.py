@@ -1,4 +1,4 @@
-"""L(t) against the ladder of critical values, with the plateaus shaded."""
+"""L(t) against the ladder of critical values, with the plateaus shaded and the comparison runs."""
 
 from __future__ import annotations
 
@@ -10,15 +10,19 @@ from app.figures.common import (
     DISCRETE_COLOR,
     FLOW_COLOR,
     PLATEAU_FILL,
+    RUN_COLORS,
     RUNG_COLOR,
     add_time_cursor,
     base_layout,
 )
 
 MAX_RUNG_LABELS = 16  # Label rungs on the plot up to this many; beyond, hover only.
-HOVER_FLOW = "t = %{x:.4g}<br>L = %{y:.6g}<br>nearest rung %{customdata}<extra></extra>"
+HOVER_FLOW = (
+    "t = %{x:.4g}<br>L = %{y:.6g}<br>nearest rung %{customdata}<extra>%{fullData.name}</extra>"
+)
 LOG_FLOOR_FACTOR = 1e-3  # A log loss axis reaches this far below the smallest positive rung.
-X_DECADES_SHOWN = 1e-3  # The time axis opens at this fraction of the run's end time.
+X_DECADES_SHOWN = 1e-3  # The time axis opens at this fraction of the run's end time ...
+PLATEAU_LABEL_Y = 1.02  # Plateau labels sit just above the plot area (paper coordinates).
 
 
 def _nearest_rungs(ladder: core.Ladder, loss: np.ndarray) -> list[str]:
@@ -32,6 +36,12 @@ def _positive_times(traj: core.Trajectory) -> tuple[np.ndarray, np.ndarray]:
     return traj.t[keep], traj.loss[keep]
 
 
+def axis_y(value: float, log: bool) -> float:
+    """Where a value sits in layout coordinates: on a log axis plotly places annotations and
+    shapes at log10 of the value, not at the value."""
+    return float(np.log10(value)) if log else float(value)
+
+
 def loss_figure(
     trajectory: core.Trajectory,
     ladder: core.Ladder,
@@ -39,21 +49,27 @@ def loss_figure(
     discrete: core.Trajectory | None = None,
     loss_axis: str = "log",
     discrete_label: str = "gradient descent",
+    others: tuple[tuple[str, core.Trajectory], ...] = (),
 ) -> go.Figure:
     """L(t) on a log time axis, every rung a labelled horizontal line (subsets 1-based).
 
-    Hover on the curve shows t, L and the nearest rung; hover on a rung shows its subset and
-    value. Plateaus are shaded and labelled with the subset read from the weights.
+    Hover on a curve shows t, L and the nearest rung; hover on a rung its subset and value.
+    Plateaus are shaded and labelled with the subset read from the weights. Comparison runs
+    (other seeds, scales, the other flow) are drawn dashed beside the main run.
     """
+    log = loss_axis == "log"
     fig = go.Figure()
     t, L = _positive_times(trajectory)
     t_lo, t_hi = float(t.min()) if t.size else 1e-3, float(trajectory.t_end) or 1.0
-    if discrete is not None:
-        td, Ld = _positive_times(discrete)
-        t_lo, t_hi = min(t_lo, float(td.min(initial=t_lo))), max(t_hi, discrete.t_end)
+    runs = [(f"gradient flow ({trajectory.flow})", trajectory), *others]
+    for tr in [o for _, o in others] + ([discrete] if discrete is not None else []):
+        tp, _ = _positive_times(tr)
+        if tp.size:
+            t_lo, t_hi = min(t_lo, float(tp.min())), max(t_hi, float(tr.t_end))
+    shown = [r for r in ladder.rungs if r.value > 0 or not log]
     # All rungs as one trace (None-separated segments): cheap to draw even with 64 rungs.
     xs, ys, texts = [], [], []
-    for r in ladder.rungs:
+    for r in shown:
         xs += [t_lo, t_hi, None]
         ys += [r.value, r.value, None]
         label = f"rung S = {r.label}<br>L = {r.value:.6g} (r = {r.rank})"
@@ -70,56 +86,79 @@ def loss_figure(
         )
     )
     if len(ladder) <= MAX_RUNG_LABELS:
-        for r in ladder.rungs:
+        for r in shown:
             fig.add_annotation(
                 x=1.0,
                 xref="paper",
-                y=r.value,
+                y=axis_y(r.value, log),
+                yref="y",
                 text=r.label,
                 showarrow=False,
                 xanchor="left",
-                font={"size": 10, "color": "#666"},
+                font={"size": 10, "color": "#555"},
+                name=f"rung {r.label}",
             )
+    hidden = [r for r in ladder.rungs if r not in shown]
+    if hidden:
+        fig.add_annotation(
+            x=1.0,
+            xref="paper",
+            y=0.0,
+            yref="paper",
+            yanchor="bottom",
+            xanchor="left",
+            text=f"{hidden[0].label}<br>L = 0 (below)",
+            showarrow=False,
+            font={"size": 10, "color": "#555"},
+            name=f"rung {hidden[0].label}",
+        )
     # Open on the last three decades, where the transitions are; zooming out shows the rest.
     x_lo = max(t_lo, t_hi * X_DECADES_SHOWN)
     for pl in plateaus:
-        x0 = max(pl.t_enter, t_lo)
+        x0, x1 = max(pl.t_enter, t_lo), max(pl.t_exit, pl.t_enter)
         fig.add_vrect(
-            x0=x0,
-            x1=max(pl.t_exit, x0 * 1.0001),
-            fillcolor=PLATEAU_FILL,
-            line_width=0,
-            layer="below",
+            x0=x0, x1=max(x1, x0 * 1.0001), fillcolor=PLATEAU_FILL, line_width=0, layer="below"
         )
-        fig.add_annotation(
-            x=np.log10(np.sqrt(x0 * max(pl.t_exit, x0))),
-            y=1.02,
-            yref="paper",
-            text=pl.label,
-            showarrow=False,
-            font={"size": 10, "color": "#a66f00"},
+        if x1 > x_lo:  # label the visible part of the plateau, at its geometric middle
+            left = max(x0, x_lo)
+            fig.add_annotation(
+                x=float(np.log10(np.sqrt(left * max(x1, left)))),
+                y=PLATEAU_LABEL_Y,
+                yref="paper",
+                text=pl.label,
+                showarrow=False,
+                font={"size": 10, "color": "#8a5a00"},
+                name=f"plateau {pl.label}",
+            )
+    for k, (label, tr) in enumerate(runs):
+        tp, Lp = _positive_times(tr)
+        fig.add_trace(
+            go.Scatter(
+                x=tp,
+                y=Lp,
+                mode="lines",
+                name=label,
+                line={
+                    "color": FLOW_COLOR if k == 0 else RUN_COLORS[k % len(RUN_COLORS)],
+                    "width": 2.5 if k == 0 else 2,
+                    "dash": "solid" if k == 0 else "dash",
+                },
+                customdata=np.array(_nearest_rungs(ladder, Lp), dtype=object),
+                hovertemplate=HOVER_FLOW,
+            )
         )
-    fig.add_trace(
-        go.Scatter(
-            x=t,
-            y=L,
-            mode="lines",
-            name=f"gradient flow ({trajectory.flow})",
-            line={"color": FLOW_COLOR, "width": 2.5},
-            customdata=np.array(_nearest_rungs(ladder, L), dtype=object),
-            hovertemplate=HOVER_FLOW,
-        )
-    )
     if discrete is not None:
+        td, Ld = _positive_times(discrete)
+        step = "t = k eta" if discrete.method == "gd" else "t = k eta / (1 - beta)"
         fig.add_trace(
             go.Scatter(
                 x=td,
                 y=Ld,
                 mode="lines",
-                name=discrete_label,
-                line={"color": DISCRETE_COLOR, "width": 2, "dash": "dash"},
+                name=f"{discrete_label} ({step})",
+                line={"color": DISCRETE_COLOR, "width": 2, "dash": "dashdot"},
                 customdata=np.array(_nearest_rungs(ladder, Ld), dtype=object),
-                hovertemplate="t = k eta = %{x:.4g}<br>L = %{y:.6g}<br>nearest rung %{customdata}"
+                hovertemplate=step + " = %{x:.4g}<br>L = %{y:.6g}<br>nearest rung %{customdata}"
                 "<extra></extra>",
             )
         )
@@ -127,9 +166,9 @@ def loss_figure(
         fig, "Loss L(t) against the ladder of critical values", "time t (log scale)", "loss L(t)"
     )
     fig.update_xaxes(type="log", range=[float(np.log10(x_lo)), float(np.log10(t_hi))])
-    if loss_axis == "log":
+    if log:
         fig.update_yaxes(type="log", range=_log_range(ladder, L), exponentformat="power")
-    fig.update_layout(margin={"r": 56})
+    fig.update_layout(margin={"r": 64})
     add_time_cursor(fig)
     return fig
 

@@ -6,19 +6,12 @@ import numpy as np
 import plotly.graph_objects as go
 
 from app.figures.common import FLOW_COLOR, PALETTE, base_layout
-
-
-def measured_rate(t: np.ndarray, m_sq: np.ndarray) -> float:
-    """The observed decay rate: -1/2 the slope of log ||M||^2 over the run's second half
-    (where the exponential regime has set in), by least squares."""
-    keep = (t >= t[-1] / 2) & (m_sq > 1e-28)
-    if keep.sum() < 3:
-        return float("nan")
-    slope = np.polyfit(t[keep], np.log(m_sq[keep]), 1)[0]
-    return float(-slope / 2)
+from core import measured_rate
 
 
 def rate_figure(t: np.ndarray, m_sq: np.ndarray, bound: np.ndarray, alpha: float) -> go.Figure:
+    """||M(t)||^2 (computed from the residual, ``core.residual_sq``) against the bound
+    ||M(0)||^2 exp(-2 alpha t); the measured rate in the title."""
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(

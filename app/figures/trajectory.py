@@ -5,19 +5,11 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from app.figures.common import PALETTE, base_layout, message_figure
-from app.projections import Projection
+from app.figures.common import PALETTE, RUN_COLORS, base_layout, message_figure
+from app.figures.projections import Projection
 
 N_FRAMES = 120  # Animation frames, at log-spaced times (plateaus and escapes both visible).
 SPEEDS = (("slow", 160), ("normal", 60), ("fast", 15))  # frame durations in ms
-RUN_COLORS = (
-    PALETTE["blue"],
-    PALETTE["vermillion"],
-    PALETTE["green"],
-    PALETTE["purple"],
-    PALETTE["orange"],
-    PALETTE["sky"],
-)
 MARKER_NAME = "now"
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from app import basin_ids as bid
-from app.layout import GRAPH_CONFIG, page_header
+from app import limits
+from app.basin import ids as bid
+from app.pages._layout import GRAPH_CONFIG, page_header
 
 HELP = (
     "The conjecture: almost every initialisation converges to a global minimum (proven for "
@@ -60,13 +61,15 @@ def layout(**_query: object) -> html.Div:
                                         "runs per scale",
                                         bid.RUNS,
                                         "100",
-                                        "1 to 5,000 runs per scale",
+                                        f"1 to {limits.MAX_RUNS:,} runs per scale",
                                     ),
                                     _field(
                                         "init scales",
                                         bid.SCALES,
                                         "0.01, 0.1, 1",
-                                        "comma-separated, each in [1e-6, 10]; at most 6",
+                                        "comma-separated, each in [{:g}, {:g}]; at most {}".format(
+                                            *limits.SWEEP_SCALE_RANGE, limits.MAX_SCALES
+                                        ),
                                     ),
                                     _field(
                                         "sweep seed",
@@ -116,7 +119,12 @@ def layout(**_query: object) -> html.Div:
                                         "0, 1e-6, 1e-3",
                                         "comma-separated sizes in [0, 1]",
                                     ),
-                                    _field("runs", bid.ESC_RUNS, "10", "1 to 200 per size"),
+                                    _field(
+                                        "runs",
+                                        bid.ESC_RUNS,
+                                        "10",
+                                        f"1 to {limits.MAX_ESCAPE_RUNS} per size",
+                                    ),
                                     html.Button(
                                         "Run escape experiment",
                                         id=bid.ESC_START,

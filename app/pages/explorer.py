@@ -1,7 +1,296 @@
-"""The explorer page (/)."""
+"""The explorer (/): controls on the left, the problem and the views on the right."""
+
+from __future__ import annotations
+
+from typing import Any
 
 import dash
+from dash import dcc, html
 
-from app.layout import make_layout
+from app.explorer import ids
+from app.explorer.callbacks import PRESENT_ON
+from app.explorer.controls import inline_radio, inline_text, sidebar
+from app.pages._layout import graph, page_header, panel
+from app.presets import PRESETS
+from app.state import (
+    COMPARISONS,
+    PROJECTIONS,
+    SLICE_DIRECTIONS,
+    SLICE_KINDS,
+    AppState,
+)
+
+LOSS_HELP = (
+    "Plateaus (shaded) sit on rungs 1/2 sum_(i not in S) s_i^2; hover for t, L and the "
+    "nearest rung."
+)
+HESSIAN_HELP = (
+    "The point is polished onto the critical set first; the split is compared with "
+    "the corrected theory (NOTES.md)."
+)
+DRIFT_HELP = "Conserved by the flow (drift at round-off level); discrete steps break them."
+TRAJECTORY_HELP = (
+    "Press play (or drag the slider): the marker moves along the run at log-spaced "
+    "times, and a cursor moves on the L(t) and invariant plots. Corners are the "
+    "critical points diag(s_i, i in S)."
+)
+SLICE_HELP = (
+    "L on the plane through the selected point (the Hessian panel's choice). Along the "
+    "most negative eigenvector a saddle shows a descent valley."
+)
+RATE_HELP = (
+    "Pyramidal widths d_1 >= ... >= d_H >= dy and enough positive eigenvalues of the C_j "
+    "at t = 0 give ||M(t)||^2 <= ||M(0)||^2 exp(-2 alpha t) (corrected statement)."
+)
+
+
+def _header() -> html.Header:
+    presets = [{"label": "Presets...", "value": ""}] + [
+        {"label": p.title, "value": name} for name, p in PRESETS.items()
+    ]
+    return page_header(
+        "gradient descent in deep linear networks",
+        [
+            dcc.Dropdown(
+                id=ids.CONTROL["preset"],
+                options=presets,
+                value="",
+                clearable=False,
+                searchable=False,
+                className="preset-menu",
+            ),
+            html.Div(id=ids.ERROR["preset"], className="field-error"),
+            dcc.Checklist(
+                id=ids.CONTROL["present"],
+                options=[{"label": "presentation mode", "value": PRESENT_ON}],
+                value=[],
+                className="present-toggle",
+            ),
+            html.Div(id=ids.ERROR["present"], className="field-error"),
+            html.Span("Copy link", className="action-label"),
+            dcc.Clipboard(
+                id=ids.COPY_LINK, title="Copy a link to this exact view", className="copy-link"
+            ),
+            html.Button("Data (CSV)", id=ids.DOWNLOAD_CSV, className="button"),
+            html.Button("Data (JSON)", id=ids.DOWNLOAD_JSON, className="button"),
+        ],
+        link_ids={"/basin": ids.BASIN_LINK},
+    )
+
+
+def _views(s: AppState) -> list[Any]:
+    return [
+        html.Div(id=ids.VIEW_ERROR, className="view-error", role="alert"),
+        html.Div(id=ids.PRESET_TEXT, className="preset-text"),
+        panel("The problem", dcc.Loading(html.Div(id=ids.SUMMARY), delay_show=200)),
+        panel(
+            "L(t) against the ladder",
+            inline_radio(
+                "loss_axis",
+                ("log", "linear"),
+                s.loss_axis,
+                {"log": "log loss axis", "linear": "linear"},
+            ),
+            graph(ids.LOSS_GRAPH),
+            html.Div(id=ids.STATUS, className="status"),
+            help_text=LOSS_HELP,
+        ),
+        panel(
+            "Trajectory",
+            html.Div(
+                className="control-row",
+                children=[
+                    inline_radio(
+                        "projection",
+                        PROJECTIONS,
+                        s.projection,
+                        {
+                            "modes": "mode strengths",
+                            "scalar": "exact weights (width 1)",
+                            "pca": "PCA",
+                        },
+                    ),
+                    inline_text(
+                        "modes",
+                        "modes / layers",
+                        ", ".join(map(str, s.modes)),
+                        "Two (2-D) or three (3-D) 1-based mode indices; for exact "
+                        "weights, layer indices.",
+                    ),
+                    inline_radio(
+                        "compare",
+                        COMPARISONS,
+                        s.compare,
+                        {
+                            "none": "one run",
+                            "seeds": "+ seeds",
+                            "scales": "+ scales",
+                            "flows": "+ other flow",
+                        },
+                    ),
+                ],
+            ),
+            graph(ids.TRAJECTORY_GRAPH),
+            help_text=TRAJECTORY_HELP,
+        ),
+        panel(
+            "Hessian at a point",
+            dcc.Dropdown(
+                id=ids.CONTROL["point"],
+                value=str(s.point),
+                clearable=False,
+                options=[{"label": "limit of the run", "value": "limit"}],
+            ),
+            html.Div(id=ids.ERROR["point"], className="field-error"),
+            html.Div(id=ids.POINT_NOTICE, className="notice-inline", role="status"),
+            graph(ids.HESSIAN_GRAPH),
+            dcc.Loading(html.Div(id=ids.HESSIAN_TABLE), delay_show=200),
+            help_text=HESSIAN_HELP,
+        ),
+        panel(
+            "Landscape slice through the point",
+            html.Div(
+                className="control-row",
+                children=[
+                    inline_radio(
+                        "slice_dirs",
+                        SLICE_DIRECTIONS,
+                        s.slice_dirs,
+                        {
+                            "hessian": "Hessian eigvecs",
+                            "to_end": "to end of run",
+                            "to_minimum": "to a global minimum",
+                            "random": "random",
+                        },
+                    ),
+                    inline_text(
+                        "slice_extent",
+                        "extent",
+                        f"{s.slice_extent:g}",
+                        "Half-width of the plane in each direction (1e-4 to 10).",
+                    ),
+                    inline_radio("slice_kind", SLICE_KINDS, s.slice_kind),
+                ],
+            ),
+            graph(ids.SLICE_GRAPH),
+            help_text=SLICE_HELP,
+        ),
+        panel(
+            "Proposition 2: exponential convergence",
+            html.Div(id=ids.RATE_TEXT, className="rate-text"),
+            graph(ids.RATE_GRAPH),
+            help_text=RATE_HELP,
+        ),
+        panel("Invariants", graph(ids.DRIFT_GRAPH), help_text=DRIFT_HELP),
+        _export_panel(),
+    ]
+
+
+EXPORT_HELP = (
+    "Vector figures in a paper style (fonts embedded, 8-10 pt, colour-blind-safe colours "
+    "with line styles that survive greyscale), the data behind each figure as CSV and "
+    "JSON, and state.json: `linflow export --state state.json` regenerates them."
+)
+
+
+def _export_panel() -> html.Section:
+    figure_names = {
+        "loss": "L(t) with the ladder",
+        "trajectory": "trajectory",
+        "hessian": "Hessian spectrum",
+        "drift": "invariant drift",
+        "slice": "landscape slice",
+        "rate": "Proposition 2",
+    }
+    return panel(
+        "Export for a paper",
+        html.Div(
+            className="control-row",
+            children=[
+                dcc.Checklist(
+                    id=ids.EXPORT_FIGURES,
+                    value=["loss", "hessian"],
+                    inline=True,
+                    options=[{"label": v, "value": k} for k, v in figure_names.items()],
+                ),
+            ],
+        ),
+        html.Div(
+            className="control-row",
+            children=[
+                dcc.RadioItems(
+                    id=ids.EXPORT_FORMAT,
+                    value="pdf",
+                    inline=True,
+                    options=[{"label": f.upper(), "value": f} for f in ("pdf", "svg", "png")],
+                ),
+                html.Div(
+                    [
+                        html.Label("PNG dpi", htmlFor=ids.EXPORT_DPI),
+                        dcc.Input(
+                            id=ids.EXPORT_DPI,
+                            type="text",
+                            value="300",
+                            debounce=True,
+                            className="control-input short",
+                        ),
+                    ],
+                    className="inline-control",
+                ),
+                dcc.RadioItems(
+                    id=ids.EXPORT_SIZE,
+                    value="single",
+                    inline=True,
+                    options=[
+                        {"label": "single column (3.4 in)", "value": "single"},
+                        {"label": "double column (7 in)", "value": "double"},
+                        {"label": "slide 16:9", "value": "slide"},
+                    ],
+                ),
+                dcc.RadioItems(
+                    id=ids.EXPORT_FONT,
+                    value="serif",
+                    inline=True,
+                    options=[
+                        {"label": "serif", "value": "serif"},
+                        {"label": "sans", "value": "sans"},
+                    ],
+                ),
+                dcc.Checklist(
+                    id=ids.EXPORT_TITLE,
+                    value=[],
+                    inline=True,
+                    options=[{"label": "keep titles", "value": "title"}],
+                ),
+                html.Button("Export zip", id=ids.EXPORT_BUTTON, className="button"),
+            ],
+        ),
+        dcc.Loading(html.Div(id=ids.EXPORT_STATUS, className="status"), delay_show=200),
+        dcc.Download(id=ids.EXPORT_DOWNLOAD),
+        help_text=EXPORT_HELP,
+    )
+
+
+def make_layout(**_query: Any) -> html.Div:
+    s = AppState()
+    return html.Div(
+        className="page",
+        children=[
+            dcc.Location(id=ids.URL, refresh=False),
+            dcc.Store(id=ids.STATE_STORE),
+            dcc.Store(id=ids.DRAWN_STORE),
+            dcc.Download(id=ids.DOWNLOAD),
+            _header(),
+            html.Div(id=ids.NOTICE, className="notice", role="status"),
+            html.Div(
+                className="body",
+                children=[
+                    sidebar(s),
+                    html.Main(className="main", children=_views(s)),
+                ],
+            ),
+        ],
+    )
+
 
 dash.register_page(__name__, path="/", title="linflow", name="Explorer", layout=make_layout)

@@ -4,14 +4,10 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.state import (
-    MAX_PARAMS,
-    AppState,
-    StateError,
-    decode,
-    encode,
-    from_controls,
-)
+from app.limits import MAX_PARAMS
+from app.state import AppState, Point, StateError, decode, encode, from_mapping
+
+from_controls = from_mapping
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
 
@@ -50,7 +46,8 @@ def states(draw):
         t_max=draw(st.floats(0.01, 1000.0)),
         rtol=draw(st.floats(1e-12, 1e-3)),
         loss_axis=draw(st.sampled_from(["log", "linear"])),
-        point=draw(st.sampled_from(["limit", "plateau-0", "rung-1"])),
+        point=draw(st.sampled_from(["limit", "plateau-1", "plateau-7", "rung-1", "rung-"])),
+        present=draw(st.booleans()),
     )
 
 
@@ -149,3 +146,36 @@ def test_discrete_run_cost_is_estimated_and_refused_before_running():
     assert state is None and "interactive budget" in errors["eta"] and "raise eta" in errors["eta"]
     state, errors = from_controls({"algorithm": "gd", "eta": "0.01", "t_max": "200"})
     assert state is not None and errors == {}
+
+
+def test_points_parse_once_and_refuse_garbage():
+    assert Point.parse("limit") == Point()
+    assert Point.parse("plateau-3") == Point("plateau", index=3)
+    assert Point.parse("rung-3,1") == Point("rung", subset=(1, 3)) and str(Point("rung")) == "rung-"
+    for bad in ("plateau-0", "plateau-x", "rung-a", "saddle-1", "limitless", ""):
+        try:
+            Point.parse(bad)
+        except StateError as err:
+            assert (err.field == "point" and "point must be" in str(err)) or "start at 1" in str(
+                err
+            )
+        else:
+            raise AssertionError(f"accepted {bad!r}")
+    state, notices = decode("?point=rung-1,5")  # dy = 3
+    assert state.point == Point() and any("point" in n for n in notices)
+
+
+def test_modes_beyond_dy_are_refused_not_redrawn():
+    state, notices = decode("?modes=1,5")
+    assert state.modes == (1, 2) and any(
+        "modes must be distinct numbers in [1, 3]" in n for n in notices
+    )
+    state, errors = from_controls({"modes": "1, 5"})
+    assert state is None and "modes must be distinct numbers in [1, 3]" in errors["modes"]
+
+
+def test_momentum_runs_are_costed_on_their_own_time_axis():
+    # t = k eta / (1 - beta): reaching t_max = 200 at eta 0.01, beta 0.9 takes 2,000 steps.
+    state = AppState(algorithm="momentum", eta=0.01, momentum=0.9, t_max=200.0)
+    assert state.discrete_steps == 2000
+    assert AppState(algorithm="gd", eta=0.01, t_max=200.0).discrete_steps == 20_000

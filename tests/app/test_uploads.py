@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from app import callbacks
-from app.compute import build_problem
+from app.computation import build_problem
+from app.explorer import uploading as callbacks
 from app.state import AppState, decode, encode
 from app.uploads import UploadError, load, parse_upload, store
 

@@ -1,0 +1,217 @@
+"""Basin lab callbacks: the sweep as a background job (``app.basin.jobs``: progress, cancel, a
+cap on concurrent jobs), the escape experiment, and thin rendering callbacks. Inputs are
+validated on the server with the app's field parsers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, Input, Output, State, dcc, html, no_update
+
+import core
+from app import limits
+from app.basin import ids as bid
+from app.basin.jobs import SweepRequest, run_sweep
+from app.computation import build_problem
+from app.fields import FieldError, integer, listed, number
+from app.figures.basin import fraction_figure, rung_counts_figure, sankey_figure, times_figure
+from app.state import AppState, decode, encode
+from core.basins import RunSummary, scale_stats
+
+parse_escape_runs = integer("runs", 1, limits.MAX_ESCAPE_RUNS)
+parse_kicks = listed("perturbations", number("perturbation", 0.0, 1.0), 1, limits.MAX_ESCAPE_SIZES)
+
+
+def unfinished_note(stats: list[core.ScaleStats]) -> str:
+    """What is not known yet, said plainly (empty when every run finished)."""
+    n = sum(s.n_unfinished for s in stats)
+    if not n:
+        return ""
+    saddles: dict[str, int] = {}
+    for s in stats:
+        for lab, k in s.saddle_counts.items():
+            saddles[lab] = saddles.get(lab, 0) + k
+    at = ", ".join(f"{k} on the plateau of {lab}" for lab, k in sorted(saddles.items()))
+    return (
+        f" {n} runs are unfinished at t_max ({at or 'still moving'}): they may still reach the "
+        "global minimum, so they are counted beside the fractions, not as failures. Raise "
+        "t_max in the explorer to finish them."
+    )
+
+
+def render(partial: dict[str, Any] | None, final: dict[str, Any] | None) -> list[Any]:
+    """Charts and the table of non-global runs from the latest (partial or final) result."""
+    data = final if final and final.get("complete") else partial
+    if not data or not data.get("runs"):
+        return [no_update] * 6
+    request = SweepRequest.from_json(data["request"])
+    state, problem, spec = request.state, build_problem(request.state), request.spec
+    runs = [RunSummary.from_dict(d) for d in data["runs"]]
+    stats = [
+        scale_stats(sc, [r for r in runs if r.scale == sc])
+        for sc in spec.scales
+        if any(r.scale == sc for r in runs)
+    ]
+    lad = core.ladder(problem)
+    if data.get("complete"):
+        note = f"Complete: {len(runs)} runs in {data.get('seconds', float('nan')):.1f} s."
+    else:
+        note = (
+            f"Partial results: {len(runs)} of {spec.total} runs. If the sweep was cancelled or "
+            "its worker died, these are all there is; press Start to run it again."
+        )
+    return [
+        fraction_figure(stats),
+        rung_counts_figure(stats, runs, lad),
+        times_figure(stats),
+        sankey_figure(runs, lad),
+        non_global_table(runs, state),
+        note + unfinished_note(stats),
+    ]
+
+
+COLUMNS = ("run", "scale", "seed", "status", "final rung", "final L", "t end", "plateau path", "")
+
+
+def non_global_table(runs: list[RunSummary], state: AppState) -> Any:
+    """Runs that did not reach the global minimum, each with a link that replays it."""
+    # Runs at a saddle's plateau first: they are the ones to look at.
+    rows = sorted((r for r in runs if not r.reached_global), key=lambda r: r.status != "saddle")
+    if not rows:
+        return html.P("Every run so far reached the global minimum.")
+    body = [html.Tr([html.Th(h) for h in COLUMNS])]
+    for r in rows[:200]:
+        replay = state.replace(init_scale=r.scale, init_seed=r.seed, preset="")
+        status = f"saddle {core.label(r.subset)}" if r.status == "saddle" else r.status
+        body.append(
+            html.Tr(
+                [
+                    html.Td(str(r.index)),
+                    html.Td(f"{r.scale:g}"),
+                    html.Td(str(r.seed)),
+                    html.Td(status, className="at-saddle" if r.status == "saddle" else ""),
+                    html.Td(r.rung),
+                    html.Td(f"{r.final_loss:.6g}", className="final-loss"),
+                    html.Td(f"{r.t_end:.4g}"),
+                    html.Td(r.path_label),
+                    html.Td(
+                        dcc.Link(
+                            "open in explorer",
+                            href="/" + encode(replay).lstrip("/"),
+                            className="open-run",
+                        )
+                    ),
+                ]
+            )
+        )
+    return html.Table([html.Tbody(body)], className="runs-table")
+
+
+def problem_text(search: str | None) -> list[Any]:
+    state, _ = decode(search)
+    p = build_problem(state)
+    text = (
+        f"Problem: s = ({', '.join(f'{v:.4g}' for v in p.singular_values)}), dims {p.dims}, "
+        f"{state.init_kind} initialisation, {state.flow} flow, t_max = {state.t_max:g}."
+    )
+    return [text, "/" + encode(state).lstrip("/")]
+
+
+def run_escape(n_clicks: int | None, search: str | None, subset: Any, sizes: Any, runs: Any) -> Any:
+    if not n_clicks:
+        return no_update
+    state, _ = decode(search)
+    problem = build_problem(state)
+    dy = problem.dy
+    try:
+        modes = listed("saddle S", integer("mode", 1, dy), 1, dy - 1)(subset)
+        eps, n = parse_kicks(sizes), parse_escape_runs(runs)
+    except FieldError as err:
+        hint = (
+            f"saddle S: 1-based modes in [1, {dy}], not all of them"
+            if err.field == "saddle S"
+            else str(err)
+        )
+        return html.P(hint, className="field-error")
+    if n * len(eps) > limits.MAX_ESCAPE_WORK:
+        return html.P(
+            f"{n} runs x {len(eps)} perturbations: at most {limits.MAX_ESCAPE_WORK} runs in all",
+            className="field-error",
+        )
+    S = tuple(sorted({i - 1 for i in modes}))
+    t_max = min(state.t_max, limits.ESCAPE_T_MAX)
+    res = core.escape_sweep(problem, S, eps, n, seed=0, t_max=t_max)
+    head = html.Tr(
+        [
+            html.Th("perturbation"),
+            html.Th("escaped"),
+            html.Th("still on the saddle's plateau at t_max"),
+            html.Th("median time in the saddle's band"),
+        ]
+    )
+    rows = [
+        html.Tr(
+            [html.Td(f"{e:g}"), html.Td(f"{k} / {n}"), html.Td(f"{s} / {n}"), html.Td(f"{t:.3g}")]
+        )
+        for e, k, s, t in zip(
+            res.perturbations, res.n_escaped, res.n_stuck, res.median_time_near_saddle, strict=True
+        )
+    ]
+    return html.Div(
+        [
+            html.P(f"Saddle S = {core.label(S)}, t_max = {t_max:g}"),
+            html.Table([html.Tbody([head, *rows])], className="runs-table"),
+        ]
+    )
+
+
+def register(app: Dash) -> None:
+    app.callback(
+        [Output(bid.PROBLEM, "children"), Output(bid.EXPLORER_LINK, "href")],
+        Input(bid.URL, "search"),
+    )(problem_text)
+    app.callback(
+        [Output(bid.RESULT, "data"), Output(bid.ERROR, "children")],
+        Input(bid.START, "n_clicks"),
+        [
+            State(bid.URL, "search"),
+            State(bid.RUNS, "value"),
+            State(bid.SCALES, "value"),
+            State(bid.SEED, "value"),
+        ],
+        background=True,
+        progress=[
+            Output(bid.PROGRESS, "value"),
+            Output(bid.PROGRESS_TEXT, "children"),
+            Output(bid.PARTIAL, "data"),
+        ],
+        running=[
+            (Output(bid.START, "disabled"), True, False),
+            (Output(bid.CANCEL, "disabled"), False, True),
+        ],
+        cancel=[Input(bid.CANCEL, "n_clicks")],
+        prevent_initial_call=True,
+    )(run_sweep)
+    app.callback(
+        [
+            Output(bid.FRACTION, "figure"),
+            Output(bid.RUNGS, "figure"),
+            Output(bid.TIMES, "figure"),
+            Output(bid.SANKEY, "figure"),
+            Output(bid.TABLE, "children"),
+            Output(bid.RESULT_NOTE, "children"),
+        ],
+        [Input(bid.PARTIAL, "data"), Input(bid.RESULT, "data")],
+        prevent_initial_call=True,
+    )(render)
+    app.callback(
+        Output(bid.ESC_RESULT, "children"),
+        Input(bid.ESC_START, "n_clicks"),
+        [
+            State(bid.URL, "search"),
+            State(bid.ESC_SUBSET, "value"),
+            State(bid.ESC_SIZES, "value"),
+            State(bid.ESC_RUNS, "value"),
+        ],
+        prevent_initial_call=True,
+    )(run_escape)

@@ -1,0 +1,44 @@
+"""``linflow export``: figures, their data and ``state.json`` for a state, without a browser."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.export import ExportError, ExportOptions, build_bundle, zip_bundle
+from app.state_files import StateFileError, read_state, version_mismatches
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.export.exporter import close_exporter
+
+    spec = f"preset:{args.preset}" if args.preset else args.state
+    try:
+        state, doc = read_state(spec)
+        for mismatch in version_mismatches(doc):
+            print(f"linflow export: warning: {spec} was written with {mismatch}", file=sys.stderr)
+        options = ExportOptions(
+            figures=tuple(f.strip() for f in args.figures.split(",") if f.strip()),
+            fmt=args.format,
+            size=args.size,
+            font=args.font,
+            dpi=args.dpi,
+            title=args.title,
+        )
+        bundle = build_bundle(state, options)
+    except (StateFileError, ValueError, ExportError) as exc:
+        print(f"linflow export: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        close_exporter()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in bundle.files.items():
+        (out / name).write_bytes(data)
+    if args.zip:
+        (out / f"{bundle.name}.zip").write_bytes(zip_bundle(bundle.files))
+    for reason in bundle.skipped:
+        print(f"linflow export: skipped {reason}", file=sys.stderr)
+    print(f"linflow export: wrote {len(bundle.files)} files to {out}/", file=sys.stderr)
+    return 0

@@ -1,0 +1,332 @@
+"""What the explorer shows for a state, computed from core: the problem, the run (and the
+comparison and discrete runs), its ladder and plateaus, the analysed point, the slice.
+
+Pure computation: no flask, no dash. The explorer caches these results (``app.explorer.cache``);
+the exporter, the workers and the command line call them directly.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+import core
+from app.limits import INTERACTIVE_SECONDS
+from app.state import AppState, Point
+
+GD_SAMPLES = 1000  # Samples kept of a discrete run.
+COMPARE_OFFSETS = (1, 2)  # "seeds": extra runs at init_seed + these.
+COMPARE_FACTORS = (0.1, 10.0)  # "scales": extra runs at init_scale times these.
+SLICE_N = 101  # Grid points per side of a landscape slice.
+# Fields that change only how a run is shown, not the run: results are keyed without them.
+VIEW_FIELDS = (
+    "point",
+    "loss_axis",
+    "projection",
+    "modes",
+    "slice_dirs",
+    "slice_extent",
+    "slice_kind",
+    "present",
+    "preset",
+)
+
+
+def run_state(state: AppState) -> AppState:
+    """The state with view-only fields at their defaults: what the run depends on."""
+    default = AppState()
+    return state.replace(**{f: getattr(default, f) for f in VIEW_FIELDS})
+
+
+def build_problem(state: AppState) -> core.Problem:
+    """The problem a state describes (uploaded data is read from the data folder)."""
+    widths = state.hidden_widths
+    if state.source == "spectrum":
+        return core.Problem.from_spectrum(state.spectrum, state.dx, widths)
+    if state.source == "upload":
+        from app.uploads import load
+
+        X, Y = load(state.data_hash)  # samples are rows in the files
+        return core.Problem.from_data(X.T, Y.T, widths)
+    return core.Problem.random(state.dx, state.dy, state.m, widths, seed=state.data_seed)
+
+
+def initial_weights(
+    state: AppState, problem: core.Problem, seed: int | None = None, scale: float | None = None
+) -> tuple:
+    """The start in REDUCED coordinates (the flows' shared starting point)."""
+    seed = state.init_seed if seed is None else seed
+    scale = state.init_scale if scale is None else scale
+    if state.init_kind == "manifold":
+        subset = tuple(i - 1 for i in state.manifold_subset)
+        return core.stable_manifold_init(
+            problem, subset, scale, seed=seed, perturbation=state.perturbation
+        )
+    return core.init_weights(problem, scale, seed=seed, kind=state.init_kind)
+
+
+@dataclass(frozen=True)
+class PointAnalysis:
+    """A point of the landscape, moved onto the critical set, classified, with its measured and
+    predicted Hessian splits. ``how`` says how the point was obtained; ``notice`` why another
+    point than the one asked for is shown (empty when it is the one asked for)."""
+
+    point: Point
+    title: str
+    how: str
+    polished: core.Polished
+    classification: core.Classification
+    split: core.HessianSplit
+    predicted: core.PredictedSplit
+    notice: str = ""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything the panels draw for one state. ``others`` are the comparison runs
+    (label, trajectory); ``rate`` is Proposition 2 at the start, in reduced coordinates."""
+
+    state: AppState
+    problem: core.Problem
+    trajectory: core.Trajectory
+    discrete: core.Trajectory | None
+    ladder: core.Ladder
+    plateaus: tuple[core.Plateau, ...]
+    limit: PointAnalysis
+    seconds: float
+    others: tuple[tuple[str, core.Trajectory], ...] = ()
+    rate: core.RateBound | None = None
+
+    @property
+    def point_options(self) -> list[dict[str, str]]:
+        """Choices for the Hessian panel: the limit, each visited plateau, each rung."""
+        opts = [{"label": "limit of the run (polished)", "value": "limit"}]
+        for k, pl in enumerate(self.plateaus, start=1):
+            opts.append(
+                {
+                    "label": f"plateau {k}: saddle {pl.label} (t = {pl.t_enter:.3g}-"
+                    f"{pl.t_exit:.3g})",
+                    "value": str(Point("plateau", index=k)),
+                }
+            )
+        for r in self.ladder.rungs:
+            point = Point("rung", subset=tuple(i + 1 for i in r.subset))
+            opts.append(
+                {"label": f"rung {r.label}: constructed critical point", "value": str(point)}
+            )
+        return opts
+
+
+def _analyse(
+    problem: core.Problem, point: Point, title: str, how: str, pol: core.Polished, flow: str
+) -> PointAnalysis:
+    cls = core.classify(problem, pol.weights, flow=flow)
+    split = core.hessian_split(problem, pol.weights, flow=flow)
+    predicted = core.predicted_split(problem, cls.subset)
+    return PointAnalysis(point, title, how, pol, cls, split, predicted)
+
+
+def analyse_limit(problem: core.Problem, traj: core.Trajectory) -> PointAnalysis:
+    """The end of the run, Newton-polished onto the critical set."""
+    pol = core.polish(problem, traj.final_weights, flow=traj.flow)
+    return _analyse(
+        problem,
+        Point(),
+        f"limit of the run (t = {traj.t_end:.4g})",
+        "the run's last point, polished onto the critical set by Newton steps",
+        pol,
+        traj.flow,
+    )
+
+
+def analyse_point(state: AppState, result: RunResult) -> PointAnalysis:
+    """The point ``state.point`` names. A plateau is analysed at the critical point of its
+    subset that the run visited (``core.nearest_critical_point``), not at the raw plateau
+    point, whose O(eps) weights on unused units are not part of that saddle."""
+    point, problem, traj = state.point, result.problem, result.trajectory
+    if point.kind == "plateau":
+        if point.index > len(result.plateaus):
+            n = len(result.plateaus)
+            return _with_notice(
+                result.limit,
+                f"plateau {point.index} does not exist (this run has {n}); showing "
+                "the limit of the run",
+            )
+        pl = result.plateaus[point.index - 1]
+        pol = core.nearest_critical_point(problem, pl.weights, pl.subset, flow=traj.flow)
+        return _analyse(
+            problem,
+            point,
+            f"saddle {pl.label} of plateau {point.index} (t = {pl.t_enter:.3g}-{pl.t_exit:.3g})",
+            f"the run's closest approach (t = {pl.t_point:.3g}) cut to the rank-{len(pl.subset)} "
+            f"critical point of type {pl.label} it visited, then polished",
+            pol,
+            traj.flow,
+        )
+    if point.kind == "rung":
+        subset = point.zero_based
+        Ws = core.critical_point(problem, subset, seed=0)
+        if traj.flow == "original":
+            Ws = problem.to_original(Ws)
+        pol = core.polish(problem, Ws, flow=traj.flow)
+        return _analyse(
+            problem,
+            point,
+            f"constructed critical point of rung {core.label(subset)}",
+            "built from Lemma 3.2 (each learned mode on its own path, moved by a random "
+            "symmetry), then polished",
+            pol,
+            traj.flow,
+        )
+    return result.limit
+
+
+def _with_notice(analysis: PointAnalysis, notice: str) -> PointAnalysis:
+    from dataclasses import replace
+
+    return replace(analysis, notice=notice)
+
+
+def _run(state: AppState, problem: core.Problem, W0_reduced: tuple, flow: str) -> core.Trajectory:
+    W0 = problem.to_original(W0_reduced) if flow == "original" else W0_reduced
+    return core.integrate(
+        problem, W0, state.t_max, flow=flow, rtol=state.rtol, max_seconds=INTERACTIVE_SECONDS
+    )
+
+
+def comparison_runs(
+    state: AppState, problem: core.Problem
+) -> tuple[tuple[str, core.Trajectory], ...]:
+    """The extra runs drawn beside the main one (several seeds, scales, or the other flow)."""
+    if state.compare == "seeds":
+        return tuple(
+            (
+                f"init seed {state.init_seed + k}",
+                _run(
+                    state,
+                    problem,
+                    initial_weights(state, problem, seed=state.init_seed + k),
+                    state.flow,
+                ),
+            )
+            for k in COMPARE_OFFSETS
+        )
+    if state.compare == "scales":
+        return tuple(
+            (
+                f"init scale {state.init_scale * f:g}",
+                _run(
+                    state,
+                    problem,
+                    initial_weights(state, problem, scale=state.init_scale * f),
+                    state.flow,
+                ),
+            )
+            for f in COMPARE_FACTORS
+        )
+    if state.compare == "flows":
+        other = "original" if state.flow == "reduced" else "reduced"
+        return ((f"{other} flow", _run(state, problem, initial_weights(state, problem), other)),)
+    return ()
+
+
+def compute(state: AppState) -> RunResult:
+    """Everything every panel shows for ``state`` (uncached; view fields are ignored)."""
+    t0 = time.perf_counter()
+    state = run_state(state)
+    problem = build_problem(state)
+    W0_reduced = initial_weights(state, problem)
+    traj = _run(state, problem, W0_reduced, state.flow)
+    discrete = None
+    if state.algorithm != "flow":
+        W0 = problem.to_original(W0_reduced) if state.flow == "original" else W0_reduced
+        discrete = core.gradient_descent(
+            problem,
+            W0,
+            lr=state.eta,
+            steps=state.discrete_steps,
+            flow=state.flow,
+            momentum=state.discrete_momentum,
+            n_samples=GD_SAMPLES,
+            max_seconds=INTERACTIVE_SECONDS,
+        )
+    return RunResult(
+        state=state,
+        problem=problem,
+        trajectory=traj,
+        discrete=discrete,
+        ladder=core.ladder(problem),
+        plateaus=core.plateaus(problem, traj),
+        limit=analyse_limit(problem, traj),
+        seconds=time.perf_counter() - t0,
+        others=comparison_runs(state, problem),
+        rate=core.exponential_rate(problem, W0_reduced),
+    )
+
+
+@dataclass(frozen=True)
+class SliceResult:
+    """A loss slice through the selected point, with the run projected onto its plane."""
+
+    point: PointAnalysis
+    plane: core.Slice
+    coords: np.ndarray  # (n, 2) the run's samples in the plane's coordinates
+    distance: np.ndarray  # (n,) each sample's distance to the plane
+    labels: tuple[str, str]
+
+
+def _far(a: tuple, b: tuple) -> bool:
+    return float(sum(np.sum((x - y) ** 2) for x, y in zip(a, b, strict=True))) > 1e-24
+
+
+def _directions(
+    state: AppState, problem: core.Problem, center: tuple, traj: core.Trajectory
+) -> tuple[tuple, tuple, tuple[str, str]]:
+    flow = traj.flow
+    if state.slice_dirs == "random":
+        return (
+            core.random_direction(problem, center, seed=1),
+            core.random_direction(problem, center, seed=2),
+            ("random direction 1 (layer-normalised)", "random direction 2"),
+        )
+    neg, pos, lneg, lpos = core.hessian_directions(problem, center, flow=flow)
+    if state.slice_dirs == "to_minimum":
+        target = core.critical_point(problem, tuple(range(problem.dy)), seed=0)
+        if flow == "original":
+            target = problem.to_original(target)
+        if _far(target, center):
+            return (
+                core.direction_to(problem, center, target),
+                neg,
+                (
+                    "direction to a global minimum (critical point)",
+                    f"most negative eigvec ({lneg:.3g})",
+                ),
+            )
+    if state.slice_dirs == "to_end" and _far(traj.final_weights, center):
+        return (
+            core.direction_to(problem, center, traj.final_weights),
+            neg,
+            ("direction to the end of the run", f"most negative eigvec ({lneg:.3g})"),
+        )
+    return (
+        neg,
+        pos,
+        (
+            f"most negative eigvec (lambda = {lneg:.3g})",
+            f"most positive eigvec (lambda = {lpos:.3g})",
+        ),
+    )
+
+
+def compute_slice(state: AppState, result: RunResult, point: PointAnalysis) -> SliceResult:
+    problem, traj = result.problem, result.trajectory
+    center = point.polished.weights
+    d1, d2, labels = _directions(state, problem, center, traj)
+    plane = core.slice_2d(
+        problem, center, d1, d2, extent=state.slice_extent, n=SLICE_N, flow=traj.flow
+    )
+    coords, dist = core.project_onto_plane(traj, plane)
+    return SliceResult(point, plane, coords, dist, labels)

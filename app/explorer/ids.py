@@ -1,0 +1,51 @@
+"""Every component id of the explorer, defined once."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from app.state import AppState
+
+URL = "url"
+STATE_STORE = "state-store"  # the canonical query string of the state on screen
+DRAWN_STORE = "drawn-store"  # the query string the panels were last drawn for
+NOTICE = "url-notice"
+COPY_LINK = "copy-link"
+DOWNLOAD = "download"
+DOWNLOAD_CSV = "download-csv"
+DOWNLOAD_JSON = "download-json"
+SUMMARY = "problem-summary"
+STATUS = "run-status"
+LOSS_GRAPH = "loss-graph"
+DRIFT_GRAPH = "drift-graph"
+HESSIAN_GRAPH = "hessian-graph"
+HESSIAN_TABLE = "hessian-table"
+POINT_NOTICE = "point-notice"
+VIEW_ERROR = "view-error"
+PRESET_TEXT = "preset-text"
+TRAJECTORY_GRAPH = "trajectory-graph"
+SLICE_GRAPH = "slice-graph"
+RATE_GRAPH = "rate-graph"
+RATE_TEXT = "rate-text"
+ABOUT = "about-page"
+BASIN_LINK = "basin-link"
+
+# One control and one error message per state field: ctl-<field>, err-<field>.
+FIELDS: tuple[str, ...] = tuple(f.name for f in fields(AppState))
+CONTROL = {name: f"ctl-{name}" for name in FIELDS}
+ERROR = {name: f"err-{name}" for name in FIELDS}
+
+# Export for a paper
+EXPORT_FIGURES = "export-figures"
+EXPORT_FORMAT = "export-format"
+EXPORT_SIZE = "export-size"
+EXPORT_FONT = "export-font"
+EXPORT_DPI = "export-dpi"
+EXPORT_TITLE = "export-title"
+EXPORT_BUTTON = "export-button"
+EXPORT_STATUS = "export-status"
+EXPORT_DOWNLOAD = "export-download"
+
+# Uploads
+UPLOAD = "upload-data"
+UPLOAD_STATUS = "upload-status"

@@ -1,0 +1,143 @@
+"""Pure builders of the explorer's text panels (data in, components out): the problem summary,
+the run's status line, the Hessian table, the preset's text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from dash import dcc, html
+
+from app.computation import PointAnalysis, RunResult
+from app.presets import PRESETS
+from app.state import AppState
+from app.views import discrete_label
+
+EQUATIONS = r"""
+$$L(W) = \tfrac12\|Y - W_{H+1}\cdots W_1 X\|_F^2
+       = \tfrac12\|\Sigma_Y - \bar W_{H+1}\cdots \bar W_1\|_F^2 + \tfrac12\|Y V_X^2\|_F^2$$
+
+$$\dot W_j = -\nabla_{W_j} L = A_j^\top (\Sigma_Y - P) B_j^\top,\qquad
+  C_j = W_{j+1}^\top W_{j+1} - W_j W_j^\top \ \text{conserved}$$
+
+$$\text{critical values: } L_S = \tfrac12 \sum_{i \notin S} s_i^2 + \tfrac12\|Y V_X^2\|_F^2,
+  \quad S \subseteq \{1,\dots,d_y\}$$
+"""
+
+
+def _yes(flag: bool | None) -> str:
+    return "holds" if flag else ("not checked" if flag is None else "FAILS")
+
+
+def summary_children(result: RunResult) -> list:
+    p = result.problem
+    s = ", ".join(f"{v:.6g}" for v in p.singular_values)
+    w_ls = np.array2string(np.asarray(p.w_ls), precision=3, suppress_small=True, max_line_width=70)
+    rows = [
+        ("singular values s of the reduced target", s),
+        ("dims (dx, d_1..d_H, dy), m", f"{p.dims}, m = {p.m}"),
+        ("parameters", str(p.n_params)),
+        ("Assumptions 1-3", "hold (checked when the problem was built)"),
+        ("Assumption 4 (distinct critical values)", _yes(p.assumption4)),
+        ("offset 1/2 ||Y V_X^2||^2 = L(W_LS)", f"{p.offset:.6g}"),
+        (
+            "inputs whitened (X X^T = I)",
+            "yes: both flows coincide"
+            if p.is_whitened
+            else "no: the reduced and original flows differ",
+        ),
+    ]
+    table = html.Table(
+        className="summary-table",
+        children=[html.Tbody([html.Tr([html.Th(k), html.Td(v)]) for k, v in rows])],
+    )
+    return [
+        html.Div(
+            className="summary-grid",
+            children=[
+                table,
+                html.Div(
+                    [
+                        html.Div("W_LS = Y X^T (X X^T)^-1", className="small-title"),
+                        html.Pre(w_ls, className="matrix"),
+                    ]
+                ),
+            ],
+        ),
+        dcc.Markdown(EQUATIONS, mathjax=True, className="equations"),
+    ]
+
+
+def run_status(state: AppState, r: RunResult) -> str:
+    """The run's end in one line: how it ended (core's statuses), where, and the discrete run."""
+    tr = r.trajectory
+    cl = r.limit.classification
+    where = "the global minimum" if cl.is_global_min else f"the saddle {cl.label}"
+    text = (
+        f"Flow: {tr.message} ({tr.method}, {tr.nfev} evaluations, {tr.n_samples} samples). "
+        f"The end of the run polishes onto {where}."
+    )
+    if r.discrete is not None:
+        text += f" {discrete_label(state).capitalize()}: {r.discrete.message}."
+    for name, other in r.others:
+        text += f" {name}: {other.status}."
+    return text
+
+
+def _fmt(v: int | None) -> str:
+    return "no closed form" if v is None else str(v)
+
+
+def hessian_table(point: PointAnalysis) -> html.Div:
+    """Measured inertia beside the verified theory (and the printed paper where it differs).
+    Counts are only stated as facts when the zero tolerance sits in a clear spectral gap."""
+    sp, pr, cl = point.split, point.predicted, point.classification
+    measured_cells = [html.Td(_fmt(v), className="count-measured") for v in sp.counts]
+    rows = [
+        html.Tr([html.Th(""), html.Th("n-"), html.Th("n0"), html.Th("n+")]),
+        html.Tr([html.Td("measured"), *measured_cells]),
+        html.Tr([html.Td("theory (verified)"), *[html.Td(_fmt(v)) for v in pr.counts]]),
+    ]
+    if pr.printed is not None and pr.printed.counts != pr.counts:
+        rows.append(
+            html.Tr([html.Td("paper as printed"), *[html.Td(_fmt(v)) for v in pr.printed.counts]])
+        )
+    gap = f"{sp.gap[0]:.1e} (largest counted zero) vs {sp.gap[1]:.1e} (smallest nonzero)"
+    if sp.clean:
+        verdict: Any = html.P(
+            f"Spectral gap (relative to max |lambda|): {gap}; tolerance {sp.rel_tol:g}.",
+            className="small",
+        )
+    else:
+        verdict = html.P(
+            f"No clean spectral gap: the counts depend on the tolerance ({sp.rel_tol:g}); {gap}.",
+            className="field-error gap-warning",
+        )
+    agree = all(m == t for m, t in zip(sp.counts, pr.counts, strict=True) if t is not None)
+    if not sp.clean:
+        check = "without a clean gap the measured counts cannot be held against it"
+    else:
+        check = "measured and theory agree" if agree else "measured and theory differ"
+    return html.Div(
+        className="hessian-info",
+        children=[
+            html.P(
+                f"{point.title}: type S = {cl.label}, L = {cl.loss:.6g}, "
+                f"{'global minimum' if cl.is_global_min else 'saddle'}; "
+                f"||grad|| {point.polished.grad_norm_before:.1e} -> "
+                f"{point.polished.grad_norm_after:.1e} after polishing; "
+                f"rank R = {cl.rank_R}, rank Z = {cl.rank_Z}."
+            ),
+            html.P(f"The point: {point.how}.", className="small"),
+            html.Table(className="split-table", children=[html.Tbody(rows)]),
+            html.P(f"Source: {pr.source}. {check.capitalize()}.", className="small"),
+            verdict,
+        ],
+    )
+
+
+def preset_text(name: str) -> Any:
+    preset = PRESETS.get(name)
+    if preset is None:
+        return ""
+    return [html.Strong(preset.title + ". "), preset.text]

@@ -1,0 +1,182 @@
+"""The explorer's figures and callbacks as functions, without a browser."""
+
+import numpy as np
+import pytest
+from dash import no_update
+
+import core
+from app.computation import compute
+from app.explorer import callbacks, ids
+from app.explorer.callbacks import PANEL_FIELDS, changed_panels, render
+from app.figures import drift_figure, hessian_figure, loss_figure
+from app.hosting.server import create_app
+from app.presets import PRESETS
+from app.state import AppState, Point, encode
+
+
+@pytest.fixture(scope="module")
+def default_result():
+    return compute(AppState())
+
+
+def _annotations(fig, prefix):
+    return {
+        a.name.split(" ", 1)[1]: a
+        for a in fig.layout.annotations
+        if (a.name or "").startswith(prefix)
+    }
+
+
+def test_loss_figure_has_every_rung_and_log_time(default_result):
+    r = default_result
+    fig = loss_figure(r.trajectory, r.ladder, r.plateaus)
+    rung_trace = fig.data[0]
+    assert rung_trace.name == "critical values (ladder)"
+    # On the log axis the bottom rung L* = 0 cannot be drawn; it is named below the axis.
+    assert sum(1 for y in rung_trace.y if y is None) == len(r.ladder) - 1 == 2**3 - 1
+    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
+    assert fig.layout.xaxis.title.text.startswith("time t")
+    assert fig.layout.yaxis.title.text == "loss L(t)"
+    shaded = [sh for sh in fig.layout.shapes if sh.name != "time-cursor"]
+    assert len(shaded) == len(r.plateaus) == 4
+    assert [sh.name for sh in fig.layout.shapes].count("time-cursor") == 1
+    flow = fig.data[1]
+    assert "nearest rung" in flow.hovertemplate and all(flow.x > 0)
+
+
+@pytest.mark.parametrize("axis", ["log", "linear"])
+def test_rung_labels_sit_on_their_rungs(default_result, axis):
+    # Plotly places annotations on a log axis at log10 of their y: a label at y = L would sit
+    # at 10^L. Every label must be at its own rung's height on both axes.
+    r = default_result
+    fig = loss_figure(r.trajectory, r.ladder, r.plateaus, loss_axis=axis)
+    labels = _annotations(fig, "rung")
+    for rung in r.ladder.rungs:
+        a = labels[rung.label]
+        if rung.value > 0 or axis == "linear":
+            want = np.log10(rung.value) if axis == "log" else rung.value
+            assert a.yref == "y" and a.y == pytest.approx(want), rung.label
+        else:
+            assert axis == "log" and a.yref == "paper" and "below" in a.text
+    plateaus = _annotations(fig, "plateau")
+    assert list(plateaus) == [pl.label for pl in r.plateaus]  # {} included: t = 0 is clamped
+    lo, hi = fig.layout.xaxis.range
+    assert all(lo <= a.x <= hi for a in plateaus.values())
+
+
+def test_comparison_runs_are_drawn_on_the_loss_too():
+    r = compute(AppState(compare="seeds"))
+    fig = loss_figure(r.trajectory, r.ladder, r.plateaus, others=r.others)
+    names = [t.name for t in fig.data]
+    assert (
+        names[1] == "gradient flow (reduced)" and "init seed 1" in names and "init seed 2" in names
+    )
+    r = compute(PRESETS["flows"].state)
+    names = [t.name for t in loss_figure(r.trajectory, r.ladder, others=r.others).data]
+    assert "gradient flow (original)" in names and "reduced flow" in names
+
+
+def test_loss_figure_with_discrete_run(default_result):
+    r = default_result
+    gd = core.gradient_descent(
+        r.problem, core.init_weights(r.problem, 0.01, seed=0), lr=0.05, steps=2000
+    )
+    fig = loss_figure(r.trajectory, r.ladder, (), gd, discrete_label="gradient descent")
+    assert [t.name for t in fig.data][-1] == "gradient descent (t = k eta)"
+    mom = core.gradient_descent(
+        r.problem, core.init_weights(r.problem, 0.01, seed=0), lr=0.005, steps=2000, momentum=0.9
+    )
+    fig = loss_figure(r.trajectory, r.ladder, (), mom, discrete_label="heavy-ball momentum")
+    assert fig.data[-1].name == "heavy-ball momentum (t = k eta / (1 - beta))"
+    assert mom.t[-1] == pytest.approx(2000 * 0.005 / (1 - 0.9))
+
+
+def test_hessian_figure_colours_by_sign():
+    p = core.Problem.from_spectrum([3.0, 2.0], dx=3, widths=(3,))
+    Ws = core.critical_point(p, (1,), seed=0)
+    split, pred = core.hessian_split(p, Ws), core.predicted_split(p, (1,))
+    fig = hessian_figure(split, pred)
+    counts = {t.name.split(":")[0]: len(t.x) for t in fig.data if t.name}
+    assert counts == {
+        "negative": split.n_neg,
+        "zero (within tolerance)": split.n_zero,
+        "positive": split.n_pos,
+    }
+    assert fig.layout.yaxis.type == "log"
+
+
+def test_drift_figure_flow_and_discrete(default_result):
+    r = default_result
+    gd = core.gradient_descent(
+        r.problem, core.init_weights(r.problem, 0.01, seed=0), lr=0.05, steps=2000
+    )
+    fig = drift_figure(r.trajectory, gd)
+    assert len(fig.data) == 2 and fig.layout.yaxis.type == "log"
+    assert max(fig.data[0].y) < 1e-5 < max(fig.data[1].y)
+
+
+def test_sync_state_from_a_link_and_from_the_controls():
+    app = create_app(cache_dir=None)
+    with app.server.app_context():
+        out = callbacks.sync(
+            "?depth=1&widths=3&point=rung-1", {f: None for f in ids.FIELDS}, None, None
+        )
+    assert out["notice"] == "" and out["controls"]["depth"] == "1"
+    assert out["store"] == encode(AppState(depth=1, widths=(3,), point=Point("rung", subset=(1,))))
+    state, errors = callbacks.from_user({"dx": "500"})
+    assert state is None and errors == {"dx": "dx must be an integer in [1, 24]; got 500"}
+
+
+def test_a_control_without_a_value_keeps_the_current_one():
+    # A dropdown whose options have not arrived yet clears itself: that is not the user's choice.
+    current = AppState(point=Point("plateau", index=2), init_seed=3)
+    values = {**callbacks.control_values(current), "point": None, "init_seed": "4"}
+    state, errors = callbacks.from_user(values, current)
+    assert errors == {} and state.point == Point("plateau", index=2) and state.init_seed == 4
+
+
+def test_editing_a_preset_clears_its_name():
+    state = PRESETS["escape"].state
+    values = callbacks.control_values(state.replace(t_max=61.0))
+    new, _ = callbacks.from_user(values)
+    assert new.preset == ""
+    again, _ = callbacks.from_user(callbacks.control_values(state))
+    assert again.preset == "escape"
+
+
+def test_unknown_presets_and_plateaus_say_so():
+    state, notice = callbacks.from_url("?preset=nonexistent")
+    assert state == AppState() and "no preset 'nonexistent'" in notice
+    out = render(encode(AppState(point=Point("plateau", index=99))), None)
+    assert "plateau 99 does not exist (this run has 4)" in out["point_notice"]
+
+
+def test_only_the_panels_whose_inputs_changed_are_redrawn():
+    base = AppState()
+    q = encode(base)
+    assert changed_panels(q, None) == set(PANEL_FIELDS)
+    assert changed_panels(encode(base.replace(loss_axis="linear")), q) == {"loss"}
+    assert changed_panels(encode(base.replace(point=Point("plateau", index=1))), q) == {
+        "point",
+        "slice",
+    }
+    assert changed_panels(encode(base.replace(slice_kind="surface")), q) == {"slice"}
+    assert changed_panels(encode(base.replace(init_seed=5)), q) == set(PANEL_FIELDS)
+    out = render(encode(base.replace(loss_axis="linear")), q)
+    assert out["loss"] is not no_update and out["loss"].layout.yaxis.type != "log"
+    assert all(
+        out[k] is no_update for k in ("drift", "trajectory", "hessian", "slice", "rate", "summary")
+    )
+
+
+def test_render_draws_every_panel_and_states_the_end_truly():
+    out = render(encode(AppState()), None)
+    assert out["error"] == "" and "reached the global minimum" in out["status"]
+    assert {"label": "rung {1}: constructed critical point", "value": "rung-1"} in out[
+        "point_options"
+    ]
+    assert {"label": out["point_options"][1]["label"], "value": "plateau-1"} == out[
+        "point_options"
+    ][1]
+    short = render(encode(AppState(t_max=30.0)), None)
+    assert "plateau of the saddle {1}" in short["status"] and "raise t_max" in short["status"]

@@ -1,0 +1,223 @@
+"""Figures for papers: formats, fonts, page sizes, round trips, failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from app.export import FIGURES, SIZES, ExportError, ExportOptions, build_bundle
+from app.export.style import paper_style
+from app.presets import PRESETS
+from app.state import AppState, encode
+from app.state_files import STATE_SCHEMA, StateFileError, load_state_file, state_document
+from app.views import figures
+
+FULL = PRESETS["prop2"].state  # a state every figure has something to show for
+
+LINE_PLOTS = ("loss", "drift", "hessian", "rate", "trajectory")
+PT_PER_INCH = 72
+
+
+@pytest.fixture(scope="module")
+def bundles():
+    return {
+        fmt: build_bundle(FULL, ExportOptions(fmt=fmt, dpi=150)).files
+        for fmt in ("pdf", "svg", "png")
+    }
+
+
+def _media_box(pdf: bytes) -> tuple[float, float]:
+    m = re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    assert m, "no MediaBox"
+    return float(m.group(1)), float(m.group(2))
+
+
+@pytest.mark.parametrize("kind", FIGURES)
+def test_pdf_is_vector_with_embedded_fonts_and_preset_size(bundles, kind):
+    pdf = bundles["pdf"][f"{kind}.pdf"]
+    assert pdf.startswith(b"%PDF")
+    assert b"/FontFile" in pdf  # fonts embedded, not referenced
+    size = SIZES["single"]
+    w, h = _media_box(pdf)
+    assert w == pytest.approx(size.width_in * PT_PER_INCH, abs=1.0)
+    assert h == pytest.approx(size.height_in * PT_PER_INCH, abs=1.0)
+    if kind in LINE_PLOTS:
+        assert b"/Subtype /Image" not in pdf and b"/Subtype/Image" not in pdf
+
+
+@pytest.mark.parametrize("kind", FIGURES)
+def test_svg_parses_and_png_has_dpi_size(bundles, kind):
+    root = ET.fromstring(bundles["svg"][f"{kind}.svg"])
+    assert root.tag.endswith("svg")
+    png = bundles["png"][f"{kind}.png"]
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", png[16:24])
+    assert width == pytest.approx(SIZES["single"].width_in * 150, abs=2)
+    assert height == pytest.approx(SIZES["single"].height_in * 150, abs=2)
+
+
+def test_bundle_has_data_and_versioned_state(bundles):
+    files = bundles["pdf"]
+    doc = json.loads(files["state.json"])
+    assert doc["schema"] == STATE_SCHEMA and doc["state"] == FULL.to_dict()
+    assert set(doc["versions"]) == {
+        "linflow",
+        "python",
+        "numpy",
+        "scipy",
+        "plotly",
+        "kaleido",
+        "chromium",
+    }
+    assert doc["versions"]["chromium"].startswith("Chromium")
+    assert doc["git_commit"] is None or len(doc["git_commit"].split("+")[0]) == 40
+    assert doc["run"]["method"].startswith("compiled") and doc["run"]["rtol"] == FULL.rtol
+    assert doc["export"]["fmt"] == "pdf" and doc["export"]["dpi"] == 150
+    for kind in FIGURES:
+        assert files[f"{kind}.csv"].startswith(b"trace,index,x,y,z\n")
+        assert json.loads(files[f"{kind}.json"])["figure"] == kind
+
+
+def test_math_labels_or_unicode_never_raw_dollars():
+    fig = figures(AppState(), ["loss"])["loss"]
+    math = paper_style(fig, "loss", SIZES["single"], math=True)
+    plain = paper_style(fig, "drift", SIZES["double"], "sans", math=False)
+    assert math.layout.yaxis.title.text == "$L(t)$"
+    assert "$" not in plain.layout.yaxis.title.text and "‖" in plain.layout.yaxis.title.text
+    assert math.layout.title.text is None and not math.frames
+    dashes = {t.line.dash for t in math.data if t.type == "scatter"}
+    assert len(dashes) >= 2  # line styles as well as colours
+
+
+def test_state_files_links_and_refusals(tmp_path):
+    state = AppState(depth=1, widths=(3,), t_max=50.0)
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(state_document(state)))
+    assert load_state_file(str(path)) == state
+    assert load_state_file("http://127.0.0.1:8050/" + encode(state)) == state
+    assert load_state_file(encode(state)) == state
+    assert load_state_file("default") == AppState()
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"schema": 0, "state": {}}))
+    with pytest.raises(StateFileError, match="schema 0"):
+        load_state_file(str(old))
+    with pytest.raises(StateFileError, match="unusable"):
+        load_state_file("?dx=banana")
+    with pytest.raises(ValueError, match="unknown figures"):
+        ExportOptions(figures=("pie",))
+    assert load_state_file("?preset=prop2") == FULL
+    assert load_state_file("preset:prop2") == FULL
+    with pytest.raises(StateFileError, match="no preset 'nope'"):
+        load_state_file("?preset=nope")
+
+
+def test_a_figure_with_nothing_to_show_is_skipped_with_the_reason():
+    bundle = build_bundle(AppState(), ExportOptions(figures=("loss", "rate"), fmt="svg"))
+    assert "rate.svg" not in bundle.files and "loss.svg" in bundle.files
+    assert bundle.skipped and "Hypotheses do not hold" in bundle.skipped[0]
+
+
+def _chromium_pids() -> set[str]:
+    """Live chromium processes, except the browser-test profile's; zombies are not live."""
+    out = subprocess.run(["ps", "-eo", "pid,stat,args"], capture_output=True, text=True).stdout
+    return {
+        line.split()[0]
+        for line in out.splitlines()
+        if "chrom" in line
+        and "linflow-chromium-" not in line
+        and "ps -eo" not in line
+        and not line.split()[1].startswith("Z")
+    }
+
+
+def _no_new_browsers(before: set[str]) -> bool:
+    for _ in range(50):  # a browser's children exit shortly after it
+        if _chromium_pids() <= before:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "export", *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_cli_round_trip_is_bit_for_bit_and_leaves_no_browser(tmp_path):
+    before = _chromium_pids()
+    first = _cli(
+        "--state",
+        "default",
+        "--figures",
+        "loss,hessian,slice",
+        "--format",
+        "svg",
+        "--out",
+        str(tmp_path / "a"),
+        "--zip",
+    )
+    assert first.returncode == 0, first.stderr
+    again = _cli(
+        "--state",
+        str(tmp_path / "a" / "state.json"),
+        "--figures",
+        "loss,hessian,slice",
+        "--format",
+        "svg",
+        "--out",
+        str(tmp_path / "b"),
+    )
+    assert again.returncode == 0, again.stderr
+    for name in (
+        "loss.csv",
+        "loss.json",
+        "hessian.csv",
+        "hessian.json",
+        "slice.csv",
+        "slice.json",
+        "state.json",
+    ):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert (tmp_path / "a" / "linflow-s4-2-1-H2-gaussian0.01-seed0.zip").stat().st_size > 0
+    assert _no_new_browsers(before)
+
+
+def test_failing_export_is_a_clear_error_without_stray_browser(tmp_path):
+    before = _chromium_pids()
+    bad = _cli(
+        "--figures", "loss", "--out", str(tmp_path / "x"), env={"LINFLOW_EXPORT_TIMEOUT": "0.0001"}
+    )
+    assert bad.returncode == 2
+    assert "linflow export:" in bad.stderr and "Traceback" not in bad.stderr
+    assert _no_new_browsers(before)
+    missing = _cli("--state", str(tmp_path / "nope.json"), "--out", str(tmp_path / "y"))
+    assert missing.returncode == 2 and "cannot read state file" in missing.stderr
+
+
+def test_export_error_type_for_bad_format():
+    from app.export import export_image
+
+    with pytest.raises(ExportError, match="format must be"):
+        export_image(figures(AppState(), ["loss"])["loss"], "gif")
+    assert Path
+
+
+def test_export_deadline_is_a_clear_error():
+    with pytest.raises(ExportError, match="took longer than 0 s"):
+        build_bundle(
+            AppState(), ExportOptions(figures=("loss", "hessian"), fmt="svg"), deadline=0.0
+        )

@@ -1,0 +1,124 @@
+"""The explorer's views without a browser: projections, animation, slices, Proposition 2,
+presets."""
+
+import numpy as np
+import plotly.io as pio
+import pytest
+
+import core
+from app.computation import compute
+from app.explorer.cache import get_slice
+from app.figures.projections import mode_projection, pca_projection, scalar_projection
+from app.figures.trajectory import frame_indices, trajectory_figure
+from app.presets import PRESETS, state_from_query
+from app.state import AppState, decode, encode
+from app.views import figures, rate_text
+
+
+def test_mode_projection_has_every_corner_and_animates():
+    r = compute(AppState())
+    proj = mode_projection(r, (1, 2))
+    assert len(proj.corners) == 2**r.problem.dy
+    fig = trajectory_figure(proj)
+    corners = next(t for t in fig.data if t.name == "critical points (corners)")
+    assert len(corners.x) == 8 and any("S = {1,2}" in h for h in corners.hovertext)
+    assert fig.frames and fig.layout.sliders[0].steps[0].args[0][0] == fig.frames[0].name
+    labels = [b.label for b in fig.layout.updatemenus[0].buttons]
+    assert labels[:2] == ["▶ play", "❚❚ pause"] and "fast" in labels
+    # Frames move one trace (the marker) and their times are log-spaced.
+    times = np.array([float(f.name) for f in fig.frames])
+    assert all(len(f.data) == 1 for f in fig.frames)
+    pos = times[times > 0]
+    assert np.median(np.diff(np.log(pos))) == pytest.approx(
+        np.log(pos[-1] / pos[0]) / len(pos), rel=0.5
+    )
+    three = trajectory_figure(mode_projection(r, (1, 2, 3)))
+    assert three.data[0].type == "scatter3d"
+
+
+def test_scalar_chain_hyperbolas_hold_the_run():
+    r = compute(PRESETS["scalar-chain"].state)
+    proj = scalar_projection(r, (1, 2))
+    assert not proj.message
+    level = next(line for label, line in proj.level_sets if label.startswith("level set"))
+    c = float(level[0, 1] ** 2 - level[0, 0] ** 2)
+    np.testing.assert_allclose(level[:, 1] ** 2 - level[:, 0] ** 2, c, atol=1e-9)
+    w = proj.curves[0].points
+    np.testing.assert_allclose(w[:, 1] ** 2 - w[:, 0] ** 2, c, atol=1e-6)  # the run stays on it
+    assert "need a scalar chain" in scalar_projection(compute(AppState()), (1, 2)).message
+
+
+def test_pca_projection_reports_distance():
+    proj = pca_projection(compute(AppState()))
+    assert proj.curves[0].note is not None and proj.curves[0].note_name == "distance to plane"
+    assert "variance explained" in proj.title
+
+
+def test_slice_through_saddle_shows_escape_valley():
+    state = PRESETS["stable-manifold"].state
+    sl = get_slice(state)
+    assert sl.point.split.n_neg >= 1
+    c = sl.plane.loss.shape[0] // 2
+    row = sl.plane.loss[c]  # along d1 = the most negative eigenvector
+    assert row[c] > row[c + 8] and row[c] > row[c - 8]
+    fig = figures(state, ["slice"])["slice"]
+    assert fig.data[0].type == "contour" and "split" in fig.data[-1].name
+    surface = figures(state.replace(slice_kind="surface"), ["slice"])["slice"]
+    assert surface.data[0].type == "surface"
+
+
+def test_proposition2_panel():
+    state = PRESETS["prop2"].state
+    r = compute(state)
+    fig = figures(state, ["rate"], r)["rate"]
+    assert rate_text(state, r).startswith("Hypotheses hold") and len(fig.data) == 2
+    assert np.all(np.asarray(fig.data[0].y) <= np.asarray(fig.data[1].y) * (1 + 1e-6) + 1e-25)
+    text = rate_text(AppState(), compute(AppState()))
+    assert text.startswith("Hypotheses do not hold") and "lambda_" in text
+    t = np.linspace(0, 10, 50)
+    assert core.measured_rate(t, 3.0 * np.exp(-2 * 0.7 * t)) == pytest.approx(0.7)
+
+
+def test_measured_rate_is_read_from_the_residual_itself():
+    # On data with an offset, 2 (L - offset) cancels to round-off near the minimum; ||M||^2
+    # computed from Sigma_Y - Pbar does not. The rate is read where ||M||^2 is tiny.
+    p = core.Problem.random(4, 2, 12, (3, 2), seed=1)
+    W0 = (
+        0.02 * np.random.default_rng(0).standard_normal(p.shapes[0]),
+        1.0 * np.random.default_rng(1).standard_normal(p.shapes[1]),
+        2.0 * np.random.default_rng(2).standard_normal(p.shapes[2]),
+    )
+    tr = core.integrate(p, W0, 40.0, t_eval=np.linspace(0, 40.0, 401), rtol=1e-11)
+    m_sq = core.residual_sq(p, tr)
+    P = core.end_to_end(tr.weights)
+    direct = np.sum((np.asarray(p.sigma) - P) ** 2, axis=(1, 2))
+    np.testing.assert_allclose(m_sq, direct, rtol=1e-12, atol=0)
+    assert p.offset > 0.1 and np.min(m_sq) < 1e-20  # converged far past the offset's round-off
+    # The old way, 2 (L - offset), is round-off there: it cannot give the rate.
+    rate = core.measured_rate(tr.t, m_sq)
+    cancelled = core.measured_rate(tr.t, np.maximum(2 * (tr.loss - p.offset), 0.0))
+    assert rate > 0 and not abs(cancelled - rate) < 0.1 * rate
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_presets_are_valid_and_round_trip(name):
+    state = PRESETS[name].state
+    assert state.preset == name
+    assert decode(encode(state)) == (state, [])
+    assert state_from_query(f"?preset={name}") == (state, [])
+    assert len(PRESETS[name].text.split(". ")) >= 2
+
+
+def test_animation_payload_is_small():
+    fig = figures(AppState(compare="seeds"), ["trajectory"])["trajectory"]
+    assert len(pio.to_json(fig)) < 2_000_000
+    assert frame_indices(np.array([0.0, 1.0, 2.0]))[0] == 0
+
+
+def test_slice_towards_a_global_minimum_reaches_it():
+    state = PRESETS["stable-manifold"].state.replace(slice_dirs="to_minimum", slice_extent=10.0)
+    sl = get_slice(state)
+    assert sl.labels[0].startswith("direction to a global minimum")
+    # Along d1 the loss falls from the saddle's rung towards the bottom rung (value 0 here).
+    row = sl.plane.loss[sl.plane.loss.shape[0] // 2]
+    assert row.min() < 0.2 * row[row.size // 2]

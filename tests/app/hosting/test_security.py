@@ -1,0 +1,136 @@
+"""A hosted instance: headers, request caps, /health both ways, gunicorn via ``linflow host``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from app.hosting.server import create_app
+from tests.app.conftest import free_port
+
+
+@pytest.fixture
+def client(tmp_path):
+    return create_app(cache_dir=str(tmp_path)).server.test_client()
+
+
+def test_security_headers_on_pages_and_callbacks(client):
+    for path in ("/", "/about", "/basin", "/health"):
+        r = client.get(path)
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["Referrer-Policy"] == "same-origin"
+        assert r.headers["X-Frame-Options"] == "DENY"
+    csp = client.get("/").headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert "'sha256-" in csp
+
+
+def test_request_size_cap(client):
+    r = client.post(
+        "/_dash-update-component",
+        data=b"{" + b" " * 3_000_000 + b"}",
+        content_type="application/json",
+    )
+    assert r.status_code == 413
+    assert b"Traceback" not in r.data
+
+
+def test_health_reports_redis_down_and_recovers_without_restart(tmp_path):
+    port = free_port()
+    app = create_app(redis_url=f"redis://127.0.0.1:{port}/0", cache_dir=str(tmp_path))
+    c = app.server.test_client()
+    r = c.get("/health")
+    assert r.status_code == 503 and "Redis unreachable" in r.get_json()["checks"]["redis"]
+    proc = subprocess.Popen(
+        [
+            shutil.which("redis-server"),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            r = c.get("/health")
+            if r.status_code == 200:
+                break
+            time.sleep(0.05)
+        assert r.status_code == 200 and r.get_json()["checks"]["redis"] == "ok"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert c.get("/health").status_code == 503  # and it notices Redis going away again
+
+
+def test_health_names_missing_workers(tmp_path, redis_url, monkeypatch):
+    monkeypatch.setenv("LINFLOW_REDIS_URL", redis_url)
+    c = create_app(cache_dir=str(tmp_path)).server.test_client()
+    r = c.get("/health")
+    assert r.status_code == 503 and "no Celery workers" in r.get_json()["checks"]["workers"]
+
+
+def test_health_needs_a_jobs_pool_and_a_chunk_pool():
+    from app.hosting.security import worker_pools
+
+    jobs, chunks = {"jobs-12@a": {"ok": "pong"}}, {"chunks-11@a": {"ok": "pong"}}
+    assert worker_pools([jobs, chunks, {"chunks-40@b": {"ok": "pong"}}]) == (
+        "ok (jobs pools: 1, chunk pools: 2)"
+    )
+    assert "no chunk pool answers" in worker_pools([jobs])
+    assert "no jobs pool answers" in worker_pools([chunks])
+    assert "no Celery workers" in worker_pools([])
+
+
+@pytest.mark.slow
+def test_linflow_host_serves_with_gunicorn(tmp_path):
+    port = free_port()
+    pidfile = tmp_path / "gunicorn.pid"
+    env = {**os.environ, "LINFLOW_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("LINFLOW_REDIS_URL", None)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "host",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--pid",
+            str(pidfile),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        body = b""
+        for _ in range(200):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    body = r.read()
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert b'"status":"ok"' in body.replace(b" ", b"")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+            assert r.status == 200 and "Content-Security-Policy" in r.headers
+        assert int(pidfile.read_text()) == proc.pid  # exec'd: the command's PID is gunicorn's
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)

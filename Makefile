@@ -1,4 +1,5 @@
-# linflow: `make serve` starts the app, `make test` runs every test (both install what they need).
+# linflow: `make serve` starts the app, `make test` runs every test (both install what they need);
+# `make docs` builds the documentation into docs/_build/html (warnings are errors).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,14 +7,14 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: install system-deps test check bench load serve screenshot clean
+.PHONY: install system-deps test check docs bench load serve screenshot clean
 
 $(STAMP): pyproject.toml setup.py core/_flownet.h core/_flownet.c core/_flowkernel.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,dev]'
-	@# A local MathJax for math labels in exported figures (npm registry); without it labels
-	@# fall back to Unicode.
+	$(PY) -m pip install --quiet -e '.[test,dev,docs]'
+	@# A local MathJax for math labels in exported figures and in the docs (npm registry);
+	@# without it labels fall back to Unicode and the docs' pages load MathJax from a CDN.
 	@if command -v npm >/dev/null 2>&1; then \
 	  npm install --no-save --no-audit --no-fund --silent --prefix .cache mathjax@3.2.2 \
 	  || echo "npm could not install mathjax: exported figures use Unicode labels"; \
@@ -35,6 +36,11 @@ check: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# The site, with the API reference from the docstrings and the gallery scripts run; a warning
+# fails the build. Math uses the MathJax copy the install step puts in .cache/.
+docs: install
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+
 bench: install
 	$(PY) -m benchmarks
 
@@ -50,3 +56,4 @@ screenshot: install system-deps
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .linflow-cache
+	rm -rf docs/_build docs/auto_examples docs/api/generated

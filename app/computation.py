@@ -30,6 +30,7 @@ VIEW_FIELDS = (
     "slice_extent",
     "slice_kind",
     "present",
+    "step",
     "preset",
 )
 
@@ -181,6 +182,17 @@ def analyse_point(state: AppState, result: RunResult) -> PointAnalysis:
             traj.flow,
         )
     return result.limit
+
+
+def point_time(state: AppState, result: RunResult) -> float | None:
+    """The time of the run that ``state.point`` refers to: a plateau's closest approach, the
+    end for the limit, none for a constructed rung."""
+    point = state.point
+    if point.kind == "plateau" and point.index <= len(result.plateaus):
+        return result.plateaus[point.index - 1].t_point
+    if point.kind == "limit":
+        return result.trajectory.t_end
+    return None
 
 
 def _with_notice(analysis: PointAnalysis, notice: str) -> PointAnalysis:

@@ -155,6 +155,7 @@ PARSERS: dict[str, Parser] = {
     ),
     "perturbation": number("perturbation", 0.0, 1.0),
     "present": flag("present"),
+    "step": integer("step", 0, 20),
     "preset": _preset,
     "data_hash": _hash,
 }
@@ -192,6 +193,7 @@ class AppState:
     manifold_subset: tuple[int, ...] = (1,)
     perturbation: float = 0.0
     present: bool = False
+    step: int = 0
     preset: str = ""
     data_hash: str = ""
 

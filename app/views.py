@@ -4,6 +4,7 @@ exporter. Pure: callers hand in the results (cached in the app, computed in the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import plotly.graph_objects as go
@@ -16,8 +17,9 @@ from app.computation import (
     analyse_point,
     compute,
     compute_slice,
+    point_time,
 )
-from app.figures.common import message_figure
+from app.figures.common import PROJECTOR_FONT, for_projector, message_figure
 from app.figures.hessian import hessian_figure
 from app.figures.invariants import drift_figure
 from app.figures.loss import loss_figure
@@ -30,6 +32,18 @@ from app.state import AppState
 DISCRETE_LABELS = {"gd": "gradient descent", "momentum": "heavy-ball momentum"}
 # The figures a view can be exported as (the rate figure is also the explorer's).
 FIGURES = ("loss", "trajectory", "hessian", "drift", "slice", "rate")
+
+
+def view_name(state: AppState) -> str:
+    """A file name that says which view this is: the preset, or the problem and the start."""
+    if state.preset:
+        return f"linflow-{state.preset}"
+    if state.source == "spectrum":
+        source = "s" + "-".join(f"{v:g}" for v in state.spectrum)
+    else:
+        source = state.source
+    start = f"{state.init_kind}{state.init_scale:g}-seed{state.init_seed}"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", f"linflow-{source}-H{state.depth}-{start}")
 
 
 def discrete_label(state: AppState) -> str:
@@ -45,6 +59,7 @@ def loss_view(state: AppState, r: RunResult) -> go.Figure:
         state.loss_axis,
         discrete_label(state),
         others=r.others,
+        label_px=PROJECTOR_FONT - 2 if state.present else 10.0,
     )
 
 
@@ -57,7 +72,9 @@ def hessian_view(state: AppState, r: RunResult, point: PointAnalysis) -> go.Figu
 
 
 def trajectory_view(state: AppState, r: RunResult) -> go.Figure:
-    return trajectory_figure(project(r, state))
+    """The trajectory, its marker at the story's point when a story is on (else at the start)."""
+    at = point_time(state, r) if state.step else None
+    return trajectory_figure(project(r, state), at=at)
 
 
 def slice_view(state: AppState, r: RunResult, sl: SliceResult) -> go.Figure:
@@ -137,17 +154,29 @@ def figures(
         sl = compute_slice(state, r, point)
     out: dict[str, go.Figure] = {}
     for kind in kinds:
-        if kind == "hessian":
-            assert point is not None
-            out[kind] = hessian_view(state, r, point)
-        elif kind == "slice":
-            assert sl is not None
-            out[kind] = slice_view(state, r, sl)
-        else:
-            out[kind] = {
-                "loss": loss_view,
-                "trajectory": trajectory_view,
-                "drift": drift_view,
-                "rate": rate_view,
-            }[kind](state, r)
+        out[kind] = _view(kind, state, r, point, sl)
+        if state.present:
+            for_projector(out[kind])
     return out
+
+
+def _view(
+    kind: str,
+    state: AppState,
+    r: RunResult,
+    point: PointAnalysis | None,
+    sl: SliceResult | None,
+) -> go.Figure:
+    if kind == "hessian":
+        assert point is not None
+        return hessian_view(state, r, point)
+    if kind == "slice":
+        assert sl is not None
+        return slice_view(state, r, sl)
+    simple = {
+        "loss": loss_view,
+        "trajectory": trajectory_view,
+        "drift": drift_view,
+        "rate": rate_view,
+    }
+    return simple[kind](state, r)

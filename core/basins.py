@@ -1,15 +1,9 @@
-"""Basin statistics: many initialisations of one problem at once.
+"""Basin sweeps: many initialisations of one problem at once.
 
 The conjecture (OVF) says almost every initialisation converges to a global minimum (proven for
 H = 1). :func:`sweep` runs ``n_runs`` initialisations at each scale with the batched integrator
 and summarises each run: how it ended (``core.stopping``), the subset and rung it ended on, and
-the plateaus it visited.
-
-Statistics cannot mislead: a run is **finished** when its fate is known (``converged``: it
-reached the global minimum; ``diverged``). Runs that reached t_max, still moving or sitting on a
-saddle's plateau, are **unfinished**: they may still escape, so they are counted beside the
-fraction, never as failures. The fraction reaching the global minimum and its Wilson interval
-are computed over finished runs.
+the plateaus it visited; :mod:`core.basin_stats` aggregates them over finished runs only.
 
 Every run's seed is the SeedSequence child ``(seed, spawn_key=(i,))``, so any run can be
 replayed alone (:func:`replay`), and results do not depend on chunking or workers. A sweep is
@@ -21,23 +15,28 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from core._weights import Weights, flatten
+from core.basin_stats import (
+    FINISHED,
+    RunSummary,
+    ScaleStats,
+    SweepResult,
+    summarise,
+    wilson_interval,
+)
 from core.batch import STABLE_H_RHO, integrate_batch, learned_subsets
-from core.critical_values import label
 from core.derivatives import check_flow, end_to_end, objective
 from core.init import INIT_KINDS, init_weights
 from core.integration import AUTO_COMPILED_STEPS, bands_for, integrate, stiffness_estimate
 from core.problem import Problem
-from core.stopping import STATUSES, StopRule
+from core.stopping import StopRule
 from core.trajectory import Trajectory
 from core.visits import plateaus
 
@@ -58,20 +57,7 @@ __all__ = [
 ]
 
 CHUNK = 256  # Runs integrated together; bounds memory (per-run summaries only are kept).
-Z95 = 1.959963984540054  # two-sided 95% normal quantile
-FINISHED = ("converged", "diverged")  # statuses whose fate is known; the rest are unfinished
 SWEEP_KINDS = tuple(k for k in INIT_KINDS if k != "aligned")  # random starts only
-
-
-def wilson_interval(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion k / n ((0, 1) when n = 0)."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def run_seed(seed: int, i: int) -> int:
@@ -161,69 +147,6 @@ class ChunkSpec:
         return cls(SweepSpec.from_json(d["sweep"]), int(d["index"]), int(d["lo"]), int(d["hi"]))
 
 
-@dataclass(frozen=True)
-class RunSummary:
-    """One run: its start (scale, seed) and where it went. ``subset`` (learned at the end) and
-    ``path`` (the plateaus' subsets) are 0-based here and 1-based in :meth:`to_dict`."""
-
-    index: int
-    scale: float
-    seed: int
-    status: str
-    subset: tuple[int, ...]
-    rung: str
-    final_loss: float
-    t_end: float
-    path: tuple[tuple[int, ...], ...]
-
-    @property
-    def reached_global(self) -> bool:
-        return self.status == "converged"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINISHED
-
-    @property
-    def convergence_time(self) -> float:
-        return self.t_end if self.status == "converged" else float("nan")
-
-    @property
-    def path_label(self) -> str:
-        return " -> ".join(label(s) for s in self.path) or "(no plateau)"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data with 1-based subsets (as users read them)."""
-        return {
-            "index": self.index,
-            "scale": self.scale,
-            "seed": self.seed,
-            "status": self.status,
-            "subset": [i + 1 for i in self.subset],
-            "rung": self.rung,
-            "final_loss": self.final_loss,
-            "t_end": self.t_end,
-            "reached_global": self.reached_global,
-            "path": [[i + 1 for i in p] for p in self.path],
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RunSummary:
-        if d.get("status") not in STATUSES:
-            raise ValueError(f"unknown run status {d.get('status')!r}")
-        return cls(
-            int(d["index"]),
-            float(d["scale"]),
-            int(d["seed"]),
-            str(d["status"]),
-            tuple(int(i) - 1 for i in d["subset"]),
-            str(d["rung"]),
-            float(d["final_loss"]),
-            float(d["t_end"]),
-            tuple(tuple(int(i) - 1 for i in p) for p in d["path"]),
-        )
-
-
 def _start(problem: Problem, scale: float, seed: int, kind: str, flow: str) -> Weights:
     """A run's start, in ``flow``'s coordinates (the same start as the explorer's)."""
     W0 = init_weights(problem, scale, seed=seed, kind=kind)
@@ -298,101 +221,6 @@ def _one(
     path = tuple(pl.subset for pl in plateaus(problem, tr))
     subset = problem.learned(np.diagonal(P)[: problem.dy])
     return RunSummary(i, scale, seed, tr.status, subset, rung, final_loss, tr.t_end, path)
-
-
-@dataclass(frozen=True)
-class ScaleStats:
-    """Aggregates of the runs at one scale. ``fraction_global`` and ``interval`` (Wilson, 95%)
-    are over the ``n_finished`` runs; ``n_unfinished`` ran out of time (``status_counts`` says
-    how: "t_max", "saddle", "budget", "failed"), ``saddle_counts`` per saddle label."""
-
-    scale: float
-    n_runs: int
-    n_finished: int
-    n_global: int
-    fraction_global: float
-    interval: tuple[float, float]
-    status_counts: dict[str, int]
-    saddle_counts: dict[str, int]
-    rung_counts: dict[str, int]
-    times: NDArray[np.float64]
-    path_counts: dict[str, int]
-
-    @property
-    def n_unfinished(self) -> int:
-        return self.n_runs - self.n_finished
-
-    def __repr__(self) -> str:
-        lo, hi = self.interval
-        return (
-            f"ScaleStats(scale={self.scale:g}: {self.n_global}/{self.n_finished} finished runs "
-            f"global (95% CI {lo:.3f}-{hi:.3f}), {self.n_unfinished} unfinished)"
-        )
-
-
-def scale_stats(scale: float, runs: Sequence[RunSummary]) -> ScaleStats:
-    """Aggregates of the runs at one scale."""
-    finished = [r for r in runs if r.finished]
-    k = sum(r.reached_global for r in finished)
-    n = len(finished)
-    saddles = Counter(label(r.subset) for r in runs if r.status == "saddle")
-    return ScaleStats(
-        scale=scale,
-        n_runs=len(runs),
-        n_finished=n,
-        n_global=k,
-        fraction_global=k / n if n else float("nan"),
-        interval=wilson_interval(k, n),
-        status_counts=dict(Counter(r.status for r in runs)),
-        saddle_counts=dict(saddles),
-        rung_counts=dict(Counter(r.rung for r in runs)),
-        times=np.array([r.t_end for r in runs if r.status == "converged"]),
-        path_counts=dict(Counter(r.path_label for r in runs)),
-    )
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    """All runs (``runs``, in order: scale by scale, run by run) and per-scale aggregates."""
-
-    spec: SweepSpec
-    runs: tuple[RunSummary, ...]
-    stats: tuple[ScaleStats, ...]
-
-    @property
-    def non_global(self) -> tuple[RunSummary, ...]:
-        return tuple(r for r in self.runs if not r.reached_global)
-
-    @property
-    def n_unfinished(self) -> int:
-        return sum(s.n_unfinished for s in self.stats)
-
-    def __repr__(self) -> str:
-        parts = "; ".join(
-            f"{s.scale:g}: {s.n_global}/{s.n_finished}"
-            + (f" (+{s.n_unfinished} unfinished)" if s.n_unfinished else "")
-            for s in self.stats
-        )
-        return (
-            f"SweepResult({len(self.runs)} runs, t_max={self.spec.t_max:g}; global/finished "
-            f"per scale {parts})"
-        )
-
-    def to_frame(self) -> Any:
-        """One row per run (subsets as 1-based labels). Needs pandas."""
-        try:
-            import pandas as pd
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise ImportError("SweepResult.to_frame needs pandas: pip install pandas") from None
-        rows = [{**r.to_dict(), "subset": label(r.subset), "path": r.path_label} for r in self.runs]
-        return pd.DataFrame(rows)
-
-
-def summarise(spec: SweepSpec, runs: Sequence[RunSummary]) -> SweepResult:
-    """Aggregate per-run summaries (in run order) into a SweepResult."""
-    n = spec.n_runs
-    stats = tuple(scale_stats(sc, runs[j * n : (j + 1) * n]) for j, sc in enumerate(spec.scales))
-    return SweepResult(spec, tuple(runs), stats)
 
 
 def _chunk_job(job: tuple[Problem, ChunkSpec]) -> list[RunSummary]:

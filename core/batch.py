@@ -13,6 +13,7 @@ The Butcher tableau is scipy's RK45 (Dormand & Prince 1980), read from scipy at 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,6 +28,8 @@ from core.stopping import StopRule, end_status
 from core.visits import PLATEAU_STALL, stall
 
 __all__ = ["BatchRuns", "BatchVisit", "integrate_batch"]
+
+Arr = NDArray[Any]  # arrays of runs: (R,), (R, n_params), (R, G)
 
 A, B, C, E, P = RK45.A, RK45.B, RK45.C, RK45.E, RK45.P
 ORDER_EXP = -1.0 / (RK45.error_estimator_order + 1)  # step factor exponent: err^(-1/5)
@@ -95,17 +98,24 @@ class _Visits:
     """Band visits of every run of the batch (core.visits.VisitTracker's rule, vectorised:
     the state of an open visit is kept per run, a change of band is handled run by run)."""
 
-    def __init__(self, bands: Bands | None, Y0: NDArray, excess: NDArray, g: NDArray) -> None:
+    def __init__(self, bands: Bands | None, Y0: Arr, excess: Arr, g: Arr) -> None:
         R = Y0.shape[0]
         self.bands = bands
         self.band = np.full(R, -1)
         self.before, self.enter, self.exit = np.zeros(R), np.zeros(R), np.zeros(R)
         self.gmin, self.t_last = np.full(R, np.inf), np.zeros(R)
         self.ymin = np.zeros_like(Y0)
-        self.closed: list[list[tuple[int, float, float, bool, NDArray]]] = [[] for _ in range(R)]
+        self.closed: list[list[tuple[int, float, float, bool, Arr]]] = [[] for _ in range(R)]
         self.step(np.arange(R), np.zeros(R), Y0, excess, g)
 
-    def step(self, rows: NDArray, t: NDArray, Y: NDArray, excess: NDArray, g: NDArray) -> None:
+    def step(
+        self,
+        rows: Arr,
+        t: Arr,
+        Y: Arr,
+        excess: Arr,
+        g: Arr,
+    ) -> None:
         if self.bands is None:
             return
         b = self.bands.indices(excess)
@@ -247,13 +257,13 @@ def _outcomes(
     bands: Bands | None,
     lad: Ladder | None,
     visits: _Visits,
-    Y: NDArray,
-    t: NDArray,
-    ex: NDArray,
-    gnorm: NDArray,
-    raw: NDArray,
-    n_steps: NDArray,
-    loss: NDArray,
+    Y: Arr,
+    t: Arr,
+    ex: Arr,
+    gnorm: Arr,
+    raw: Arr,
+    n_steps: Arr,
+    loss: Arr,
 ) -> BatchRuns:
     """Close every open visit, read the plateaus' subsets, and say how each run ended."""
     R = Y.shape[0]
@@ -278,15 +288,15 @@ def _outcomes(
 
 def _sample(
     obj: Objective,
-    grid: NDArray,
-    g_next: NDArray,
-    acc: NDArray,
-    k_ok: NDArray,
-    t_old: NDArray,
-    h: NDArray,
-    y_old: NDArray,
-    K: NDArray,
-    loss: NDArray,
+    grid: Arr,
+    g_next: Arr,
+    acc: Arr,
+    k_ok: Arr,
+    t_old: Arr,
+    h: Arr,
+    y_old: Arr,
+    K: Arr,
+    loss: Arr,
 ) -> None:
     """Record the loss at every grid time in (t_old, t_old + h] of each accepted run, by dense
     output."""

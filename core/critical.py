@@ -56,7 +56,7 @@ def _subset(problem: Problem, subset: Iterable[int]) -> tuple[int, ...]:
 def _random_g(rng: np.random.Generator, d: int) -> NDArray[np.float64]:
     q1, _ = np.linalg.qr(rng.standard_normal((d, d)))
     q2, _ = np.linalg.qr(rng.standard_normal((d, d)))
-    return (q1 * rng.uniform(*COND_RANGE, size=d)) @ q2
+    return np.asarray((q1 * rng.uniform(*COND_RANGE, size=d)) @ q2, dtype=np.float64)
 
 
 def critical_point(
@@ -230,7 +230,7 @@ def _newton_step(
     if obj.n_params <= HESSIAN_MAX_PARAMS:
         ev, V = np.linalg.eigh(obj.hessian(Ws))
         keep = np.abs(ev) > PINV_RCOND * max(np.abs(ev).max(), 1e-300)
-        return -(V[:, keep] @ ((V[:, keep].T @ g) / ev[keep]))
+        return np.asarray(-(V[:, keep] @ ((V[:, keep].T @ g) / ev[keep])), dtype=np.float64)
     from scipy.sparse.linalg import LinearOperator, minres
 
     n = obj.n_params
@@ -247,7 +247,7 @@ def nearest_critical_point(
     """The critical point of type ``subset`` a run visited near ``Ws`` (a plateau's closest
     approach), polished.
 
-    On a plateau of a small-init run the learned modes sit on a rank-r path (r = |S|) while the
+    On a plateau of a small-init run the learned modes sit on a rank-r path (``r = |S|``) while the
     unused units keep weights of the initial size eps, which are not part of the critical point
     the run is near: at H >= 2 they make the Hessian of the raw point look nothing like the
     saddle's. So each layer (in reduced coordinates) is cut to its best rank-r approximation,

@@ -39,7 +39,13 @@ BAND_FRACTION = 0.02
 
 
 def label(subset: Iterable[int]) -> str:
-    """The subset as users read it: 1-based, e.g. (0, 2) -> "{1,3}"."""
+    """The subset as users read it: 1-based, e.g. (0, 2) -> "{1,3}".
+
+    Examples
+    --------
+    >>> label((0, 2)), label(()), label([2, 0, 1])
+    ('{1,3}', '{}', '{1,2,3}')
+    """
     return "{" + ",".join(str(i + 1) for i in sorted(subset)) + "}"
 
 
@@ -52,7 +58,7 @@ def q_count(problem: Problem, subset: Iterable[int]) -> int:
 
 @dataclass(frozen=True)
 class Rung:
-    """One critical value: its subset S, full loss ``value``, reduced loss, and rank r = |S|."""
+    """One critical value: its subset S, full loss ``value``, reduced loss, and rank ``r = |S|``."""
 
     subset: tuple[int, ...]
     value: float
@@ -164,7 +170,22 @@ class Bands:
 
 
 def ladder(problem: Problem, rtol: float = RUNG_RTOL) -> Ladder:
-    """The 2^dy critical values of ``problem``; refuses dy > LADDER_MAX_DY."""
+    """The 2^dy critical values of ``problem``; refuses dy > LADDER_MAX_DY.
+
+    Examples
+    --------
+    Three modes s = (3, 2, 1) give 8 rungs, from nothing learned (1/2 (9 + 4 + 1) = 7) down to
+    everything learned (0, the global minimum of whitened data):
+
+    >>> import core
+    >>> p = core.Problem.from_spectrum([3.0, 2.0, 1.0], dx=3, widths=(3,))
+    >>> lad = core.ladder(p)
+    >>> [(r.label, r.value) for r in lad.rungs]  # doctest: +NORMALIZE_WHITESPACE
+    [('{}', 7.0), ('{3}', 6.5), ('{2}', 5.0), ('{2,3}', 4.5), ('{1}', 2.5), ('{1,3}', 2.0),
+     ('{1,2}', 0.5), ('{1,2,3}', 0.0)]
+    >>> lad.nearest(2.4).label
+    '{1}'
+    """
     dy = problem.dy
     if dy > LADDER_MAX_DY:
         raise ValueError(f"the ladder has 2^dy rungs; dy = {dy} exceeds {LADDER_MAX_DY}")

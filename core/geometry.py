@@ -82,6 +82,10 @@ class ModeCoordinates:
     scalar: NDArray[np.float64] | None
     levels: NDArray[np.float64] | None
 
+    def __repr__(self) -> str:
+        chain = ", scalar chain" if self.scalar is not None else ""
+        return f"ModeCoordinates({self.t.size} samples, {self.diag.shape[1]} modes{chain})"
+
 
 def mode_coordinates(problem: Problem, trajectory: Trajectory) -> ModeCoordinates:
     """The trajectory in invariant coordinates (see :class:`ModeCoordinates`)."""
@@ -123,6 +127,13 @@ class PCAProjection:
     distance: NDArray[np.float64]
     explained: NDArray[np.float64]
 
+    def __repr__(self) -> str:
+        ev = ", ".join(f"{100 * e:.1f}%" for e in self.explained)
+        return (
+            f"PCAProjection({self.coords.shape[0]} samples, explained {ev}, max distance "
+            f"{self.distance.max():.3g})"
+        )
+
 
 def pca_projection(trajectory: Trajectory, k: int = 2) -> PCAProjection:
     X = trajectory.flat()
@@ -147,6 +158,12 @@ class Slice:
     center: NDArray[np.float64]
     d1: NDArray[np.float64]
     d2: NDArray[np.float64]
+
+    def __repr__(self) -> str:
+        return (
+            f"Slice({self.alphas.size} x {self.betas.size} over [{self.alphas[0]:g}, "
+            f"{self.alphas[-1]:g}]^2, L in [{self.loss.min():.4g}, {self.loss.max():.4g}])"
+        )
 
 
 def slice_2d(

@@ -78,14 +78,14 @@ def bands_for(problem: Problem) -> tuple[Bands | None, Ladder | None]:
 def stiffness_estimate(problem: Problem, obj: Objective, theta0: NDArray[np.float64]) -> float:
     """An estimate of the largest Hessian eigenvalue along the run: the larger of its value at
     the start (power iteration) and at a balanced global minimum, where every layer carries
-    s_i^(1/(H+1)) and the top eigenvalue is (H+1) s_1^(2H/(H+1)) (times ||S|| for the original
+    s_i^(1/(H+1)) and the top eigenvalue is (H+1) s_1^(2H/(H+1)) (times ``||S||`` for the original
     flow, whose metric is S = X X^T)."""
     H = problem.depth
     at_min = (H + 1) * float(problem.singular_values[0]) ** (2 * H / (H + 1))
     S = obj.S
     if S is not None:
         at_min *= float(np.linalg.norm(S, 2))
-    return max(at_min, obj.spectral_radius(theta0)[0])
+    return float(max(at_min, obj.spectral_radius(theta0)[0]))
 
 
 def choose_method(
@@ -137,12 +137,14 @@ def integrate(
     Parameters
     ----------
     problem : Problem
-    W0 : sequence of arrays, W_j of shape (d_j, d_{j-1}), in ``flow``'s coordinates.
+    W0 : sequence of arrays
+        W_j of shape (d_j, d_{j-1}), in ``flow``'s coordinates.
     t_max : float > 0
     flow : {"reduced", "original"}
     rtol : float
         Relative tolerance; ``atol`` defaults to ``rtol * rms(W0)`` (small inits need it).
-    method : "auto", "compiled" ("compiled-DP5" or "compiled-DOP853"), "RKC" or any scipy
+    method : str
+        "auto", "compiled" ("compiled-DP5" or "compiled-DOP853"), "RKC" or any scipy
         ``solve_ivp`` method name.
     t_eval : array_like, shape (k,), optional
         Exact sample times in [0, t_max]; then the run is not stopped early.
@@ -164,6 +166,21 @@ def integrate(
         plateau, named in ``saddle``), "t_max" (still moving), "diverged" (a weight exceeded
         ``max_norm``; the samples before it kept), "budget" or "failed", and ``visits``, the
         stays in rung bands (:func:`core.plateaus`, from :mod:`core.visits`).
+
+    Examples
+    --------
+    From a small start a deep run climbs down the ladder one mode at a time; stopped early, it
+    is on a saddle's plateau, which is not convergence:
+
+    >>> import core
+    >>> p = core.Problem.from_spectrum([3.0, 2.0, 1.0], dx=4, widths=(3, 3))
+    >>> W0 = core.init_weights(p, 1e-3, seed=0)
+    >>> run = core.integrate(p, W0, 1e4)
+    >>> run.status, [pl.label for pl in core.plateaus(p, run)]
+    ('converged', ['{}', '{1}', '{1,2}', '{1,2,3}'])
+    >>> early = core.integrate(p, W0, 100.0)
+    >>> early.status, core.label(early.saddle)
+    ('saddle', '{}')
     """
     t0_wall = time.perf_counter()
     if not (np.isfinite(t_max) and t_max > 0):

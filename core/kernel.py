@@ -31,10 +31,15 @@ import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from core._kernel_abi import SIGNATURES as _SIGNATURES
+from core._kernel_abi import Out as _Out
+from core._kernel_abi import Spec as _Spec
+from core._kernel_abi import State as _State
 from core.derivatives import Objective
 from core.solve import RawRun, SolveSpec
 from core.visits import MAX_VISITS, Visit
@@ -58,94 +63,6 @@ _STATUS = {-1: "bad spec", 0: "t_end", 1: "converged", 2: "diverged", 3: "chunk"
 
 _D = ctypes.POINTER(ctypes.c_double)
 _I = ctypes.POINTER(ctypes.c_int)
-
-
-class _Spec(ctypes.Structure):
-    _fields_ = [
-        ("L", ctypes.c_int),
-        ("rows", _I),
-        ("cols", _I),
-        ("T", _D),
-        ("S", _D),
-        ("gemm", ctypes.c_void_p),
-        ("n", ctypes.c_long),
-        ("method", ctypes.c_int),
-        ("tableau", _D),
-        ("stable_h_rho", ctypes.c_double),
-        ("t_end", ctypes.c_double),
-        ("rtol", ctypes.c_double),
-        ("atol", ctypes.c_double),
-        ("max_norm", ctypes.c_double),
-        ("stop", ctypes.c_int),
-        ("gtol", ctypes.c_double),
-        ("ltol", ctypes.c_double),
-        ("max_steps", ctypes.c_long),
-        ("grid", _D),
-        ("n_grid", ctypes.c_long),
-        ("n_bands", ctypes.c_int),
-        ("band_lo", _D),
-        ("band_hi", _D),
-        ("band_half", _D),
-        ("max_visits", ctypes.c_int),
-    ]
-
-
-class _State(ctypes.Structure):
-    _fields_ = [
-        ("t", ctypes.c_double),
-        ("h", ctypes.c_double),
-        ("g", ctypes.c_double),
-        ("excess", ctypes.c_double),
-        ("i_next", ctypes.c_long),
-        ("nfev", ctypes.c_long),
-        ("n_accepted", ctypes.c_long),
-        ("n_rejected", ctypes.c_long),
-        ("band", ctypes.c_int),
-        ("n_visits", ctypes.c_int),
-        ("v_before", ctypes.c_double),
-        ("v_enter", ctypes.c_double),
-        ("v_exit", ctypes.c_double),
-        ("v_gmin", ctypes.c_double),
-        ("v_tmin", ctypes.c_double),
-        ("t_last", ctypes.c_double),
-    ]
-
-
-class _Out(ctypes.Structure):
-    _fields_ = [
-        ("samples", _D),
-        ("v_band", _I),
-        ("v_before", _D),
-        ("v_enter", _D),
-        ("v_exit", _D),
-        ("v_after", _D),
-        ("v_gmin", _D),
-        ("v_tmin", _D),
-        ("v_stall", _D),
-        ("v_theta", _D),
-        ("open_theta", _D),
-    ]
-
-
-_SIGNATURES = {
-    "lf_abi": ([], ctypes.c_int),
-    "lf_max_layers": ([], ctypes.c_int),
-    "lf_work": ([ctypes.POINTER(_Spec)], ctypes.c_long),
-    "lf_rhs_work": ([ctypes.c_int, _I, _I], ctypes.c_long),
-    "lf_rhs": ([ctypes.POINTER(_Spec), _D, _D, _D, _D, ctypes.c_long], ctypes.c_int),
-    "lf_integrate": (
-        [ctypes.POINTER(_Spec), ctypes.POINTER(_State), _D, _D, ctypes.POINTER(_Out), _D],
-        ctypes.c_int,
-    ),
-    "lf_visit_step": (
-        [ctypes.POINTER(_Spec), ctypes.POINTER(_State), ctypes.POINTER(_Out), ctypes.c_double, _D],
-        None,
-    ),
-    "lf_visit_close": (
-        [ctypes.POINTER(_Spec), ctypes.POINTER(_State), ctypes.POINTER(_Out), ctypes.c_double],
-        None,
-    ),
-}
 
 
 def _load(folder: Path | None = None) -> ctypes.CDLL | None:
@@ -209,7 +126,7 @@ def _dop853_tableau() -> NDArray[np.float64]:
     return tableau
 
 
-def _ptr(a: NDArray | None, kind: type = _D) -> ctypes._Pointer | None:
+def _ptr(a: NDArray[Any] | None, kind: type = _D) -> Any:
     return None if a is None else a.ctypes.data_as(kind)
 
 
@@ -312,7 +229,7 @@ def rhs_seconds(obj: Objective, theta: NDArray[np.float64], reps: int = 1000) ->
 
 
 def _visits(
-    spec: _Spec, state: _State, out: dict[str, NDArray], solve: SolveSpec
+    spec: _Spec, state: _State, out: dict[str, NDArray[Any]], solve: SolveSpec
 ) -> tuple[Visit, ...]:
     assert solve.bands is not None or state.n_visits == 0
     found = []

@@ -185,6 +185,15 @@ class Problem:
         """The canonical whitened problem: X = I_dx (m = dx), Y = Sigma_Y = [diag(s) 0].
 
         ``s`` must be positive and distinct; it is sorted descending.
+
+        Examples
+        --------
+        >>> import core
+        >>> p = core.Problem.from_spectrum([1.0, 3.0, 2.0], dx=4, widths=(3, 3))
+        >>> p.singular_values.tolist(), p.dims, p.n_params, p.is_whitened
+        ([3.0, 2.0, 1.0], (4, 3, 3, 3), 30, True)
+        >>> p.shapes  # W_1, W_2, W_3: W_j is (d_j, d_{j-1})
+        ((3, 4), (3, 3), (3, 3))
         """
         try:
             sv = np.array(s, dtype=np.float64).ravel()

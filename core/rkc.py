@@ -51,7 +51,7 @@ def _coefficients(s: int) -> tuple[NDArray[np.float64], ...]:
     return mu, nu, mut, gam
 
 
-class RKC(OdeSolver):
+class RKC(OdeSolver):  # type: ignore[misc]  # scipy ships no type information
     """Runge-Kutta-Chebyshev, order 2, for stiff problems with a real negative spectrum.
 
     Parameters
@@ -158,7 +158,7 @@ class RKC(OdeSolver):
         return HermiteDenseOutput(self.t_old, self.t, self.y_old, self.y, self.f_old, self.f)
 
 
-class HermiteDenseOutput(DenseOutput):
+class HermiteDenseOutput(DenseOutput):  # type: ignore[misc]  # as above
     """Cubic Hermite interpolation from the end values and slopes of a step."""
 
     def __init__(

@@ -1,6 +1,6 @@
 """Hessian inertia: measured (:func:`hessian_split`) and predicted (:func:`predicted_split`).
 
-Theory (NOTES.md). For H = 1 at a critical point of type S, with r = |S| and q = q(S):
+Theory (NOTES.md). For H = 1 at a critical point of type S, with ``r = |S|`` and ``q = q(S)``::
 
     n_zero = r d1 + (d1 - r) r + (d1 - r)(dx - dy)     (the critical manifold's dimension)
     n_neg  = q + (d1 - r)(dy - r)
@@ -43,10 +43,11 @@ CLEAN_MARGIN = 10.0
 
 @dataclass(frozen=True)
 class HessianSplit:
-    """Measured inertia: eigenvalues with |lambda| <= rel_tol max|lambda| count as zero.
+    """Measured inertia: eigenvalues with ``|lambda| <= rel_tol max|lambda|`` count as zero.
 
-    ``gap = (zero_max, nonzero_min)``, both relative to max |lambda|: the largest |lambda| counted
-    zero and the smallest counted nonzero. A clear split has zero_max << nonzero_min.
+    ``gap = (zero_max, nonzero_min)``, both relative to ``max |lambda|``: the largest
+    ``|lambda|`` counted zero and the smallest counted nonzero. A clear split has
+    zero_max << nonzero_min.
     With ``method == "lanczos"`` only the LANCZOS_K extreme eigenvalues at each end are known;
     ``n_zero`` and ``n_pos`` are then None and ``n_neg`` is a lower bound.
     """
@@ -140,7 +141,21 @@ def hessian_split(
 
 
 def predicted_split(problem: Problem, subset: Iterable[int]) -> PredictedSplit:
-    """What theory says about the Hessian at a critical point of type ``subset``."""
+    """What theory says about the Hessian at a critical point of type ``subset``.
+
+    Examples
+    --------
+    For H = 1 with d1 > dy the printed Proposition 5 miscounts; the corrected counts are what
+    the Hessian shows:
+
+    >>> import core
+    >>> p = core.Problem.from_spectrum([2.0, 1.0], dx=3, widths=(4,))
+    >>> pred = core.predicted_split(p, (0,))  # the saddle {1}
+    >>> pred.counts, pred.printed.counts
+    ((3, 10, 7), (1, 6, 13))
+    >>> core.hessian_split(p, core.critical_point(p, (0,), seed=0)).counts
+    (3, 10, 7)
+    """
     S = tuple(sorted(set(int(i) for i in subset)))
     if any(not 0 <= i < problem.dy for i in S):
         raise ValueError(f"subset indices must be in [0, {problem.dy}); got {S}")

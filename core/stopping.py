@@ -9,13 +9,19 @@ long time (~1/eps) and still leave. A gradient test alone would call those runs 
 
 Statuses (:data:`STATUSES`):
 
-``converged``  reached the global minimum (the rule below held);
-``saddle``     reached t_max on the plateau of a saddle S (the loss in S's band, the gradient
-               small): it may still escape; the subset is reported;
-``t_max``      reached t_max still moving;
-``diverged``   a weight blew up;
-``budget``     stopped by the time budget or the step cap before t_max;
-``failed``     the solver itself failed (step-size underflow).
+``converged``
+    reached the global minimum (the rule above held);
+``saddle``
+    reached t_max on the plateau of a saddle S (the loss in S's band, the gradient small): it
+    may still escape; the subset is reported;
+``t_max``
+    reached t_max still moving;
+``diverged``
+    a weight blew up;
+``budget``
+    stopped by the time budget or the step cap before t_max;
+``failed``
+    the solver itself failed (step-size underflow).
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ from app.basin.jobs import SweepRequest, run_sweep
 from app.computation import build_problem
 from app.fields import FieldError, integer, listed, number
 from app.figures.basin import fraction_figure, rung_counts_figure, sankey_figure, times_figure
+from app.presets import state_from_query
 from app.state import AppState, decode, encode
-from core.basins import RunSummary, scale_stats
+from core.basin_stats import RunSummary, scale_stats
 
 parse_escape_runs = integer("runs", 1, limits.MAX_ESCAPE_RUNS)
 parse_kicks = listed("perturbations", number("perturbation", 0.0, 1.0), 1, limits.MAX_ESCAPE_SIZES)
@@ -108,7 +109,7 @@ def non_global_table(runs: list[RunSummary], state: AppState) -> Any:
 
 
 def problem_text(search: str | None) -> list[Any]:
-    state, _ = decode(search)
+    state, _ = state_from_query(search)  # preset links too: /basin?preset=NAME
     p = build_problem(state)
     text = (
         f"Problem: s = ({', '.join(f'{v:.4g}' for v in p.singular_values)}), dims {p.dims}, "

@@ -30,6 +30,7 @@ from app import limits
 from app.basin.store import JobSlots, job_store, jobs_dir
 from app.computation import build_problem
 from app.fields import FieldError, integer, listed, number
+from app.presets import state_from_query
 from app.state import AppState, decode, encode
 from core.basins import SWEEP_KINDS, ChunkSpec, SweepSpec, run_chunk
 
@@ -82,7 +83,7 @@ def parse_sweep(
     search: str | None, runs: Any, scales: Any, seed: Any
 ) -> tuple[SweepRequest | None, str]:
     """The sweep request, or a message naming the field and its allowed range."""
-    state, _ = decode(search)
+    state, _ = state_from_query(search)
     try:
         n, sc, sd = parse_runs(runs), parse_scales(scales), parse_seed(seed)
     except FieldError as err:
@@ -142,7 +143,7 @@ def local_chunks(request: SweepRequest) -> ChunkStream:
 def celery_chunks(request: SweepRequest) -> ChunkStream:
     """Chunks as Celery tasks on the chunk queue, yielded as they finish (any order). Chunks
     still outstanding when the job stops (cancel, error) are revoked."""
-    from app.hosting.celery_app import revoke, submit_chunks
+    from app.basin.tasks import revoke, submit_chunks
 
     chunks: list[ChunkSpec] = list(request.spec.chunks())
     pending = dict(enumerate(submit_chunks(request.query, chunks)))

@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     pending = [c for c in chunks if not path[c.index].exists()]
     remote = {}
     if getattr(args, "celery", False) and pending:
-        from app.hosting.celery_app import submit_chunks
+        from app.basin.tasks import submit_chunks
 
         remote = dict(
             zip([c.index for c in pending], submit_chunks(encode(state), pending), strict=True)

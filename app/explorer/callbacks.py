@@ -21,31 +21,23 @@ from app.explorer.cache import get_point, get_result, get_slice
 from app.explorer.data_export import view_csv, view_json
 from app.explorer.summary import hessian_table, preset_text, run_status, summary_children
 from app.figures.common import message_figure
-from app.presets import PRESETS, state_from_query
+from app.presets import PRESETS, state_from_query, still_preset, story_step
 from app.state import AppState, decode, encode, from_mapping
-from app.views import (
-    drift_view,
-    hessian_view,
-    loss_view,
-    rate_text,
-    rate_view,
-    slice_view,
-    trajectory_view,
-)
+from app.views import figures, rate_text, view_name
 
 log = logging.getLogger(__name__)
 PRESENT_ON = "on"  # the presentation-mode checkbox's value when ticked
 
 # Which view fields each panel depends on (besides the run itself, which every panel shows).
 PANEL_FIELDS: dict[str, tuple[str, ...]] = {
-    "loss": ("loss_axis",),
-    "drift": (),
+    "loss": ("loss_axis", "present"),
+    "drift": ("present",),
     "summary": (),
-    "trajectory": ("projection", "modes"),
-    "point": ("point",),
-    "slice": ("point", "slice_dirs", "slice_extent", "slice_kind"),
-    "rate": (),
-    "preset": ("preset",),
+    "trajectory": ("projection", "modes", "step", "present"),
+    "point": ("point", "present"),
+    "slice": ("point", "slice_dirs", "slice_extent", "slice_kind", "present"),
+    "rate": ("present",),
+    "preset": ("preset", "step"),
 }
 
 
@@ -91,12 +83,12 @@ def from_user(
     state, errors = from_mapping(raw, base=current)
     if state is None:
         return None, errors
-    preset = PRESETS.get(state.preset)
-    if state.preset and (
-        preset is None or preset.state != state.replace(present=preset.state.present)
-    ):
-        state = state.replace(preset="")
+    if state.preset and not still_preset(state):
+        state = state.replace(preset="", step=0)
     return state, {}
+
+
+STALE_TEXT = "The views show the last valid settings: fix the field marked in red to update them."
 
 
 def _outputs(
@@ -108,6 +100,8 @@ def _outputs(
         "store": encode(state) if state is not None else no_update,
         "notice": notice,
         "errors": {name: errors.get(name, "") for name in ids.FIELDS},
+        "stale": STALE_TEXT if errors else "",
+        "page": no_update if state is None else ("page present" if state.present else "page"),
     }
 
 
@@ -152,69 +146,84 @@ def changed_panels(query: str, drawn: str | None) -> set[str]:
     return {panel for panel, deps in PANEL_FIELDS.items() if moved & set(deps)}
 
 
-RENDER_KEYS = (
-    "loss",
-    "drift",
+# Panel -> (its figure kinds and graphs); the text outputs are filled beside them.
+GRAPHS = {
+    "loss": ids.LOSS_GRAPH,
+    "drift": ids.DRIFT_GRAPH,
+    "trajectory": ids.TRAJECTORY_GRAPH,
+    "hessian": ids.HESSIAN_GRAPH,
+    "slice": ids.SLICE_GRAPH,
+    "rate": ids.RATE_GRAPH,
+}
+PANEL_FIGURES = {
+    "loss": "loss",
+    "drift": "drift",
+    "trajectory": "trajectory",
+    "point": "hessian",
+    "slice": "slice",
+    "rate": "rate",
+}
+UNTITLED = ("loss", "drift")  # their panel's heading says it all (exports keep the titles)
+TEXTS = (
     "summary",
     "status",
     "point_options",
-    "trajectory",
-    "hessian",
     "hessian_table",
     "point_notice",
-    "slice",
     "rate_text",
-    "rate",
     "preset_text",
+    "story_prev",
+    "story_next",
     "error",
     "drawn",
 )
+RENDER_KEYS = (*GRAPHS, *TEXTS, "point_value")
 
 
 def _failed(message: str) -> dict[str, Any]:
-    fig = message_figure(message)
-    out: dict[str, Any] = {
-        k: fig for k in ("loss", "drift", "trajectory", "hessian", "slice", "rate")
-    }
-    out.update(summary=[], status="", point_options=no_update, hessian_table=[], point_notice="")
-    out.update(rate_text="", preset_text=no_update, error=message, drawn=no_update)
+    out: dict[str, Any] = {k: no_update for k in RENDER_KEYS}
+    out.update({k: message_figure(message) for k in GRAPHS})
+    out.update(summary=[], status="", hessian_table=[], point_notice="", rate_text="")
+    out["error"] = message
     return out
 
 
 def render(query: str | None, drawn: str | None) -> dict[str, Any]:
     """The store -> every panel that changed (the others keep what they show)."""
+    out: dict[str, Any] = {k: no_update for k in RENDER_KEYS}
     if not query:
-        return {k: no_update for k in RENDER_KEYS}
+        return out
     state, _ = decode(query)
     todo = changed_panels(query, drawn)
-    out: dict[str, Any] = {k: no_update for k in RENDER_KEYS}
+    kinds = [PANEL_FIGURES[p] for p in PANEL_FIGURES if p in todo]
     try:
         r = get_result(state)
-        if "loss" in todo:
-            out["loss"] = loss_view(state, r)
-        if "drift" in todo:  # panels without view fields change only with the run
-            out["drift"] = drift_view(state, r)
+        point = get_point(state, r) if {"hessian", "slice"} & set(kinds) else None
+        sl = get_slice(state, r) if "slice" in kinds else None
+        for kind, fig in figures(state, kinds, r, point, sl).items():
+            if kind in UNTITLED:
+                fig.update_layout(title=None)
+            # The SVG download is named after the view (assets/player.js reads meta.filename:
+            # a new config prop would make dcc.Graph re-plot without the animation's frames).
+            fig.update_layout(
+                meta={**(fig.layout.meta or {}), "filename": f"{view_name(state)}-{kind}"}
+            )
+            out[kind] = fig
         if "summary" in todo:
             out["summary"], out["status"] = summary_children(r), run_status(state, r)
-            out["point_options"] = r.point_options
+            # The value with its options: a dropdown drops a value its options lack.
+            out["point_options"], out["point_value"] = r.point_options, str(state.point)
         if "rate" in todo:
-            out["rate_text"], out["rate"] = rate_text(state, r), rate_view(state, r)
-        if "trajectory" in todo:
-            out["trajectory"] = trajectory_view(state, r)
-        if "point" in todo or "slice" in todo:
-            point = get_point(state, r)
-            out["hessian"], out["hessian_table"] = (
-                hessian_view(state, r, point),
-                hessian_table(point),
-            )
-            out["point_notice"] = point.notice
-            if "slice" in todo:
-                out["slice"] = slice_view(state, r, get_slice(state, r))
+            out["rate_text"] = rate_text(state, r)
+        if point is not None:
+            out["hessian_table"], out["point_notice"] = hessian_table(point), point.notice
     except Exception as exc:  # a failed computation is reported, and the server stays up
         log.exception("computation failed for %s", query)
         return _failed(f"The computation failed: {exc}")
     if "preset" in todo:
-        out["preset_text"] = preset_text(state.preset)
+        out["preset_text"] = preset_text(state)
+        n = len(PRESETS[state.preset].stages) if state.preset in PRESETS else 0
+        out["story_prev"], out["story_next"] = state.step == 0, state.step >= n
     out["error"], out["drawn"] = "", query
     return out
 
@@ -250,6 +259,8 @@ def register(app: Dash) -> None:
             "store": Output(ids.STATE_STORE, "data"),
             "notice": Output(ids.NOTICE, "children"),
             "errors": {f: Output(ids.ERROR[f], "children") for f in ids.FIELDS},
+            "stale": Output(ids.STALE, "children"),
+            "page": Output(ids.PAGE, "className"),
         },
         inputs={
             "search": Input(ids.URL, "search"),
@@ -257,14 +268,6 @@ def register(app: Dash) -> None:
             "query": State(ids.STATE_STORE, "data"),
         },
     )(sync_state)
-    graphs = {
-        "loss": ids.LOSS_GRAPH,
-        "drift": ids.DRIFT_GRAPH,
-        "trajectory": ids.TRAJECTORY_GRAPH,
-        "hessian": ids.HESSIAN_GRAPH,
-        "slice": ids.SLICE_GRAPH,
-        "rate": ids.RATE_GRAPH,
-    }
     children = {
         "summary": ids.SUMMARY,
         "status": ids.STATUS,
@@ -276,12 +279,17 @@ def register(app: Dash) -> None:
     }
     app.callback(
         output={
-            **{k: Output(v, "figure") for k, v in graphs.items()},
+            **{k: Output(v, "figure") for k, v in GRAPHS.items()},
             **{k: Output(v, "children") for k, v in children.items()},
             "point_options": Output(ids.CONTROL["point"], "options"),
+            "point_value": Output(ids.CONTROL["point"], "value", allow_duplicate=True),
+            "story_prev": Output(ids.STORY_PREV, "disabled"),
+            "story_next": Output(ids.STORY_NEXT, "disabled"),
             "drawn": Output(ids.DRAWN_STORE, "data"),
         },
         inputs={"query": Input(ids.STATE_STORE, "data"), "drawn": State(ids.DRAWN_STORE, "data")},
+        # The store starts empty and is filled by sync_state: render runs from then on.
+        prevent_initial_call=True,
     )(render)
     app.clientside_callback(
         COPY_CURRENT_URL,
@@ -299,3 +307,61 @@ def register(app: Dash) -> None:
     app.callback(Output(ids.BASIN_LINK, "href"), Input(ids.URL, "search"))(basin_link)
     exporting.register(app)
     uploading.register(app)
+    register_view_logic(app)
+
+
+def story(prev_clicks: int | None, next_clicks: int | None, query: str | None) -> Any:
+    """The preset's previous or next stage, through the URL (so a link holds the step)."""
+    if not query:
+        return no_update
+    state, _ = decode(query)
+    new = story_step(state, -1 if ctx.triggered_id == ids.STORY_PREV else 1)
+    return encode(new) if new != state else no_update
+
+
+# Show a sidebar field only where it applies (the spectrum's fields for a spectrum, the data
+# fields for data, eta and beta for discrete runs, ...): pure view logic, in the browser.
+HIDE_MOOT_FIELDS = """
+function (source, algorithm, initKind) {
+    var value = {source: source, algorithm: algorithm, init_kind: initKind};
+    var rules = %s;
+    return Object.keys(rules).map(function (field) {
+        var rule = rules[field];
+        return rule[1].indexOf(value[rule[0]]) >= 0 ? "control" : "control hidden";
+    });
+}
+"""
+TOGGLE_SIDEBAR = """
+function (n, cls) {
+    if (!n) { return window.dash_clientside.no_update; }
+    var open = cls.indexOf("sidebar-open") >= 0;
+    return open ? cls.replace(" sidebar-open", "") : cls + " sidebar-open";
+}
+"""
+
+
+def register_view_logic(app: Dash) -> None:
+    import json
+
+    from app.explorer.controls import SHOWN_WHEN
+
+    wraps = [ids.WRAP_UPLOAD if f == "upload" else ids.WRAP[f] for f in SHOWN_WHEN]
+    app.clientside_callback(
+        HIDE_MOOT_FIELDS % json.dumps(SHOWN_WHEN),
+        [Output(w, "className") for w in wraps],
+        [Input(ids.CONTROL[f], "value") for f in ("source", "algorithm", "init_kind")],
+    )
+    app.clientside_callback(
+        TOGGLE_SIDEBAR,
+        Output(ids.PAGE, "className", allow_duplicate=True),
+        Input(ids.SIDEBAR_TOGGLE, "n_clicks"),
+        State(ids.PAGE, "className"),
+        prevent_initial_call=True,
+    )
+    app.callback(
+        Output(ids.URL, "search", allow_duplicate=True),
+        Input(ids.STORY_PREV, "n_clicks"),
+        Input(ids.STORY_NEXT, "n_clicks"),
+        State(ids.STATE_STORE, "data"),
+        prevent_initial_call=True,
+    )(story)

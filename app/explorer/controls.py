@@ -80,7 +80,9 @@ def text_control(name: str, label: str, value: str, help_text: str, inline: bool
     if not inline:
         children.append(html.Div(help_text, className="help"))
     children.append(html.Div(id=ids.ERROR[name], className="field-error", role="alert"))
-    return html.Div(children, className="inline-control" if inline else "control", title=help_text)
+    if inline:
+        return html.Div(children, className="inline-control", title=help_text)
+    return html.Div(children, className="control", title=help_text, id=ids.WRAP[name])
 
 
 def text_field(name: str, value: Any) -> html.Div:
@@ -93,6 +95,7 @@ def radio_field(name: str, options: list[dict[str, str]], value: str) -> html.Di
     return html.Div(
         className="control",
         title=help_text,
+        id=ids.WRAP[name],
         children=[
             html.Label(label),
             dcc.RadioItems(
@@ -106,14 +109,16 @@ def radio_field(name: str, options: list[dict[str, str]], value: str) -> html.Di
 
 UPLOAD_HELP = (
     "Drop X.csv and Y.csv (one sample per row; an optional header row), or one .npz "
-    "with arrays X (m x dx) and Y (m x dy). At most 1.4 MB, 2,000 samples, 24 "
-    "columns. Stored on this server by content for 30 days; links carry its hash."
+    f"with arrays X (m x dx) and Y (m x dy). At most {L.MAX_UPLOAD_BYTES / 1e6:.1f} MB, "
+    f"{L.MAX_M:,} samples, {L.MAX_DX} input and {L.MAX_DY} output columns. Stored on this "
+    "server by content for 30 days; links carry its hash."
 )
 
 
 def upload_field() -> html.Div:
     return html.Div(
         className="control",
+        id=ids.WRAP_UPLOAD,
         title=UPLOAD_HELP,
         children=[
             dcc.Upload(
@@ -171,8 +176,27 @@ def sidebar(s: AppState) -> html.Div:
             text_field("momentum", f"{s.momentum:g}"),
             text_field("t_max", f"{s.t_max:g}"),
             text_field("rtol", f"{s.rtol:g}"),
+            # The story's step: set by the preset's previous/next buttons, carried in the URL.
+            dcc.Input(id=ids.CONTROL["step"], type="hidden", value=str(s.step)),
+            html.Div(id=ids.ERROR["step"], className="field-error"),
         ],
     )
+
+
+# Sidebar fields that do not apply to a state (hidden until they do): field -> (controlling
+# field, the values for which it shows). Read in the browser by a clientside callback.
+SHOWN_WHEN: dict[str, tuple[str, tuple[str, ...]]] = {
+    "spectrum": ("source", ("spectrum",)),
+    "dy": ("source", ("random", "upload")),
+    "m": ("source", ("random", "upload")),
+    "data_seed": ("source", ("random",)),
+    "data_hash": ("source", ("upload",)),
+    "upload": ("source", ("upload",)),
+    "manifold_subset": ("init_kind", ("manifold",)),
+    "perturbation": ("init_kind", ("manifold",)),
+    "eta": ("algorithm", ("gd", "momentum")),
+    "momentum": ("algorithm", ("momentum",)),
+}
 
 
 def choices(values: tuple[str, ...], labels: dict[str, str]) -> list[dict[str, str]]:

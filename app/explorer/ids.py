@@ -29,11 +29,22 @@ RATE_GRAPH = "rate-graph"
 RATE_TEXT = "rate-text"
 ABOUT = "about-page"
 BASIN_LINK = "basin-link"
+PAGE = "explorer-page"  # the page's root: its class says "presentation mode"
+STALE = "stale-banner"  # shown while a refused field keeps the last valid views on screen
+SIDEBAR_TOGGLE = "sidebar-toggle"
+STORY_PREV = "story-prev"
+STORY_NEXT = "story-next"
+# The trajectory player (assets/player.js binds to these)
+TRAJ_PLAY = "traj-play"
+TRAJ_TIME = "traj-time"
+TRAJ_TIME_LABEL = "traj-time-label"
 
 # One control and one error message per state field: ctl-<field>, err-<field>.
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(AppState))
 CONTROL = {name: f"ctl-{name}" for name in FIELDS}
 ERROR = {name: f"err-{name}" for name in FIELDS}
+WRAP = {name: f"wrap-{name}" for name in FIELDS}  # the sidebar field's container (hidden if moot)
+WRAP_UPLOAD = "wrap-upload"
 
 # Export for a paper
 EXPORT_FIGURES = "export-figures"

@@ -136,8 +136,27 @@ def hessian_table(point: PointAnalysis) -> html.Div:
     )
 
 
-def preset_text(name: str) -> Any:
-    preset = PRESETS.get(name)
+START_HERE = (
+    "Start here: pick a preset from the menu above (each tells a story: press next), or set "
+    "a problem and a start on the left. Then press play under the trajectory."
+)
+
+
+def preset_text(state: AppState) -> Any:
+    """The story box: the preset's title and text, or the stage the story is at."""
+    preset = PRESETS.get(state.preset)
     if preset is None:
-        return ""
-    return [html.Strong(preset.title + ". "), preset.text]
+        return START_HERE
+    n = len(preset.stages)
+    if state.step == 0 or not n:
+        counter = f" ({n} steps: press next)" if n else ""
+        return [
+            html.Strong(preset.title + ". "),
+            preset.text,
+            html.Span(counter, className="muted"),
+        ]
+    stage = preset.stages[min(state.step, n) - 1]
+    return [
+        html.Strong(f"{preset.title}, step {min(state.step, n)} of {n}. "),
+        stage.text,
+    ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import time
 import zipfile
 from dataclasses import asdict, dataclass, field
@@ -25,7 +24,7 @@ from app.export.exporter import ExportError, export_image, mathjax_path, start_e
 from app.export.style import FONTS, FORMATS, SIZES, paper_style
 from app.state import AppState
 from app.state_files import state_document
-from app.views import FIGURES, rate_applies, rate_text
+from app.views import FIGURES, rate_applies, rate_text, view_name
 from app.views import figures as draw_figures
 
 
@@ -64,20 +63,6 @@ class Bundle:
     skipped: tuple[str, ...] = ()
     name: str = "linflow-figures"
     meta: dict[str, Any] = field(default_factory=dict)
-
-
-def bundle_name(state: AppState) -> str:
-    """A file name that says which view this is: the preset, or the problem and start."""
-    if state.preset:
-        return f"linflow-{state.preset}"
-    source = (
-        "s" + "-".join(f"{v:g}" for v in state.spectrum)
-        if state.source == "spectrum"
-        else state.source
-    )
-    start = f"{state.init_kind}{state.init_scale:g}-seed{state.init_seed}"
-    raw = f"linflow-{source}-H{state.depth}-{start}"
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", raw)
 
 
 def run_record(r: RunResult) -> dict[str, Any]:
@@ -189,7 +174,7 @@ def build_bundle(
             fig, kind, SIZES[options.size], options.font, math=math, title=options.title
         )
         files[f"{kind}.{options.fmt}"] = export_image(styled, options.fmt, options.dpi)
-    return Bundle(files, tuple(skipped), bundle_name(state), meta)
+    return Bundle(files, tuple(skipped), view_name(state), meta)
 
 
 def zip_bundle(files: dict[str, bytes]) -> bytes:

@@ -22,6 +22,7 @@ DISCRETE_COLOR = PALETTE["vermillion"]
 RUNG_COLOR = "#8c8c8c"
 NEG_COLOR, ZERO_COLOR, POS_COLOR = PALETTE["vermillion"], "#999999", PALETTE["blue"]
 PLATEAU_FILL = "rgba(230, 159, 0, 0.13)"  # orange, light
+PLATEAU_FILL_STRONG = "rgba(230, 159, 0, 0.30)"  # the same, for projectors
 # Colours of successive runs in one figure (the main run first).
 RUN_COLORS = (
     PALETTE["blue"],
@@ -65,6 +66,36 @@ def add_time_cursor(fig: go.Figure) -> go.Figure:
         visible=False,
         line={"color": PALETTE["orange"], "width": 2},
     )
+    return fig
+
+
+PROJECTOR_FONT = 18  # px: graph text readable from the back of a lecture room
+PROJECTOR_INK = "#1a1a1a"  # dark on light: survives a washed-out projector
+
+
+def for_projector(fig: go.Figure) -> go.Figure:
+    """The figure restyled for a projector: text >= 18 px, the ladder and the runs drawn thick
+    and dark, the plateaus shaded more strongly (pale tints vanish on projectors)."""
+    fig.update_layout(
+        font={"size": PROJECTOR_FONT, "color": PROJECTOR_INK},
+        title={"font": {"size": PROJECTOR_FONT + 4}},
+        legend={"font": {"size": PROJECTOR_FONT - 2}},
+    )
+    fig.update_xaxes(tickfont={"size": PROJECTOR_FONT}, title_font={"size": PROJECTOR_FONT})
+    fig.update_yaxes(tickfont={"size": PROJECTOR_FONT}, title_font={"size": PROJECTOR_FONT})
+    for trace in fig.data:
+        line = getattr(trace, "line", None)
+        if trace.name == "critical values (ladder)":
+            trace.line.width, trace.line.color = 2.5, "#444444"
+        elif line is not None and trace.type in ("scatter", "scatter3d") and line.width:
+            trace.line.width = max(line.width * 1.5, 3)
+    for a in fig.layout.annotations:
+        a.font.size = max(a.font.size or 0, PROJECTOR_FONT - 2)
+        if a.font.color in ("#555", "#666"):
+            a.font.color = PROJECTOR_INK
+    for sh in fig.layout.shapes:
+        if sh.fillcolor == PLATEAU_FILL:
+            sh.fillcolor = PLATEAU_FILL_STRONG
     return fig
 
 

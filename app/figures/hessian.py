@@ -1,4 +1,4 @@
-"""The Hessian spectrum at a point: sorted eigenvalues coloured by sign, on a symlog-like scale."""
+"""The Hessian spectrum at a point: sorted eigenvalues coloured by sign, |lambda| on a log axis."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import core
 from app.figures.common import NEG_COLOR, POS_COLOR, ZERO_COLOR, base_layout
 
-ABS_FLOOR = 1e-18  # |lambda| exactly zero is drawn here on the log axis.
+FLOOR_DECADES = 3  # Exact zeros are drawn this many decades below the smallest nonzero |lambda|.
 
 
 def _fmt(v: int | None) -> str:
@@ -19,13 +19,19 @@ def hessian_figure(
     split: core.HessianSplit, predicted: core.PredictedSplit, title: str = ""
 ) -> go.Figure:
     """|lambda| of every eigenvalue on a log axis (tiny and large ones both visible), sorted
-    ascending by lambda, coloured and shaped by sign; the zero threshold as a line."""
+    ascending by lambda, coloured and shaped by sign; the zero tolerance as a labelled line on
+    its own height; exact zeros (log 0) on a floor below the rest, and said so."""
     ev = split.eigenvalues
     idx = np.arange(1, ev.size + 1)
     tol = split.rel_tol * split.scale
+    mag = np.abs(ev)
+    nonzero = mag[mag > 0]
+    floor = (nonzero.min() if nonzero.size else 1.0) * 10.0**-FLOOR_DECADES
+    exact = mag == 0
     groups = (
         (ev < -tol, "negative", NEG_COLOR, "triangle-down"),
-        (np.abs(ev) <= tol, "zero (within tolerance)", ZERO_COLOR, "circle-open"),
+        ((mag <= tol) & ~exact, "zero (within tolerance)", ZERO_COLOR, "circle-open"),
+        (exact, "exactly zero (drawn at the floor)", ZERO_COLOR, "circle"),
         (ev > tol, "positive", POS_COLOR, "triangle-up"),
     )
     fig = go.Figure()
@@ -35,7 +41,7 @@ def hessian_figure(
         fig.add_trace(
             go.Scatter(
                 x=idx[mask],
-                y=np.maximum(np.abs(ev[mask]), ABS_FLOOR),
+                y=np.where(exact[mask], floor, mag[mask]),
                 mode="markers",
                 name=f"{name}: {int(mask.sum())}",
                 marker={"color": color, "symbol": symbol, "size": 7},
@@ -43,14 +49,33 @@ def hessian_figure(
                 hovertemplate="#%{x}<br>lambda = %{customdata:.4e}<extra></extra>",
             )
         )
+    top = float(np.log10(max(split.scale, floor * 10))) + 0.3
+    bottom = float(np.log10(floor)) - 0.5
     if tol > 0:
-        fig.add_hline(
-            y=tol,
+        fig.add_shape(
+            type="line",
+            xref="paper",
+            x0=0,
+            x1=1,
+            y0=tol,
+            y1=tol,
             line={"color": "#666", "dash": "dot", "width": 1},
-            annotation_text=f"zero tolerance {split.rel_tol:.0e} x max|lambda|",
-            annotation_position="top left",
-            annotation_font_size=10,
+            name="zero tolerance",
         )
+        # On a log axis an annotation's y is log10 of the value (at y = tol it would sit at 10^tol).
+        fig.add_annotation(
+            x=0.0,
+            xref="paper",
+            xanchor="left",
+            y=float(np.log10(tol)),
+            yref="y",
+            yanchor="bottom",
+            text=f"zero tolerance {split.rel_tol:.0e} x max|lambda|",
+            showarrow=False,
+            font={"size": 10, "color": "#444"},
+            name="zero tolerance",
+        )
+        bottom = min(bottom, float(np.log10(tol)) - 0.5)
     measured = f"measured (n-, n0, n+) = ({split.n_neg}, {_fmt(split.n_zero)}, {_fmt(split.n_pos)})"
     theory = "theory (" + ", ".join(_fmt(v) for v in predicted.counts) + ")"
     base_layout(
@@ -59,16 +84,21 @@ def hessian_figure(
         "eigenvalue index (sorted by lambda)",
         "|lambda| (log scale)",
     )
-    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_yaxes(type="log", exponentformat="power", range=[bottom, top])
+    fig.update_layout(
+        legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom", "xanchor": "left"},
+        margin={"t": 80, "b": 80},
+    )
     fig.add_annotation(
         x=0,
-        y=-0.3,
+        y=-0.22,
         xref="paper",
         yref="paper",
+        yanchor="top",
         showarrow=False,
         xanchor="left",
         text=f"{measured} · {theory}",
         font={"size": 11, "color": "#444"},
+        name="counts",
     )
-    fig.update_layout(margin={"b": 80})
     return fig

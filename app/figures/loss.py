@@ -17,6 +17,8 @@ from app.figures.common import (
 )
 
 MAX_RUNG_LABELS = 16  # Label rungs on the plot up to this many; beyond, hover only.
+PLOT_PX = 300  # The plot's height assumed when rung labels are kept apart (they are in px).
+MOVE_FRACTION = 5e-3  # The run "starts to move" when L has fallen by this fraction of its drop.
 HOVER_FLOW = (
     "t = %{x:.4g}<br>L = %{y:.6g}<br>nearest rung %{customdata}<extra>%{fullData.name}</extra>"
 )
@@ -36,6 +38,35 @@ def _positive_times(traj: core.Trajectory) -> tuple[np.ndarray, np.ndarray]:
     return traj.t[keep], traj.loss[keep]
 
 
+def label_groups(
+    rungs: list[core.Rung], ys: list[float], span: float, label_px: float
+) -> list[tuple[float, str]]:
+    """Rung labels that would overprint (closer than a line of text at PLOT_PX plot height)
+    merged into one, top to bottom: (height, "{1}, {1,3}")."""
+    gap = span * 1.3 * label_px / PLOT_PX
+    order = sorted(range(len(rungs)), key=lambda k: -ys[k])
+    groups: list[list[int]] = []
+    for k in order:
+        if groups and ys[groups[-1][-1]] - ys[k] < gap:
+            groups[-1].append(k)
+        else:
+            groups.append([k])
+    out = []
+    for g in groups:
+        names = [rungs[k].label for k in g]
+        lines = [", ".join(names[i : i + 2]) for i in range(0, len(names), 2)]
+        out.append((sum(ys[k] for k in g) / len(g), "<br>".join(lines)))
+    return out
+
+
+def start_of_motion(t: np.ndarray, L: np.ndarray) -> float:
+    """The first time L has fallen by MOVE_FRACTION of its whole drop (inf if it never falls)."""
+    if not L.size or L[0] - L.min() <= 0:
+        return float("inf")
+    moved = np.flatnonzero(L[0] - L > MOVE_FRACTION * (L[0] - L.min()))
+    return float(t[moved[0]])
+
+
 def axis_y(value: float, log: bool) -> float:
     """Where a value sits in layout coordinates: on a log axis plotly places annotations and
     shapes at log10 of the value, not at the value."""
@@ -50,6 +81,7 @@ def loss_figure(
     loss_axis: str = "log",
     discrete_label: str = "gradient descent",
     others: tuple[tuple[str, core.Trajectory], ...] = (),
+    label_px: float = 10.0,
 ) -> go.Figure:
     """L(t) on a log time axis, every rung a labelled horizontal line (subsets 1-based).
 
@@ -85,18 +117,23 @@ def loss_figure(
             hoverinfo="text",
         )
     )
+    y_range = _log_range(ladder, L) if log else [0.0, float(ladder.values.max()) * 1.05]
+    longest = 0
     if len(ladder) <= MAX_RUNG_LABELS:
-        for r in shown:
+        heights = [axis_y(r.value, log) for r in shown]
+        groups = label_groups(shown, heights, y_range[1] - y_range[0], label_px)
+        for y, text in groups:
+            longest = max(longest, *(len(line) for line in text.split("<br>")))
             fig.add_annotation(
                 x=1.0,
                 xref="paper",
-                y=axis_y(r.value, log),
+                y=y,
                 yref="y",
-                text=r.label,
+                text=text,
                 showarrow=False,
                 xanchor="left",
-                font={"size": 10, "color": "#555"},
-                name=f"rung {r.label}",
+                font={"size": label_px, "color": "#555"},
+                name=f"rung {text}",
             )
     hidden = [r for r in ladder.rungs if r not in shown]
     if hidden:
@@ -107,13 +144,17 @@ def loss_figure(
             yref="paper",
             yanchor="bottom",
             xanchor="left",
-            text=f"{hidden[0].label}<br>L = 0 (below)",
+            text=f"{hidden[0].label}<br>L = 0 below",
             showarrow=False,
-            font={"size": 10, "color": "#555"},
+            font={"size": label_px, "color": "#555"},
             name=f"rung {hidden[0].label}",
         )
-    # Open on the last three decades, where the transitions are; zooming out shows the rest.
-    x_lo = max(t_lo, t_hi * X_DECADES_SHOWN)
+        longest = max(longest, 9)
+    # Open on the last three decades, where the transitions are, or earlier where the run
+    # starts to move sooner (a large start); zooming out shows the rest.
+    x_lo = max(t_lo, min(t_hi * X_DECADES_SHOWN, start_of_motion(t, L) / 3))
+    span = np.log10(t_hi) - np.log10(x_lo)
+    previous: tuple[float, int] | None = None  # (x, row) of the last plateau label
     for pl in plateaus:
         x0, x1 = max(pl.t_enter, t_lo), max(pl.t_exit, pl.t_enter)
         fig.add_vrect(
@@ -121,13 +162,19 @@ def loss_figure(
         )
         if x1 > x_lo:  # label the visible part of the plateau, at its geometric middle
             left = max(x0, x_lo)
+            x = float(np.log10(np.sqrt(left * max(x1, left))))
+            # A label that would touch the one before it goes one row up.
+            width = span * 0.0012 * label_px * (len(pl.label) + 2)
+            row = 1 if previous and previous[1] == 0 and x - previous[0] < width else 0
+            previous = (x, row)
             fig.add_annotation(
-                x=float(np.log10(np.sqrt(left * max(x1, left)))),
-                y=PLATEAU_LABEL_Y,
+                x=x,
+                y=PLATEAU_LABEL_Y + 0.08 * row,
                 yref="paper",
+                yanchor="bottom",
                 text=pl.label,
                 showarrow=False,
-                font={"size": 10, "color": "#8a5a00"},
+                font={"size": label_px, "color": "#8a5a00"},
                 name=f"plateau {pl.label}",
             )
     for k, (label, tr) in enumerate(runs):
@@ -167,8 +214,19 @@ def loss_figure(
     )
     fig.update_xaxes(type="log", range=[float(np.log10(x_lo)), float(np.log10(t_hi))])
     if log:
-        fig.update_yaxes(type="log", range=_log_range(ladder, L), exponentformat="power")
-    fig.update_layout(margin={"r": 64})
+        fig.update_yaxes(type="log", range=y_range, exponentformat="power")
+    fig.update_layout(
+        margin={"r": 14 + 0.62 * label_px * longest, "t": 36 + 3 * label_px},
+        # The lower left is empty (the loss starts high and falls late): the legend goes there.
+        legend={
+            "x": 0.01,
+            "y": 0.02,
+            "xanchor": "left",
+            "yanchor": "bottom",
+            "orientation": "v",
+            "bgcolor": "rgba(255,255,255,0.85)",
+        },
+    )
     add_time_cursor(fig)
     return fig
 
@@ -178,7 +236,8 @@ def _log_range(ladder: core.Ladder, L: np.ndarray) -> list[float]:
     above the top rung, so the staircase fills the plot even after L has converged to ~1e-30."""
     vals = ladder.values
     positive = vals[vals > 0]
-    top = float(vals.max()) if vals.max() > 0 else 1.0
+    top = max(float(vals.max()), float(L.max()) if L.size else 0.0)  # the run may start above
+    top = top if top > 0 else 1.0
     low = float(positive.min()) * LOG_FLOOR_FACTOR if positive.size else top * 1e-6
     reached = L[L > 0]
     if reached.size:

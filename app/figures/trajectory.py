@@ -1,40 +1,81 @@
-"""The animated trajectory: paths, landmarks, and a marker moved by plotly frames in the browser."""
+"""The trajectory: paths, landmarks, and a marker that the browser moves through plotly frames.
+
+The figure holds no controls: the explorer's player (``assets/player.js``) plays it with its own
+buttons and slider, and static exports stay clean. Frames are spaced where the run changes
+(arc length of the path in the frame, and loss drop), not in time: a plateau that lasts 1/eps
+passes in a few frames, a transition gets many. ``layout.meta`` carries the frame times.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
 from app.figures.common import PALETTE, RUN_COLORS, base_layout, message_figure
-from app.figures.projections import Projection
+from app.figures.projections import Curve, Projection
 
-N_FRAMES = 120  # Animation frames, at log-spaced times (plateaus and escapes both visible).
-SPEEDS = (("slow", 160), ("normal", 60), ("fast", 15))  # frame durations in ms
+N_FRAMES = 120  # Animation frames (the player shows one per tick).
 MARKER_NAME = "now"
+CORNER_NAME = "critical points"
+HEIGHT_3D = 560  # px: a 3-D scene needs room to read its axes
 
 
-def frame_indices(t: np.ndarray, n: int = N_FRAMES) -> np.ndarray:
-    """Sample indices nearest to n log-spaced times in (0, t_end], always with 0 and the end."""
-    pos = t[t > 0]
-    if pos.size == 0:
-        return np.array([0])
-    want = np.geomspace(pos[0], t[-1], n)
-    idx = np.searchsorted(t, want).clip(0, t.size - 1)
-    return np.unique(np.concatenate([[0], idx, [t.size - 1]]))
+def progress(curve: Curve, bounds: np.ndarray | None = None) -> np.ndarray:
+    """How far the run has come at each sample, from 0 to 1: the mean of its arc length in the
+    frame (each axis scaled by its range) and its cumulative loss change, each normalised."""
+    pts = curve.points
+    scale = (bounds[:, 1] - bounds[:, 0]) if bounds is not None else np.ptp(pts, axis=0)
+    steps = np.diff(pts, axis=0) / np.maximum(scale, 1e-300)
+    parts = [np.linalg.norm(np.nan_to_num(steps), axis=1), np.abs(np.diff(curve.loss))]
+    total = np.zeros(pts.shape[0])
+    used = 0
+    for d in parts:
+        cum = np.concatenate([[0.0], np.cumsum(d)])
+        if cum[-1] > 0 and np.isfinite(cum[-1]):
+            total += cum / cum[-1]
+            used += 1
+    if not used:
+        return np.linspace(0.0, 1.0, pts.shape[0])
+    return total / used
 
 
-def _xyz(points: np.ndarray) -> dict:
+def frames(
+    curve: Curve, bounds: np.ndarray | None = None, n: int = N_FRAMES, at: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Times (k,) and marker positions (k, dims) of about n frames spaced evenly in
+    :func:`progress`, interpolated along the path between samples (a fast transition falls
+    between a few samples), with the first and last sample, and time ``at`` if given."""
+    s = progress(curve, bounds)
+    keep = np.concatenate([[True], np.diff(s) > 0])  # drop samples where nothing moved
+    sk, tk, pk = s[keep], curve.t[keep], curve.points[keep]
+    if sk.size < 2:
+        return curve.t[:1], curve.points[:1]
+    want = np.linspace(0.0, 1.0, n)
+    times = np.interp(want, sk, tk)
+    if at is not None:
+        times = np.unique(np.concatenate([times, [at]]))
+    # Positions at those times, linear in t between the samples that bracket them.
+    points = np.stack(
+        [np.interp(times, curve.t, curve.points[:, j]) for j in range(pk.shape[1])], 1
+    )
+    return times, points
+
+
+def _xyz(points: np.ndarray) -> dict[str, Any]:
     out = {"x": points[:, 0], "y": points[:, 1]}
     if points.shape[1] > 2:
         out["z"] = points[:, 2]
     return out
 
 
-def trajectory_figure(proj: Projection) -> go.Figure:
-    """Paths of every run, the landmarks, and an animated marker on the first run."""
-    fig = go.Figure()
+def trajectory_figure(proj: Projection, at: float | None = None) -> go.Figure:
+    """Paths of every run, the landmarks, and a marker on the first run (at time ``at``, else at
+    the start) that frames move."""
     if proj.message or not proj.curves:
         return message_figure(proj.message or "nothing to draw")
+    fig = go.Figure()
     three_d = proj.curves[0].points.shape[1] == 3
     Scatter = go.Scatter3d if three_d else go.Scatter
     for label, line in proj.level_sets:
@@ -44,7 +85,7 @@ def trajectory_figure(proj: Projection) -> go.Figure:
                 y=line[:, 1],
                 mode="lines",
                 name=label,
-                line={"color": "#9a9a9a", "width": 1, "dash": "dot"},
+                line={"color": "#8a8a8a", "width": 1.5, "dash": "dot"},
                 hoverinfo="name",
                 legendgroup=label,
                 showlegend=label not in {t.name for t in fig.data},
@@ -56,10 +97,11 @@ def trajectory_figure(proj: Projection) -> go.Figure:
             Scatter(
                 **_xyz(pts),
                 mode="markers",
-                name="critical points (corners)",
+                name=CORNER_NAME,
+                # "x" has no glyph in 3-D scenes (Debian chromium draws an empty box).
                 marker={
-                    "symbol": "x" if three_d else "x-thin-open",
-                    "size": 9,
+                    "symbol": "diamond" if three_d else "x-thin-open",
+                    "size": 6 if three_d else 10,
                     "color": PALETTE["black"],
                     "line": {"width": 2, "color": PALETTE["black"]},
                 },
@@ -68,10 +110,10 @@ def trajectory_figure(proj: Projection) -> go.Figure:
             )
         )
     for k, c in enumerate(proj.curves):
-        hover = "t = %{customdata[0]:.4g}"
-        custom = [c.t]
+        hover = "t = %{customdata[0]:.4g}<br>L = %{customdata[1]:.6g}"
+        custom = [c.t, c.loss]
         if c.note is not None:
-            hover += f"<br>{c.note_name} = " + "%{customdata[1]:.3g}"
+            hover += f"<br>{c.note_name} = " + "%{customdata[2]:.3g}"
             custom.append(c.note)
         fig.add_trace(
             Scatter(
@@ -80,7 +122,7 @@ def trajectory_figure(proj: Projection) -> go.Figure:
                 name=c.label,
                 line={
                     "color": RUN_COLORS[k % len(RUN_COLORS)],
-                    "width": 3,
+                    "width": 4 if three_d else 3,
                     "dash": "solid" if k == 0 else "dash",
                 },
                 customdata=np.stack(custom, axis=1),
@@ -88,106 +130,63 @@ def trajectory_figure(proj: Projection) -> go.Figure:
             )
         )
     main = proj.curves[0]
-    idx = frame_indices(main.t)
-    marker = {"size": 13, "color": PALETTE["orange"], "line": {"width": 2, "color": "#000"}}
+    times, where = frames(main, proj.bounds, at=at)
+    start = 0 if at is None else int(np.argmin(np.abs(times - at)))
+    marker = {
+        "size": 8 if three_d else 13,
+        "color": PALETTE["orange"],
+        "line": {"width": 2, "color": "#000"},
+    }
     fig.add_trace(
         Scatter(
-            **_xyz(main.points[idx[:1]]),
+            **_xyz(where[start : start + 1]),
             mode="markers",
             name=MARKER_NAME,
             marker=marker,
-            hovertemplate="t = 0<extra>now</extra>",
+            hovertemplate=f"t = {times[start]:.4g}<extra>now</extra>",
         )
     )
     marker_trace = len(fig.data) - 1
-    names = [repr(float(main.t[i])) for i in idx]
+    names = [repr(float(t)) for t in times]
     fig.frames = [
         go.Frame(
             name=name,
             traces=[marker_trace],
             data=[
                 Scatter(
-                    **_xyz(main.points[[i]]),
+                    **_xyz(where[k : k + 1]),
                     mode="markers",
                     marker=marker,
-                    hovertemplate=f"t = {main.t[i]:.4g}<extra>now</extra>",
+                    hovertemplate=f"t = {times[k]:.4g}<extra>now</extra>",
                 )
             ],
         )
-        for name, i in zip(names, idx, strict=True)
+        for k, name in enumerate(names)
     ]
-    redraw = three_d  # 3-D scenes must redraw to move a point
-    # Show one frame at once (pause, slider): no frame time, no transition.
-    jump = {
-        "frame": {"duration": 0, "redraw": redraw},
-        "mode": "immediate",
-        "transition": {"duration": 0},
-    }
-    play = [
-        {
-            "frame": {"duration": SPEEDS[1][1], "redraw": redraw},
-            "fromcurrent": True,
-            "transition": {"duration": 0},
-            "mode": "immediate",
-        }
-    ]
-    buttons = [
-        {"label": "▶ play", "method": "animate", "args": [None, *play]},
-        {"label": "❚❚ pause", "method": "animate", "args": [[None], jump]},
-    ]
-    buttons += [
-        {
-            "label": label,
-            "method": "animate",
-            "args": [None, {**play[0], "frame": {"duration": ms, "redraw": redraw}}],
-        }
-        for label, ms in SPEEDS
-    ]
-    steps = [
-        {
-            "label": f"{main.t[i]:.3g}",
-            "method": "animate",
-            "args": [[name], jump],
-        }
-        for name, i in zip(names, idx, strict=True)
-    ]
-    base_layout(fig, proj.title, proj.axis_titles[0], proj.axis_titles[1])
+    title = proj.title
+    if proj.clipped:
+        title = (title + "; " if title else "") + f"{', '.join(proj.clipped)} leaves the frame"
+    base_layout(fig, title, proj.axis_titles[0], proj.axis_titles[1])
+    if title:
+        fig.update_layout(title={"font": {"size": 12}, "y": 0.99, "yanchor": "top"})
     fig.update_layout(
-        updatemenus=[
-            {
-                "type": "buttons",
-                "direction": "left",
-                "x": 0.0,
-                "y": -0.16,
-                "xanchor": "left",
-                "yanchor": "top",
-                "showactive": False,
-                "buttons": buttons,
-                "pad": {"t": 0, "r": 6},
-            }
-        ],
-        sliders=[
-            {
-                "active": 0,
-                "steps": steps,
-                "x": 0.0,
-                "len": 1.0,
-                "y": -0.3,
-                "yanchor": "top",
-                "currentvalue": {"prefix": "t = ", "font": {"size": 13}},
-                "pad": {"t": 10},
-                "transition": {"duration": 0},
-            }
-        ],
-        margin={"b": 150},
-        legend={"y": 1.0, "x": 1.02, "xanchor": "left", "yanchor": "top", "orientation": "v"},
+        meta={"frames": names, "redraw": three_d, "start": start},
+        legend={"orientation": "h", "y": 1.0, "x": 0.0, "yanchor": "bottom", "xanchor": "left"},
+        margin={"t": 70, "b": 50},
     )
     if three_d:
+        b = proj.bounds
+        names3 = zip(("xaxis", "yaxis", "zaxis"), proj.axis_titles, strict=True)
+        axes = {
+            axis: {"title": {"text": label}, **({"range": list(b[k])} if b is not None else {})}
+            for k, (axis, label) in enumerate(names3)
+        }
         fig.update_layout(
-            scene={
-                "xaxis_title": proj.axis_titles[0],
-                "yaxis_title": proj.axis_titles[1],
-                "zaxis_title": proj.axis_titles[2],
-            }
+            scene={**axes, "aspectmode": "cube", "domain": {"x": [0, 1], "y": [0, 1]}},
+            height=HEIGHT_3D,
+            margin={"l": 0, "r": 0, "t": 90, "b": 0},
         )
+    elif proj.bounds is not None:
+        fig.update_xaxes(range=list(proj.bounds[0]))
+        fig.update_yaxes(range=list(proj.bounds[1]))
     return fig

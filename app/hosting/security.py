@@ -66,7 +66,7 @@ def health_checks() -> dict[str, str]:
     url = os.environ.get("LINFLOW_REDIS_URL")
     if url:
         try:
-            from app.hosting.celery_app import celery_app
+            from app.basin.tasks import celery_app
 
             checks["workers"] = worker_pools(celery_app().control.ping(timeout=1.0))
         except Exception as exc:

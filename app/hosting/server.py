@@ -54,7 +54,7 @@ def background_manager(redis_url: str | None = None) -> Any:
     if url:
         from dash import CeleryManager
 
-        from app.hosting.celery_app import DEFAULT_VISIBILITY, VISIBILITY_ENV, make_celery
+        from app.basin.tasks import DEFAULT_VISIBILITY, VISIBILITY_ENV, make_celery
 
         celery = make_celery(url, int(os.environ.get(VISIBILITY_ENV, DEFAULT_VISIBILITY)))
         return CeleryManager(celery, cache_by=[lambda: VERSION], expire=3600)

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 
-from app.hosting.celery_app import CHUNK_QUEUE, JOB_QUEUE
+from app.basin.tasks import CHUNK_QUEUE, JOB_QUEUE
 
 PR_SET_PDEATHSIG = 1  # prctl option: signal this process when its parent dies (Linux)
 
@@ -46,7 +46,7 @@ def _celery_argv(queue: str, name: str, concurrency: int, pidfile: str | None) -
 def run_worker(role: str, concurrency: int, jobs: int | None, pidfile: str | None) -> int:
     """Run the pool(s) of ``role`` ("all", "chunks" or "jobs") until shut down."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread per chunk process
-    from app.hosting.celery_app import celery_app
+    from app.basin.tasks import celery_app
 
     if role == "jobs":
         import app.hosting.wsgi  # noqa: F401  (registers the app's background-job tasks)

@@ -25,9 +25,9 @@ def panel(title: str, *children: Any, help_text: str = "") -> html.Section:
     )
 
 
-def graph(graph_id: str) -> dcc.Loading:
+def graph(graph_id: str, tall: bool = False) -> dcc.Loading:
     return dcc.Loading(
-        dcc.Graph(id=graph_id, config=GRAPH_CONFIG, className="graph"),
+        dcc.Graph(id=graph_id, config=GRAPH_CONFIG, className="graph tall" if tall else "graph"),
         type="default",
         delay_show=200,
     )

@@ -1,4 +1,8 @@
-"""The explorer (/): controls on the left, the problem and the views on the right."""
+"""The explorer (/): settings on the left; first the story of the preset (if any), then L(t)
+against the ladder beside the trajectory (they share the time cursor), then the Hessian and
+the landscape slice at a point, then the problem, Proposition 2, the invariants and export.
+In presentation mode (``?present=1``) the sidebar folds away and the two main graphs fill a
+1280 x 720 screen."""
 
 from __future__ import annotations
 
@@ -10,38 +14,50 @@ from dash import dcc, html
 from app.explorer import ids
 from app.explorer.callbacks import PRESENT_ON
 from app.explorer.controls import inline_radio, inline_text, sidebar
+from app.explorer.summary import START_HERE
+from app.export.style import SIZES
 from app.pages._layout import graph, page_header, panel
 from app.presets import PRESETS
-from app.state import (
-    COMPARISONS,
-    PROJECTIONS,
-    SLICE_DIRECTIONS,
-    SLICE_KINDS,
-    AppState,
-)
+from app.state import COMPARISONS, PROJECTIONS, SLICE_DIRECTIONS, SLICE_KINDS, AppState
+from app.views import FIGURES
 
 LOSS_HELP = (
-    "Plateaus (shaded) sit on rungs 1/2 sum_(i not in S) s_i^2; hover for t, L and the "
-    "nearest rung."
+    "Every dotted line is a critical value 1/2 sum_(i not in S) s_i^2 (its subset S on the "
+    "right). Shaded: the plateaus, where the run lingers near a saddle. Hover for t, L and "
+    "the nearest rung."
+)
+TRAJECTORY_HELP = (
+    "Press play or drag the slider: the marker moves along the run, frames spaced where it "
+    "changes (a long plateau passes quickly), and the orange line on L(t) follows. Corners "
+    "are the critical points diag(s_i, i in S)."
 )
 HESSIAN_HELP = (
-    "The point is polished onto the critical set first; the split is compared with "
-    "the corrected theory (NOTES.md)."
-)
-DRIFT_HELP = "Conserved by the flow (drift at round-off level); discrete steps break them."
-TRAJECTORY_HELP = (
-    "Press play (or drag the slider): the marker moves along the run at log-spaced "
-    "times, and a cursor moves on the L(t) and invariant plots. Corners are the "
-    "critical points diag(s_i, i in S)."
+    "A plateau is analysed at the critical point the run visited (its weights cut to the "
+    "saddle's rank, then polished); the split is compared with the corrected theory."
 )
 SLICE_HELP = (
-    "L on the plane through the selected point (the Hessian panel's choice). Along the "
-    "most negative eigenvector a saddle shows a descent valley."
+    "L on the plane through the selected point (the Hessian panel's choice). Along the most "
+    "negative eigenvector a saddle shows a descent valley."
 )
 RATE_HELP = (
-    "Pyramidal widths d_1 >= ... >= d_H >= dy and enough positive eigenvalues of the C_j "
-    "at t = 0 give ||M(t)||^2 <= ||M(0)||^2 exp(-2 alpha t) (corrected statement)."
+    "Pyramidal widths d_1 >= ... >= d_H >= dy and enough positive eigenvalues of the C_j at "
+    "t = 0 give ||M(t)||^2 <= ||M(0)||^2 exp(-2 alpha t) (corrected statement)."
 )
+DRIFT_HELP = "Conserved by the flow (drift at round-off level); discrete steps break them."
+EXPORT_HELP = (
+    "Vector figures in a paper style (fonts embedded, 8-10 pt, colour-blind-safe colours with "
+    "line styles that survive greyscale), the data behind each figure as CSV and JSON, and "
+    "state.json: `linflow export --state state.json` regenerates them."
+)
+FIGURE_NAMES = {
+    "loss": "L(t) with the ladder",
+    "trajectory": "trajectory",
+    "hessian": "Hessian spectrum",
+    "drift": "invariant drift",
+    "slice": "landscape slice",
+    "rate": "Proposition 2",
+}
+assert set(FIGURE_NAMES) == set(FIGURES)
 
 
 def _header() -> html.Header:
@@ -51,6 +67,7 @@ def _header() -> html.Header:
     return page_header(
         "gradient descent in deep linear networks",
         [
+            html.Button("\u2630 settings", id=ids.SIDEBAR_TOGGLE, className="button ghost"),
             dcc.Dropdown(
                 id=ids.CONTROL["preset"],
                 options=presets,
@@ -78,130 +95,154 @@ def _header() -> html.Header:
     )
 
 
-def _views(s: AppState) -> list[Any]:
-    return [
-        html.Div(id=ids.VIEW_ERROR, className="view-error", role="alert"),
-        html.Div(id=ids.PRESET_TEXT, className="preset-text"),
-        panel("The problem", dcc.Loading(html.Div(id=ids.SUMMARY), delay_show=200)),
-        panel(
-            "L(t) against the ladder",
-            inline_radio(
-                "loss_axis",
-                ("log", "linear"),
-                s.loss_axis,
-                {"log": "log loss axis", "linear": "linear"},
-            ),
-            graph(ids.LOSS_GRAPH),
-            html.Div(id=ids.STATUS, className="status"),
-            help_text=LOSS_HELP,
-        ),
-        panel(
-            "Trajectory",
+def _story() -> html.Div:
+    return html.Div(
+        className="story",
+        children=[
+            html.Div(START_HERE, id=ids.PRESET_TEXT, className="preset-text"),
             html.Div(
-                className="control-row",
+                className="story-buttons",
                 children=[
-                    inline_radio(
-                        "projection",
-                        PROJECTIONS,
-                        s.projection,
-                        {
-                            "modes": "mode strengths",
-                            "scalar": "exact weights (width 1)",
-                            "pca": "PCA",
-                        },
-                    ),
-                    inline_text(
-                        "modes",
-                        "modes / layers",
-                        ", ".join(map(str, s.modes)),
-                        "Two (2-D) or three (3-D) 1-based mode indices; for exact "
-                        "weights, layer indices.",
-                    ),
-                    inline_radio(
-                        "compare",
-                        COMPARISONS,
-                        s.compare,
-                        {
-                            "none": "one run",
-                            "seeds": "+ seeds",
-                            "scales": "+ scales",
-                            "flows": "+ other flow",
-                        },
-                    ),
+                    html.Button("\u25c0 previous", id=ids.STORY_PREV, className="button"),
+                    html.Button("next \u25b6", id=ids.STORY_NEXT, className="button primary"),
                 ],
             ),
-            graph(ids.TRAJECTORY_GRAPH),
-            help_text=TRAJECTORY_HELP,
-        ),
-        panel(
-            "Hessian at a point",
-            dcc.Dropdown(
-                id=ids.CONTROL["point"],
-                value=str(s.point),
-                clearable=False,
-                options=[{"label": "limit of the run", "value": "limit"}],
-            ),
-            html.Div(id=ids.ERROR["point"], className="field-error"),
-            html.Div(id=ids.POINT_NOTICE, className="notice-inline", role="status"),
-            graph(ids.HESSIAN_GRAPH),
-            dcc.Loading(html.Div(id=ids.HESSIAN_TABLE), delay_show=200),
-            help_text=HESSIAN_HELP,
-        ),
-        panel(
-            "Landscape slice through the point",
-            html.Div(
-                className="control-row",
+        ],
+    )
+
+
+def _speed_class(label: str) -> str:
+    return "button small" + (" active" if label == "normal" else "")
+
+
+def _data_speed(label: str) -> dict[str, Any]:
+    # A data-* attribute the player reads (Dash passes data-* keywords through).
+    return {"data-speed": label}
+
+
+def _player() -> html.Div:
+    return html.Div(
+        className="player",
+        children=[
+            html.Button("\u25b6 play", id=ids.TRAJ_PLAY, className="button primary"),
+            html.Span(
+                className="speeds",
                 children=[
-                    inline_radio(
-                        "slice_dirs",
-                        SLICE_DIRECTIONS,
-                        s.slice_dirs,
-                        {
-                            "hessian": "Hessian eigvecs",
-                            "to_end": "to end of run",
-                            "to_minimum": "to a global minimum",
-                            "random": "random",
-                        },
-                    ),
-                    inline_text(
-                        "slice_extent",
-                        "extent",
-                        f"{s.slice_extent:g}",
-                        "Half-width of the plane in each direction (1e-4 to 10).",
-                    ),
-                    inline_radio("slice_kind", SLICE_KINDS, s.slice_kind),
+                    html.Button(label, className=_speed_class(label), **_data_speed(label))
+                    for label in ("slow", "normal", "fast")
                 ],
             ),
-            graph(ids.SLICE_GRAPH),
-            help_text=SLICE_HELP,
-        ),
-        panel(
-            "Proposition 2: exponential convergence",
-            html.Div(id=ids.RATE_TEXT, className="rate-text"),
-            graph(ids.RATE_GRAPH),
-            help_text=RATE_HELP,
-        ),
-        panel("Invariants", graph(ids.DRIFT_GRAPH), help_text=DRIFT_HELP),
-        _export_panel(),
-    ]
+            dcc.Input(
+                id=ids.TRAJ_TIME,
+                type="range",
+                min=0,
+                max=1,
+                step=1,
+                value=0,
+                className="time-slider",
+            ),
+            html.Span("t = 0", id=ids.TRAJ_TIME_LABEL, className="time-label"),
+        ],
+    )
 
 
-EXPORT_HELP = (
-    "Vector figures in a paper style (fonts embedded, 8-10 pt, colour-blind-safe colours "
-    "with line styles that survive greyscale), the data behind each figure as CSV and "
-    "JSON, and state.json: `linflow export --state state.json` regenerates them."
-)
+def _main_pair(s: AppState) -> html.Div:
+    loss = panel(
+        "L(t) against the ladder",
+        inline_radio(
+            "loss_axis",
+            ("log", "linear"),
+            s.loss_axis,
+            {"log": "log loss axis", "linear": "linear"},
+        ),
+        graph(ids.LOSS_GRAPH),
+        html.Div(id=ids.STATUS, className="status"),
+        help_text=LOSS_HELP,
+    )
+    trajectory = panel(
+        "Trajectory",
+        html.Div(
+            className="control-row",
+            children=[
+                inline_radio(
+                    "projection",
+                    PROJECTIONS,
+                    s.projection,
+                    {"modes": "modes", "scalar": "weights (width 1)", "pca": "PCA"},
+                ),
+                inline_text(
+                    "modes",
+                    "modes",
+                    ", ".join(map(str, s.modes)),
+                    "Two (2-D) or three (3-D) 1-based mode indices; for exact weights, layer "
+                    "indices.",
+                ),
+                inline_radio(
+                    "compare",
+                    COMPARISONS,
+                    s.compare,
+                    {"none": "one run", "seeds": "+seeds", "scales": "+scales", "flows": "+flow"},
+                ),
+            ],
+        ),
+        graph(ids.TRAJECTORY_GRAPH, tall=True),
+        _player(),
+        help_text=TRAJECTORY_HELP,
+    )
+    return html.Div([loss, trajectory], className="pair main-pair")
+
+
+def _point_pair(s: AppState) -> html.Div:
+    hessian = panel(
+        "Hessian at a point",
+        dcc.Dropdown(
+            id=ids.CONTROL["point"],
+            value=str(s.point),
+            clearable=False,
+            options=[{"label": "limit of the run", "value": "limit"}],
+        ),
+        html.Div(id=ids.ERROR["point"], className="field-error"),
+        html.Div(id=ids.POINT_NOTICE, className="notice-inline", role="status"),
+        graph(ids.HESSIAN_GRAPH),
+        dcc.Loading(html.Div(id=ids.HESSIAN_TABLE), delay_show=200),
+        help_text=HESSIAN_HELP,
+    )
+    slice_panel = panel(
+        "Landscape slice through the point",
+        html.Div(
+            className="control-row",
+            children=[
+                inline_radio(
+                    "slice_dirs",
+                    SLICE_DIRECTIONS,
+                    s.slice_dirs,
+                    {
+                        "hessian": "Hessian eigvecs",
+                        "to_end": "to end of run",
+                        "to_minimum": "to a global minimum",
+                        "random": "random",
+                    },
+                ),
+                inline_text(
+                    "slice_extent",
+                    "extent",
+                    f"{s.slice_extent:g}",
+                    "Half-width of the plane in each direction (1e-4 to 10).",
+                ),
+                inline_radio("slice_kind", SLICE_KINDS, s.slice_kind),
+            ],
+        ),
+        graph(ids.SLICE_GRAPH),
+        help_text=SLICE_HELP,
+    )
+    return html.Div([hessian, slice_panel], className="pair")
 
 
 def _export_panel() -> html.Section:
-    figure_names = {
-        "loss": "L(t) with the ladder",
-        "trajectory": "trajectory",
-        "hessian": "Hessian spectrum",
-        "drift": "invariant drift",
-        "slice": "landscape slice",
-        "rate": "Proposition 2",
-    }
+    size_labels = {"single": "single column", "double": "double column", "slide": "slide 16:9"}
+    sizes = [
+        {"label": f"{size_labels[k]} ({v.width_in:g} in)", "value": k} for k, v in SIZES.items()
+    ]
     return panel(
         "Export for a paper",
         html.Div(
@@ -211,7 +252,7 @@ def _export_panel() -> html.Section:
                     id=ids.EXPORT_FIGURES,
                     value=["loss", "hessian"],
                     inline=True,
-                    options=[{"label": v, "value": k} for k, v in figure_names.items()],
+                    options=[{"label": FIGURE_NAMES[k], "value": k} for k in FIGURES],
                 ),
             ],
         ),
@@ -222,7 +263,9 @@ def _export_panel() -> html.Section:
                     id=ids.EXPORT_FORMAT,
                     value="pdf",
                     inline=True,
-                    options=[{"label": f.upper(), "value": f} for f in ("pdf", "svg", "png")],
+                    options=[
+                        {"label": f.upper(), "value": f} for f in ("pdf", "svg", "png", "html")
+                    ],
                 ),
                 html.Div(
                     [
@@ -237,16 +280,7 @@ def _export_panel() -> html.Section:
                     ],
                     className="inline-control",
                 ),
-                dcc.RadioItems(
-                    id=ids.EXPORT_SIZE,
-                    value="single",
-                    inline=True,
-                    options=[
-                        {"label": "single column (3.4 in)", "value": "single"},
-                        {"label": "double column (7 in)", "value": "double"},
-                        {"label": "slide 16:9", "value": "slide"},
-                    ],
-                ),
+                dcc.RadioItems(id=ids.EXPORT_SIZE, value="single", inline=True, options=sizes),
                 dcc.RadioItems(
                     id=ids.EXPORT_FONT,
                     value="serif",
@@ -271,9 +305,34 @@ def _export_panel() -> html.Section:
     )
 
 
+def _views(s: AppState) -> list[Any]:
+    return [
+        html.Div(id=ids.VIEW_ERROR, className="view-error", role="alert"),
+        html.Div(id=ids.STALE, className="stale-banner", role="status"),
+        _story(),
+        _main_pair(s),
+        _point_pair(s),
+        panel("The problem", dcc.Loading(html.Div(id=ids.SUMMARY), delay_show=200)),
+        html.Div(
+            [
+                panel(
+                    "Proposition 2: exponential convergence",
+                    html.Div(id=ids.RATE_TEXT, className="rate-text"),
+                    graph(ids.RATE_GRAPH),
+                    help_text=RATE_HELP,
+                ),
+                panel("Invariants", graph(ids.DRIFT_GRAPH), help_text=DRIFT_HELP),
+            ],
+            className="pair",
+        ),
+        _export_panel(),
+    ]
+
+
 def make_layout(**_query: Any) -> html.Div:
     s = AppState()
     return html.Div(
+        id=ids.PAGE,
         className="page",
         children=[
             dcc.Location(id=ids.URL, refresh=False),
@@ -284,10 +343,7 @@ def make_layout(**_query: Any) -> html.Div:
             html.Div(id=ids.NOTICE, className="notice", role="status"),
             html.Div(
                 className="body",
-                children=[
-                    sidebar(s),
-                    html.Main(className="main", children=_views(s)),
-                ],
+                children=[sidebar(s), html.Main(className="main", children=_views(s))],
             ),
         ],
     )

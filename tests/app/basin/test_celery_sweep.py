@@ -32,7 +32,7 @@ def celery_site(redis_url, tmp_path, monkeypatch) -> Iterator[tuple[str, Path, s
     log = tmp_path / "worker.log"
     worker = _worker(_env(redis_url, LINFLOW_CACHE_DIR=str(tmp_path / "w")), log)
     monkeypatch.setenv("LINFLOW_REDIS_URL", redis_url)
-    from app.hosting.celery_app import celery_app
+    from app.basin.tasks import celery_app
 
     for _ in range(120):  # both pools answer control messages (Cancel is one)
         if len(celery_app().control.ping(timeout=0.5)) == 2:

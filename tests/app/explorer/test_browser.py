@@ -145,6 +145,11 @@ def test_uploading_data_switches_the_view(page, server_url, tmp_path):
     np.savetxt(tmp_path / "Y.csv", rng.standard_normal((30, 2)), delimiter=",")
     (tmp_path / "Xbad.csv").write_text("1,2\n3,oops\n")
     _open(page, server_url + "/")
+    assert not page.locator(f"#{ids.WRAP_UPLOAD}").is_visible()  # moot for a spectrum
+    page.locator(f"#{ids.CONTROL['source']} label").filter(has_text="your data").click()
+    page.wait_for_selector(f"#{ids.ERROR['data_hash']}:has-text('upload X and Y first')")
+    assert page.locator(f"#{ids.WRAP_UPLOAD}").is_visible()
+    assert "last valid settings" in page.inner_text(f"#{ids.STALE}")
     upload = page.locator(f"#{ids.UPLOAD} input[type=file]")
     upload.set_input_files([tmp_path / "Xbad.csv", tmp_path / "Y.csv"])
     page.wait_for_selector(f"#{ids.UPLOAD_STATUS}:has-text('is not a number')", timeout=TIMEOUT)

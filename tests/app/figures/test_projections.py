@@ -8,8 +8,8 @@ import pytest
 import core
 from app.computation import compute
 from app.explorer.cache import get_slice
-from app.figures.projections import mode_projection, pca_projection, scalar_projection
-from app.figures.trajectory import frame_indices, trajectory_figure
+from app.figures.projections import Curve, mode_projection, pca_projection, scalar_projection
+from app.figures.trajectory import frames, trajectory_figure
 from app.presets import PRESETS, state_from_query
 from app.state import AppState, decode, encode
 from app.views import figures, rate_text
@@ -20,29 +20,48 @@ def test_mode_projection_has_every_corner_and_animates():
     proj = mode_projection(r, (1, 2))
     assert len(proj.corners) == 2**r.problem.dy
     fig = trajectory_figure(proj)
-    corners = next(t for t in fig.data if t.name == "critical points (corners)")
+    corners = next(t for t in fig.data if t.name == "critical points")
     assert len(corners.x) == 8 and any("S = {1,2}" in h for h in corners.hovertext)
-    assert fig.frames and fig.layout.sliders[0].steps[0].args[0][0] == fig.frames[0].name
-    labels = [b.label for b in fig.layout.updatemenus[0].buttons]
-    assert labels[:2] == ["▶ play", "❚❚ pause"] and "fast" in labels
-    # Frames move one trace (the marker) and their times are log-spaced.
-    times = np.array([float(f.name) for f in fig.frames])
-    assert all(len(f.data) == 1 for f in fig.frames)
-    pos = times[times > 0]
-    assert np.median(np.diff(np.log(pos))) == pytest.approx(
-        np.log(pos[-1] / pos[0]) / len(pos), rel=0.5
+    # No controls inside the figure (the page's player plays it); the frames' times in meta.
+    assert not fig.layout.updatemenus and not fig.layout.sliders
+    assert (
+        fig.layout.meta["frames"] == [f.name for f in fig.frames] and fig.layout.meta["start"] == 0
     )
+    assert all(len(f.data) == 1 for f in fig.frames)  # each frame moves one trace, the marker
     three = trajectory_figure(mode_projection(r, (1, 2, 3)))
-    assert three.data[0].type == "scatter3d"
+    assert three.data[0].type == "scatter3d" and three.layout.meta["redraw"] is True
+    assert three.layout.height >= 500 and three.layout.scene.domain.y == (0, 1)
+    assert next(t for t in three.data if t.name == "critical points").marker.symbol == "diamond"
+
+
+def test_frames_are_spaced_where_the_run_changes_not_in_time():
+    # H = 2 from 0.01: the run spends most of its time on plateaus. Frames spaced in log time
+    # passed ~80% of playback before anything moved; spaced by progress, the marker moves in
+    # (nearly) every frame and the long plateaus take few.
+    r = compute(AppState())
+    proj = mode_projection(r, (1, 2))
+    fig = trajectory_figure(proj)
+    pts = np.array([[f.data[0].x[0], f.data[0].y[0]] for f in fig.frames])
+    steps = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    width = np.ptp(proj.bounds, axis=1).max()
+    assert np.mean(steps > 1e-3 * width) > 0.6
+    times = np.array([float(f.name) for f in fig.frames])
+    on_first_plateau = np.mean(times < r.plateaus[0].t_exit)
+    assert on_first_plateau < 0.3  # the first plateau is ~13% of the time axis and ~0 movement
 
 
 def test_scalar_chain_hyperbolas_hold_the_run():
     r = compute(PRESETS["scalar-chain"].state)
     proj = scalar_projection(r, (1, 2))
     assert not proj.message
-    level = next(line for label, line in proj.level_sets if label.startswith("level set"))
+    branches = [line for label, line in proj.level_sets if "(conserved)" in label]
+    level = np.vstack([b[np.all(np.isfinite(b), axis=1)] for b in branches])  # inside the frame
+    assert level.shape[0] > 50
     c = float(level[0, 1] ** 2 - level[0, 0] ** 2)
     np.testing.assert_allclose(level[:, 1] ** 2 - level[:, 0] ** 2, c, atol=1e-9)
+    # The frame holds the run and the saddle, not the far arms of the minima's hyperbola.
+    (x0, x1), (y0, y1) = proj.bounds
+    assert y1 - y0 < 5 and x1 - x0 < 5
     w = proj.curves[0].points
     np.testing.assert_allclose(w[:, 1] ** 2 - w[:, 0] ** 2, c, atol=1e-6)  # the run stays on it
     assert "need a scalar chain" in scalar_projection(compute(AppState()), (1, 2)).message
@@ -112,7 +131,11 @@ def test_presets_are_valid_and_round_trip(name):
 def test_animation_payload_is_small():
     fig = figures(AppState(compare="seeds"), ["trajectory"])["trajectory"]
     assert len(pio.to_json(fig)) < 2_000_000
-    assert frame_indices(np.array([0.0, 1.0, 2.0]))[0] == 0
+    line = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]])
+    short = Curve("run", np.array([0.0, 1.0, 2.0]), line, np.array([3.0, 2.0, 1.0]))
+    times, points = frames(short, n=5)
+    assert times[0] == 0.0 and times[-1] == 2.0 and len(times) == 5
+    np.testing.assert_allclose(points[2], [1.0, 0.0])  # half way along the path, at t = 1
 
 
 def test_slice_towards_a_global_minimum_reaches_it():

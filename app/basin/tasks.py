@@ -1,4 +1,5 @@
-"""Scale-out on Celery: sweep chunks as tasks on any number of ``linflow worker`` processes.
+"""The Celery app of a scaled-out instance (no dash, no flask): basin sweep chunks as tasks on
+any number of ``linflow worker`` processes, and the queue Dash's background jobs run on.
 
 Configured from LINFLOW_REDIS_URL (broker and result backend). Tasks and results are JSON (no
 pickle). ``task_acks_late`` with ``task_reject_on_worker_lost``: a chunk whose worker dies is
@@ -31,7 +32,7 @@ def redis_url() -> str:
 
 @lru_cache(maxsize=4)
 def make_celery(url: str, visibility: int) -> Celery:
-    app = Celery("linflow", broker=url, backend=url, include=["app.hosting.celery_app"])
+    app = Celery("linflow", broker=url, backend=url, include=["app.basin.tasks"])
     app.conf.update(
         task_serializer="json",
         result_serializer="json",
@@ -83,5 +84,5 @@ def revoke(task_ids: list[str]) -> None:
         celery_app().control.revoke(task_ids)
 
 
-# `celery -A app.hosting.celery_app worker` finds this attribute; `linflow worker` uses it too.
+# `celery -A app.basin.tasks worker` finds this attribute; `linflow worker` uses it too.
 app = celery_app() if os.environ.get("LINFLOW_REDIS_URL") else None

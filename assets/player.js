@@ -1,0 +1,141 @@
+// linflow's trajectory player and shared time cursor.
+// The trajectory figure carries plotly frames (one marker position each) and lists their times
+// in layout.meta.frames. This script plays them with its own timer (so the speed buttons set the
+// real speed), shows one frame for the slider, catches every rejected animation (an interrupted
+// Plotly.animate rejects its promise), and draws the current time as a thin overlay line on the
+// time-axis graphs (no Plotly.relayout per frame: that is what made playback slow).
+(function () {
+  "use strict";
+  var SOURCE = "trajectory-graph";
+  var TARGETS = ["loss-graph", "drift-graph", "curvature-graph"];
+  var SPEEDS = { slow: 220, normal: 90, fast: 30 }; // ms per frame
+  var state = { timer: null, index: 0, speed: "normal", meta: null };
+
+  function plot(id) {
+    return document.querySelector("#" + id + " .js-plotly-plot");
+  }
+  function el(id) {
+    return document.getElementById(id);
+  }
+  function fmt(t) {
+    return t === 0 ? "0" : Math.abs(t) >= 1e4 || Math.abs(t) < 1e-3 ? t.toExponential(2) : t.toPrecision(4);
+  }
+
+  function moveCursor(t) {
+    TARGETS.forEach(function (id) {
+      var gd = plot(id);
+      if (!gd || !gd._fullLayout || !gd._fullLayout.xaxis) { return; }
+      var fl = gd._fullLayout, ax = fl.xaxis;
+      var line = gd.querySelector(".time-cursor-line");
+      if (!line) {
+        line = document.createElement("div");
+        line.className = "time-cursor-line";
+        gd.appendChild(line);
+      }
+      var lin = ax.d2l(Math.max(t, 1e-300));
+      var inside = isFinite(lin) && lin >= Math.min(ax.range[0], ax.range[1]) && lin <= Math.max(ax.range[0], ax.range[1]);
+      line.style.display = inside ? "block" : "none";
+      line.style.left = (fl._size.l + ax.l2p(lin)) + "px";
+      line.style.top = fl._size.t + "px";
+      line.style.height = fl._size.h + "px";
+      gd.setAttribute("data-cursor-t", String(t));
+    });
+  }
+
+  function show(i) {
+    var gd = plot(SOURCE), meta = state.meta;
+    if (!gd || !meta || !window.Plotly) { return; }
+    state.index = Math.max(0, Math.min(i, meta.frames.length - 1));
+    var name = meta.frames[state.index];
+    window.Plotly.animate(gd, [name], {
+      mode: "immediate", frame: { duration: 0, redraw: !!meta.redraw }, transition: { duration: 0 }
+    }).catch(function () { /* interrupted by the next frame: nothing to do */ });
+    var t = parseFloat(name);
+    var slider = el("traj-time"), label = el("traj-time-label");
+    if (slider) { slider.value = String(state.index); }
+    if (label) { label.textContent = "t = " + fmt(t); }
+    gd.setAttribute("data-frame", String(state.index));
+    moveCursor(t);
+  }
+
+  function stop() {
+    if (state.timer) { clearInterval(state.timer); }
+    state.timer = null;
+    var button = el("traj-play");
+    if (button) { button.textContent = "\u25B6 play"; button.setAttribute("aria-pressed", "false"); }
+  }
+
+  function play() {
+    if (!state.meta) { return; }
+    stop();
+    if (state.index >= state.meta.frames.length - 1) { state.index = 0; }
+    state.timer = setInterval(function () {
+      if (!state.meta || state.index >= state.meta.frames.length - 1) { stop(); return; }
+      show(state.index + 1);
+    }, SPEEDS[state.speed]);
+    var button = el("traj-play");
+    if (button) { button.textContent = "\u275A\u275A pause"; button.setAttribute("aria-pressed", "true"); }
+  }
+
+  function sync() {
+    // A new trajectory figure (a new run or view): reset the player to its starting frame.
+    var gd = plot(SOURCE);
+    var meta = gd && gd.layout && gd.layout.meta && gd.layout.meta.frames ? gd.layout.meta : null;
+    if (meta === state.meta) { return; }
+    stop();
+    state.meta = meta;
+    var slider = el("traj-time");
+    if (!meta) { return; }
+    if (slider) { slider.max = String(meta.frames.length - 1); }
+    show(meta.start || 0);
+  }
+
+  // The camera button downloads the figure under the name it carries (layout.meta.filename),
+  // set just before plotly's own handler reads it.
+  document.addEventListener("click", function (ev) {
+    var button = ev.target instanceof Element && ev.target.closest(".modebar-btn");
+    if (!button || (button.getAttribute("data-title") || "").indexOf("Download plot") !== 0) { return; }
+    var gd = button.closest(".js-plotly-plot");
+    var name = gd && gd.layout && gd.layout.meta && gd.layout.meta.filename;
+    if (name && gd._context) {
+      gd._context.toImageButtonOptions = Object.assign({}, gd._context.toImageButtonOptions, { filename: name });
+    }
+  }, true);
+
+  document.addEventListener("click", function (ev) {
+    var target = ev.target;
+    if (!(target instanceof Element)) { return; }
+    if (target.closest("#traj-play")) {
+      if (state.timer) { stop(); } else { play(); }
+      return;
+    }
+    var speed = target.closest("[data-speed]");
+    if (speed) {
+      state.speed = speed.getAttribute("data-speed");
+      document.querySelectorAll("[data-speed]").forEach(function (b) {
+        b.classList.toggle("active", b === speed);
+      });
+      if (state.timer) { play(); }
+    }
+  });
+  document.addEventListener("input", function (ev) {
+    if (ev.target && ev.target.id === "traj-time") {
+      stop();
+      show(parseInt(ev.target.value, 10) || 0);
+    }
+  });
+  // Dash draws (and replaces) graphs after load; redraw the cursor when a target re-renders.
+  setInterval(function () {
+    sync();
+    if (state.meta) {
+      var name = state.meta.frames[state.index];
+      TARGETS.forEach(function (id) {
+        var gd = plot(id);
+        if (gd && gd.getAttribute("data-cursor-t") !== name && !gd.querySelector(".time-cursor-line")) {
+          moveCursor(parseFloat(name));
+        }
+      });
+    }
+  }, 300);
+  window.linflowPlayer = { play: play, stop: stop, show: show, state: state };
+})();

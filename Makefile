@@ -52,7 +52,7 @@ serve: install
 	$(PY) -m app --host $(HOST) --port $(PORT)
 
 screenshot: install system-deps
-	$(PY) -m app.cli.screenshot assets/screenshot.png
+	$(PY) -m app.cli.screenshot assets
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .linflow-cache

@@ -1,9 +1,9 @@
 // linflow's trajectory player and shared time cursor.
-// The trajectory figure carries plotly frames (one marker position each) and lists their times
-// in layout.meta.frames. This script plays them with its own timer (so the speed buttons set the
-// real speed), shows one frame for the slider, catches every rejected animation (an interrupted
-// Plotly.animate rejects its promise), and draws the current time as a thin overlay line on the
-// time-axis graphs (no Plotly.relayout per frame: that is what made playback slow).
+// The trajectory figure lists its frames in layout.meta: times, marker positions and the index of
+// the marker trace. This script plays them with its own timer (so the speed buttons set the real
+// speed), moves the one marker trace with Plotly.restyle (no plotly frames: building them cost the
+// server ~100 ms a redraw), and draws the current time as a thin overlay line on the time-axis
+// graphs (no Plotly.relayout per frame: that is what made playback slow).
 (function () {
   "use strict";
   var SOURCE = "trajectory-graph";
@@ -42,15 +42,18 @@
     });
   }
 
-  function show(i) {
+  function show(i, drawn) {
+    // drawn: the figure already shows frame i (a new figure opens on meta.start).
     var gd = plot(SOURCE), meta = state.meta;
-    if (!gd || !meta || !window.Plotly) { return; }
-    state.index = Math.max(0, Math.min(i, meta.frames.length - 1));
-    var name = meta.frames[state.index];
-    window.Plotly.animate(gd, [name], {
-      mode: "immediate", frame: { duration: 0, redraw: !!meta.redraw }, transition: { duration: 0 }
-    }).catch(function () { /* interrupted by the next frame: nothing to do */ });
-    var t = parseFloat(name);
+    if (!gd || !meta || !window.Plotly || !gd.data || !gd.data[meta.trace]) { return; }
+    state.index = Math.max(0, Math.min(i, meta.times.length - 1));
+    var p = meta.positions[state.index], t = meta.times[state.index];
+    if (!drawn) {
+      var update = { x: [[p[0]]], y: [[p[1]]], hovertemplate: ["t = " + fmt(t) + "<extra>now</extra>"] };
+      if (p.length > 2) { update.z = [[p[2]]]; }
+      var done = window.Plotly.restyle(gd, update, [meta.trace]);
+      if (done && done.catch) { done.catch(function () { /* replaced by a new figure meanwhile */ }); }
+    }
     var slider = el("traj-time"), label = el("traj-time-label");
     if (slider) { slider.value = String(state.index); }
     if (label) { label.textContent = "t = " + fmt(t); }
@@ -68,9 +71,9 @@
   function play() {
     if (!state.meta) { return; }
     stop();
-    if (state.index >= state.meta.frames.length - 1) { state.index = 0; }
+    if (state.index >= state.meta.times.length - 1) { state.index = 0; }
     state.timer = setInterval(function () {
-      if (!state.meta || state.index >= state.meta.frames.length - 1) { stop(); return; }
+      if (!state.meta || state.index >= state.meta.times.length - 1) { stop(); return; }
       show(state.index + 1);
     }, SPEEDS[state.speed]);
     var button = el("traj-play");
@@ -80,14 +83,14 @@
   function sync() {
     // A new trajectory figure (a new run or view): reset the player to its starting frame.
     var gd = plot(SOURCE);
-    var meta = gd && gd.layout && gd.layout.meta && gd.layout.meta.frames ? gd.layout.meta : null;
+    var meta = gd && gd.layout && gd.layout.meta && gd.layout.meta.times ? gd.layout.meta : null;
     if (meta === state.meta) { return; }
     stop();
     state.meta = meta;
     var slider = el("traj-time");
     if (!meta) { return; }
-    if (slider) { slider.max = String(meta.frames.length - 1); }
-    show(meta.start || 0);
+    if (slider) { slider.max = String(meta.times.length - 1); }
+    show(meta.start || 0, true);
   }
 
   // The camera button downloads the figure under the name it carries (layout.meta.filename),
@@ -124,18 +127,21 @@
       show(parseInt(ev.target.value, 10) || 0);
     }
   });
-  // Dash draws (and replaces) graphs after load; redraw the cursor when a target re-renders.
+  // Dash draws (and replaces) figures after load: follow each redraw as it happens (a new
+  // trajectory resets the player; a redrawn time axis gets the cursor back), hooking graphs as
+  // they appear.
+  function cursorAgain() {
+    if (state.meta) { moveCursor(state.meta.times[state.index]); }
+  }
   setInterval(function () {
-    sync();
-    if (state.meta) {
-      var name = state.meta.frames[state.index];
-      TARGETS.forEach(function (id) {
-        var gd = plot(id);
-        if (gd && gd.getAttribute("data-cursor-t") !== name && !gd.querySelector(".time-cursor-line")) {
-          moveCursor(parseFloat(name));
-        }
-      });
-    }
-  }, 300);
+    [SOURCE].concat(TARGETS).forEach(function (id) {
+      var gd = plot(id);
+      if (!gd || gd.__linflowHooked || !gd.on) { return; }
+      gd.__linflowHooked = true;
+      gd.on("plotly_afterplot", id === SOURCE ? function () { sync(); cursorAgain(); } : cursorAgain);
+      if (id === SOURCE) { sync(); }
+      cursorAgain();
+    });
+  }, 100);
   window.linflowPlayer = { play: play, stop: stop, show: show, state: state };
 })();

@@ -17,7 +17,8 @@ import plotly.io as pio
 
 import core
 from app.explorer.cache import get_slice
-from app.explorer.callbacks import from_user, render
+from app.explorer.callbacks import render
+from app.explorer.sync import from_user
 from app.hosting.server import create_app
 from app.state import AppState, encode
 from app.views import trajectory_view

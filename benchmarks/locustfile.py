@@ -10,7 +10,7 @@ from typing import Any
 from locust import HttpUser, between, task
 
 from app.explorer import ids
-from app.explorer.callbacks import control_values
+from app.explorer.sync import control_values
 from app.state import AppState, encode
 
 

@@ -25,7 +25,7 @@ from core.derivatives import Objective, end_to_end
 from core.kernel import RTOL_FACTOR
 from core.problem import Problem
 from core.stopping import StopRule, end_status
-from core.visits import PLATEAU_STALL, stall
+from core.visits import is_plateau, stall
 
 __all__ = ["BatchRuns", "BatchVisit", "integrate_batch"]
 
@@ -149,7 +149,7 @@ class _Visits:
                 b,
                 float(self.enter[r]),
                 float(self.exit[r]),
-                bool(score <= PLATEAU_STALL),
+                is_plateau(b, score),
                 self.ymin[r].copy(),
             )
         )

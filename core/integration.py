@@ -177,7 +177,7 @@ def integrate(
     >>> W0 = core.init_weights(p, 1e-3, seed=0)
     >>> run = core.integrate(p, W0, 1e4)
     >>> run.status, [pl.label for pl in core.plateaus(p, run)]
-    ('converged', ['{}', '{1}', '{1,2}', '{1,2,3}'])
+    ('converged', ['{}', '{1}', '{1,2}'])
     >>> early = core.integrate(p, W0, 100.0)
     >>> early.status, core.label(early.saddle)
     ('saddle', '{}')

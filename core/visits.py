@@ -10,8 +10,9 @@ A visit is a **plateau** when the run stalled in the band: had it moved at its s
 (d(L)/dt = -||grad L||^2 at g_min) for the whole stay, it would have crossed less than
 ``PLATEAU_STALL`` of the band, ``span g_min^2 <= PLATEAU_STALL x width``. A transition that merely
 passes through a rung's value moves at about the same speed all through the band and does not
-count. From small initialisations the plateaus are the greedy sequence of NOTES.md:
-{} -> {1} -> {1,2} -> ...
+count, and neither does the stay in the global minimum's band (where a converging run ends).
+From small initialisations the plateaus are the greedy sequence of NOTES.md:
+{} -> {1} -> {1,2} -> ..., up to the last saddle before the minimum.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "Plateau",
     "Visit",
     "VisitTracker",
+    "is_plateau",
     "plateaus",
     "reduced_products",
     "stall",
@@ -44,6 +46,13 @@ __all__ = [
 PLATEAU_STALL = 0.75
 # Visits kept per run (each holds one weight vector); beyond it the least stalled are dropped.
 MAX_VISITS = 32
+
+
+def is_plateau(band: int, score: float) -> bool:
+    """Whether a stay in band ``band`` (of :meth:`Ladder.bands`, ascending: band 0 is the global
+    minimum's) that scored ``score`` (:func:`stall`) is a plateau: the run stalled there, at a
+    saddle. The global minimum's band is where a converging run ends, not a plateau."""
+    return band != 0 and score <= PLATEAU_STALL
 
 
 def stall(span: float, g_min: float, half_width: float) -> float:
@@ -185,7 +194,7 @@ def plateaus(problem: Problem, trajectory: object) -> tuple[Plateau, ...]:
     lad = ladder(problem)
     out = []
     for v in getattr(trajectory, "visits", ()):
-        if v.stall > PLATEAU_STALL:
+        if not is_plateau(v.band, v.stall):
             continue
         Ws = unflatten(v.theta_min, problem.shapes)
         P = reduced_products(problem, Ws, trajectory.flow)  # type: ignore[attr-defined]

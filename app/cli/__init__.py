@@ -99,9 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         from app.cli.export import run as run_export
 
         return run_export(args)
-    from app.hosting.server import create_app
+    from app.hosting.server import create_app, warm
 
     app = create_app()
+    warm(app)
     print(f"linflow: serving on http://{args.host}:{args.port}", file=sys.stderr)
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0

@@ -1,62 +1,60 @@
-"""``python -m app.screenshot OUT.png [QUERY]``: serve the app in-process on 127.0.0.1 and save a
-screenshot taken by headless Debian Chromium (used by ``make screenshot`` for the README)."""
+"""``python -m app.cli.screenshot [OUT_DIR]``: screenshots of the explorer, for the README and
+for looking at what a lecture hall sees (``make screenshot``).
+
+The app is served in-process on 127.0.0.1 and photographed by headless Debian Chromium once
+every panel on screen has drawn: ``OUT_DIR/screenshot.png`` (the default view, the README
+picture, 1280 x 1400) and, for every preset, ``OUT_DIR/screenshots/<preset>.png`` (the first
+screen at 1280 x 720) and ``<preset>-present.png`` (presentation mode at the stage of its
+story with the most to see, 1280 x 720).
+"""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
+from typing import Any
 
-from werkzeug.serving import make_server
-
+from app.explorer import ids
+from app.hosting.local import chromium, serving
 from app.hosting.server import create_app
+from app.presets import PRESETS
 
-WINDOW = "1280,1400"  # README picture; pass a size as the third argument
-BUDGET_MS = 15000  # virtual time for the page to draw every panel (else it shows "Loading...")
+README_SIZE = {"width": 1280, "height": 1400}
+SCREEN = {"width": 1280, "height": 720}  # a projector
+DRAWN = """() => [...document.querySelectorAll('.js-plotly-plot')].every(
+    g => g._fullLayout && g.data && (g.data.length || (g.layout.annotations || []).length))"""
+
+
+def shoot(page: Any, url: str, out: Path, full_page: bool = False) -> None:
+    """Open ``url``, wait until every graph has drawn and the server is quiet, save ``out``."""
+    page.goto(url)
+    page.wait_for_selector(f"#{ids.LOSS_GRAPH} .js-plotly-plot", timeout=60_000)
+    page.wait_for_function(DRAWN, timeout=60_000)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(600)  # the player's first frame and the cursor
+    out.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(out), full_page=full_page)
+    print(f"saved {out}")
 
 
 def main(argv: list[str]) -> int:
-    out = Path(argv[0] if argv else "assets/screenshot.png").resolve()
-    query = argv[1] if len(argv) > 1 else ""
-    window = argv[2] if len(argv) > 2 else WINDOW
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        print("chromium is missing: run `make system-deps`", file=sys.stderr)
-        return 1
-    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as profile:
-        app = create_app(cache_dir=cache)
-        srv = make_server("127.0.0.1", 0, app.server, threaded=True)
-        thread = threading.Thread(target=srv.serve_forever, daemon=True)
-        thread.start()
-        url = f"http://127.0.0.1:{srv.server_port}/{query}"
+    root = Path(argv[0] if argv else "assets").resolve()
+    with tempfile.TemporaryDirectory() as cache:
         try:
-            subprocess.run(
-                [
-                    chromium,
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--hide-scrollbars",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--no-first-run",
-                    f"--user-data-dir={profile}",
-                    f"--virtual-time-budget={BUDGET_MS}",
-                    f"--window-size={window}",
-                    f"--screenshot={out}",
-                    url,
-                ],
-                check=True,
-                capture_output=True,
-                timeout=120,
-            )
-        finally:
-            srv.shutdown()
-            thread.join(timeout=5)
-    print(f"saved {out}")
+            with serving(create_app(cache_dir=cache)) as base, chromium() as ctx:
+                page = ctx.new_page()
+                page.set_viewport_size(README_SIZE)
+                shoot(page, base + "/", root / "screenshot.png")
+                page.set_viewport_size(SCREEN)
+                for name, preset in PRESETS.items():
+                    shoot(page, f"{base}/?preset={name}", root / "screenshots" / f"{name}.png")
+                    step = len(preset.stages)  # the end of the story: every label on screen
+                    query = f"?preset={name}&present=1" + (f"&step={step}" if step else "")
+                    shoot(page, base + "/" + query, root / "screenshots" / f"{name}-present.png")
+        except RuntimeError as exc:
+            print(exc, file=sys.stderr)
+            return 1
     return 0
 
 

@@ -9,8 +9,8 @@ compute.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from flask import current_app, has_app_context
 
@@ -31,8 +31,12 @@ VERSION = core.__version__
 CACHE_EXTENSION = "linflow_cache"  # key of the flask-caching object in app.extensions
 
 
+def _cache() -> Any:
+    return current_app.extensions.get(CACHE_EXTENSION) if has_app_context() else None
+
+
 def _cached(key: str, make: Callable[[], T], kind: type) -> T:
-    cache = current_app.extensions.get(CACHE_EXTENSION) if has_app_context() else None
+    cache = _cache()
     if cache is None:
         return make()
     try:
@@ -76,3 +80,32 @@ def get_slice(state: AppState, result: RunResult | None = None) -> SliceResult:
     point = get_point(state, result)
     key = _key("slice", state, state.point, state.slice_dirs, repr(state.slice_extent))
     return _cached(key, lambda: compute_slice(state, result, point), SliceResult)
+
+
+def get_figures(
+    state: AppState, kinds: Iterable[str], draw: Callable[[list[str]], dict[str, dict]]
+) -> dict[str, dict]:
+    """The figures ``kinds`` of ``state`` as plotly JSON dicts, cached per whole state and kind:
+    a setting visited before is served without building figures again (~35 ms a view).
+    ``draw(missing)`` makes those the cache lacks."""
+    kinds = list(kinds)
+    view = encode(state)
+    keys = {k: f"linflow-{VERSION}-figure-{k}-{view}" for k in kinds}
+    cache = _cache()
+    hits: list[Any] = [None] * len(kinds)
+    if cache is not None and kinds:
+        try:
+            hits = cache.get_many(*keys.values())
+        except Exception:  # as in _cached: a cache that is down only costs the drawing
+            pass
+    out = {k: h for k, h in zip(kinds, hits, strict=True) if isinstance(h, dict)}
+    missing = [k for k in kinds if k not in out]
+    if missing:
+        made = draw(missing)
+        out.update(made)
+        if cache is not None:
+            try:
+                cache.set_many({keys[k]: v for k, v in made.items()})
+            except Exception:
+                pass
+    return out

@@ -1,9 +1,10 @@
 """The explorer's callbacks: thin functions from the state to cached results to pure views.
 
-Two callbacks carry the page. :func:`sync_state` keeps the URL, the controls and the state store
-in step (dict in, dict out); the store holds the canonical query string. :func:`render` decodes
-it once, fetches the run once, and re-draws only the panels whose inputs changed since the last
-drawing (``PANEL_FIELDS``). Everything a browser sends is validated again here (callbacks can be
+One callback carries the page, in a single request per change: :func:`update` runs
+:func:`app.explorer.sync.sync` (URL, controls and state store in step; the store holds the
+canonical query string), then :func:`render`, which decodes the state once, fetches the run
+once, and re-draws only the panels whose inputs changed since the last drawing
+(``PANEL_FIELDS``). Everything a browser sends is validated again here (callbacks can be
 called over HTTP by anyone), and failures become messages, never tracebacks. Each callback is a
 module-level function that unit tests call directly; :func:`register` wires them to an app.
 """
@@ -15,18 +16,18 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, ctx, dcc, no_update
 
-from app.computation import VIEW_FIELDS, run_state
+from app.computation import VIEW_FIELDS, PointAnalysis, RunResult, run_state
 from app.explorer import ids
-from app.explorer.cache import get_point, get_result, get_slice
+from app.explorer.cache import get_figures, get_point, get_result, get_slice
 from app.explorer.data_export import view_csv, view_json
 from app.explorer.summary import hessian_table, preset_text, run_status, summary_children
+from app.explorer.sync import sync
 from app.figures.common import message_figure
-from app.presets import PRESETS, state_from_query, still_preset, story_step
-from app.state import AppState, decode, encode, from_mapping
+from app.presets import PRESETS, story_step
+from app.state import AppState, decode, encode
 from app.views import figures, rate_text, view_name
 
 log = logging.getLogger(__name__)
-PRESENT_ON = "on"  # the presentation-mode checkbox's value when ticked
 
 # Which view fields each panel depends on (besides the run itself, which every panel shows).
 PANEL_FIELDS: dict[str, tuple[str, ...]] = {
@@ -39,100 +40,6 @@ PANEL_FIELDS: dict[str, tuple[str, ...]] = {
     "rate": ("present",),
     "preset": ("preset", "step"),
 }
-
-
-def control_value(name: str, v: Any) -> Any:
-    """What the control of field ``name`` shows for value ``v``."""
-    if name == "present":
-        return [PRESENT_ON] if v else []
-    if isinstance(v, tuple):
-        return ", ".join(f"{x:g}" if isinstance(x, float) else str(x) for x in v)
-    if isinstance(v, float):
-        return f"{v:g}" if float(f"{v:g}") == v else repr(v)
-    return v if isinstance(v, str) else str(v)
-
-
-def control_values(state: AppState) -> dict[str, Any]:
-    return {name: control_value(name, getattr(state, name)) for name in ids.FIELDS}
-
-
-def _from_control(name: str, raw: Any) -> Any:
-    if name == "present":
-        return bool(raw) and PRESENT_ON in raw
-    return raw
-
-
-def from_url(search: str | None) -> tuple[AppState, str]:
-    """URL -> (state, notice). ``?preset=NAME`` alone is a preset's short link."""
-    state, notices = state_from_query(search)
-    notice = (
-        "Some link parameters were not usable and fell back to defaults: " + "; ".join(notices)
-        if notices
-        else ""
-    )
-    return state, notice
-
-
-def from_user(
-    values: dict[str, Any], current: AppState | None = None
-) -> tuple[AppState | None, dict[str, str]]:
-    """Control values -> (state or None, a message per bad field). A control with no value (a
-    dropdown whose options are still on their way clears itself) keeps the current state's
-    value. A preset edited away from its state is no longer that preset."""
-    raw = {k: _from_control(k, v) for k, v in values.items() if v is not None}
-    state, errors = from_mapping(raw, base=current)
-    if state is None:
-        return None, errors
-    if state.preset and not still_preset(state):
-        state = state.replace(preset="", step=0)
-    return state, {}
-
-
-STALE_TEXT = "The views show the last valid settings: fix the field marked in red to update them."
-
-
-def _outputs(
-    state: AppState | None, url: Any, notice: Any, errors: dict[str, str], controls: Any
-) -> dict[str, Any]:
-    return {
-        "controls": controls,
-        "url": url,
-        "store": encode(state) if state is not None else no_update,
-        "notice": notice,
-        "errors": {name: errors.get(name, "") for name in ids.FIELDS},
-        "stale": STALE_TEXT if errors else "",
-        "page": no_update if state is None else ("page present" if state.present else "page"),
-    }
-
-
-def sync_state(search: str | None, controls: dict[str, Any], query: str | None) -> dict[str, Any]:
-    """One circular callback keeps the URL, the controls and the state store in step."""
-    return sync(search, controls, query, ctx.triggered_id)
-
-
-def sync(
-    search: str | None, controls: dict[str, Any], query: str | None, trigger: str | None
-) -> dict[str, Any]:
-    """:func:`sync_state` for a given trigger (None: the first call; the URL; a control)."""
-    unchanged = {name: no_update for name in ids.FIELDS}
-    if trigger == ids.CONTROL["preset"] and controls.get("preset") in PRESETS:
-        state = PRESETS[controls["preset"]].state.replace(
-            present=_from_control("present", controls.get("present"))
-        )
-        return _outputs(state, encode(state), "", {}, control_values(state))
-    if trigger in (None, ids.URL):
-        state, notice = from_url(search)
-        query = encode(state)
-        return _outputs(
-            state, query if query != search else no_update, notice, {}, control_values(state)
-        )
-    edited, errors = from_user(controls, decode(query)[0] if query else None)
-    if edited is None:
-        return _outputs(None, no_update, no_update, errors, unchanged)
-    out_controls: dict[str, Any] = dict(unchanged)
-    if edited.preset != controls.get("preset"):
-        out_controls["preset"] = edited.preset
-    return _outputs(edited, encode(edited), "", {}, out_controls)
 
 
 def changed_panels(query: str, drawn: str | None) -> set[str]:
@@ -188,6 +95,58 @@ def _failed(message: str) -> dict[str, Any]:
     return out
 
 
+def draw(
+    state: AppState, kinds: list[str], r: RunResult, point: PointAnalysis | None
+) -> dict[str, dict]:
+    """The explorer's figures ``kinds`` as plotly JSON: the loss and drift untitled (their
+    panels' headings say it), each named for its SVG download by the view."""
+    if point is None and {"hessian", "slice"} & set(kinds):
+        point = get_point(state, r)
+    sl = get_slice(state, r) if "slice" in kinds else None
+    out = {}
+    for kind, fig in figures(state, kinds, r, point, sl).items():
+        if kind in UNTITLED:
+            fig.update_layout(title=None)
+        # assets/player.js reads meta.filename when the camera button is pressed (a new config
+        # prop would make dcc.Graph re-plot).
+        fig.update_layout(
+            meta={**(fig.layout.meta or {}), "filename": f"{view_name(state)}-{kind}"}
+        )
+        out[kind] = fig.to_plotly_json()
+    return out
+
+
+def update(
+    search: str | None,
+    controls: dict[str, Any],
+    query: str | None,
+    drawn: str | None,
+    shown: dict[str, Any],
+) -> dict[str, Any]:
+    """A link, a preset or an edited control -> the state in step everywhere, and every panel
+    that changed redrawn: one request (syncing and drawing as two chained callbacks cost a
+    second round trip, ~25 ms of each change)."""
+    return updated(search, controls, query, drawn, ctx.triggered_id, shown)
+
+
+def updated(
+    search: str | None,
+    controls: dict[str, Any],
+    query: str | None,
+    drawn: str | None,
+    trigger: str | None,
+    shown: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """:func:`update` for a given trigger (as :func:`app.explorer.sync.sync`)."""
+    out = sync(search, controls, query, trigger, shown)
+    new = out["store"] if isinstance(out["store"], str) else None
+    views = render(new, drawn)
+    point = views.pop("point_value")
+    if point is not no_update and controls.get("point") != point:
+        out["controls"] = {**out["controls"], "point": point}
+    return {**out, **views}
+
+
 def render(query: str | None, drawn: str | None) -> dict[str, Any]:
     """The store -> every panel that changed (the others keep what they show)."""
     out: dict[str, Any] = {k: no_update for k in RENDER_KEYS}
@@ -198,17 +157,8 @@ def render(query: str | None, drawn: str | None) -> dict[str, Any]:
     kinds = [PANEL_FIGURES[p] for p in PANEL_FIGURES if p in todo]
     try:
         r = get_result(state)
-        point = get_point(state, r) if {"hessian", "slice"} & set(kinds) else None
-        sl = get_slice(state, r) if "slice" in kinds else None
-        for kind, fig in figures(state, kinds, r, point, sl).items():
-            if kind in UNTITLED:
-                fig.update_layout(title=None)
-            # The SVG download is named after the view (assets/player.js reads meta.filename:
-            # a new config prop would make dcc.Graph re-plot without the animation's frames).
-            fig.update_layout(
-                meta={**(fig.layout.meta or {}), "filename": f"{view_name(state)}-{kind}"}
-            )
-            out[kind] = fig
+        point = get_point(state, r) if "point" in todo else None
+        out.update(get_figures(state, kinds, lambda missing: draw(state, missing, r, point)))
         if "summary" in todo:
             out["summary"], out["status"] = summary_children(r), run_status(state, r)
             # The value with its options: a dropdown drops a value its options lack.
@@ -228,11 +178,6 @@ def render(query: str | None, drawn: str | None) -> dict[str, Any]:
     return out
 
 
-def basin_link(search: str | None) -> str:
-    """The basin lab for the problem on screen."""
-    return "/basin" + (search or "")
-
-
 def download(csv_clicks: int | None, json_clicks: int | None, query: str | None) -> Any:
     if not query:
         return no_update
@@ -245,6 +190,8 @@ def download(csv_clicks: int | None, json_clicks: int | None, query: str | None)
     return dcc.send_string(view_csv(state, result), "linflow-view.csv")
 
 
+# The basin lab for the problem on screen (in the browser: one request less per change).
+BASIN_LINK = 'function (search) { return "/basin" + (search || ""); }'
 # Read the address bar at the moment of the click: the URL on screen, after every change.
 COPY_CURRENT_URL = "function (n) { return window.location.href; }"
 
@@ -252,22 +199,6 @@ COPY_CURRENT_URL = "function (n) { return window.location.href; }"
 def register(app: Dash) -> None:
     from app.explorer import exporting, uploading
 
-    app.callback(
-        output={
-            "controls": {f: Output(ids.CONTROL[f], "value") for f in ids.FIELDS},
-            "url": Output(ids.URL, "search"),
-            "store": Output(ids.STATE_STORE, "data"),
-            "notice": Output(ids.NOTICE, "children"),
-            "errors": {f: Output(ids.ERROR[f], "children") for f in ids.FIELDS},
-            "stale": Output(ids.STALE, "children"),
-            "page": Output(ids.PAGE, "className"),
-        },
-        inputs={
-            "search": Input(ids.URL, "search"),
-            "controls": {f: Input(ids.CONTROL[f], "value") for f in ids.FIELDS},
-            "query": State(ids.STATE_STORE, "data"),
-        },
-    )(sync_state)
     children = {
         "summary": ids.SUMMARY,
         "status": ids.STATUS,
@@ -279,18 +210,32 @@ def register(app: Dash) -> None:
     }
     app.callback(
         output={
+            "controls": {f: Output(ids.CONTROL[f], "value") for f in ids.FIELDS},
+            "url": Output(ids.URL, "search"),
+            "store": Output(ids.STATE_STORE, "data"),
+            "notice": Output(ids.NOTICE, "children"),
+            "errors": {f: Output(ids.ERROR[f], "children") for f in ids.FIELDS},
+            "stale": Output(ids.STALE, "children"),
+            "page": Output(ids.PAGE, "className"),
             **{k: Output(v, "figure") for k, v in GRAPHS.items()},
             **{k: Output(v, "children") for k, v in children.items()},
             "point_options": Output(ids.CONTROL["point"], "options"),
-            "point_value": Output(ids.CONTROL["point"], "value", allow_duplicate=True),
             "story_prev": Output(ids.STORY_PREV, "disabled"),
             "story_next": Output(ids.STORY_NEXT, "disabled"),
             "drawn": Output(ids.DRAWN_STORE, "data"),
         },
-        inputs={"query": Input(ids.STATE_STORE, "data"), "drawn": State(ids.DRAWN_STORE, "data")},
-        # The store starts empty and is filled by sync_state: render runs from then on.
-        prevent_initial_call=True,
-    )(render)
+        inputs={
+            "search": Input(ids.URL, "search"),
+            "controls": {f: Input(ids.CONTROL[f], "value") for f in ids.FIELDS},
+            "query": State(ids.STATE_STORE, "data"),
+            "drawn": State(ids.DRAWN_STORE, "data"),
+            "shown": {
+                "stale": State(ids.STALE, "children"),
+                "page": State(ids.PAGE, "className"),
+                "notice": State(ids.NOTICE, "children"),
+            },
+        },
+    )(update)
     app.clientside_callback(
         COPY_CURRENT_URL,
         Output(ids.COPY_LINK, "content"),
@@ -304,7 +249,7 @@ def register(app: Dash) -> None:
         State(ids.STATE_STORE, "data"),
         prevent_initial_call=True,
     )(download)
-    app.callback(Output(ids.BASIN_LINK, "href"), Input(ids.URL, "search"))(basin_link)
+    app.clientside_callback(BASIN_LINK, Output(ids.BASIN_LINK, "href"), Input(ids.URL, "search"))
     exporting.register(app)
     uploading.register(app)
     register_view_logic(app)

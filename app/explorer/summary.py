@@ -6,23 +6,96 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from dash import dcc, html
+from dash import html
 
 from app.computation import PointAnalysis, RunResult
 from app.presets import PRESETS
 from app.state import AppState
 from app.views import discrete_label
 
-EQUATIONS = r"""
-$$L(W) = \tfrac12\|Y - W_{H+1}\cdots W_1 X\|_F^2
-       = \tfrac12\|\Sigma_Y - \bar W_{H+1}\cdots \bar W_1\|_F^2 + \tfrac12\|Y V_X^2\|_F^2$$
 
-$$\dot W_j = -\nabla_{W_j} L = A_j^\top (\Sigma_Y - P) B_j^\top,\qquad
-  C_j = W_{j+1}^\top W_{j+1} - W_j W_j^\top \ \text{conserved}$$
+def _m(*parts: Any) -> html.Span:
+    return html.Span(list(parts), className="math")
 
-$$\text{critical values: } L_S = \tfrac12 \sum_{i \notin S} s_i^2 + \tfrac12\|Y V_X^2\|_F^2,
-  \quad S \subseteq \{1,\dots,d_y\}$$
-"""
+
+def _sub(base: str, sub: str, sup: str = "") -> list[Any]:
+    """base with a subscript, and a superscript stacked above it (CSS .ss) when given."""
+    if not sup:
+        return [base, html.Sub(sub)]
+    return [base, html.Span([html.Span(sup), html.Span(sub)], className="ss")]
+
+
+def equations() -> html.Div:
+    """The model, the flow and the ladder in HTML. Not MathJax: it is 2 MB of script to load
+    and compile on the first screen, and it typeset these lines again with every new run."""
+    return html.Div(
+        className="equations",
+        children=[
+            html.P(
+                _m(
+                    "L(W) = \u00bd \u2016Y \u2212 ",
+                    *_sub("W", "H+1"),
+                    " \u22ef ",
+                    *_sub("W", "1"),
+                    " X\u2016",
+                    *_sub("", "F", "2"),
+                    " = \u00bd \u2016\u03a3",
+                    html.Sub("Y"),
+                    " \u2212 ",
+                    *_sub("W\u0304", "H+1"),
+                    " \u22ef ",
+                    *_sub("W\u0304", "1"),
+                    "\u2016",
+                    *_sub("", "F", "2"),
+                    " + \u00bd \u2016Y ",
+                    *_sub("V", "X", "2"),
+                    "\u2016",
+                    *_sub("", "F", "2"),
+                )
+            ),
+            html.P(
+                _m(
+                    *_sub("\u1e86", "j"),
+                    " = \u2212\u2207",
+                    html.Sub(["W", html.Sub("j")]),
+                    " L = ",
+                    *_sub("A", "j", "\u22a4"),
+                    "(\u03a3",
+                    html.Sub("Y"),
+                    " \u2212 P) ",
+                    *_sub("B", "j", "\u22a4"),
+                    ",\u2003",
+                    *_sub("C", "j"),
+                    " = ",
+                    *_sub("W", "j+1", "\u22a4"),
+                    " ",
+                    *_sub("W", "j+1"),
+                    " \u2212 ",
+                    *_sub("W", "j"),
+                    " ",
+                    *_sub("W", "j", "\u22a4"),
+                    " conserved",
+                )
+            ),
+            html.P(
+                _m(
+                    "critical values: ",
+                    *_sub("L", "S"),
+                    " = \u00bd \u2211",
+                    html.Sub("i \u2209 S"),
+                    " ",
+                    *_sub("s", "i", "2"),
+                    " + \u00bd \u2016Y ",
+                    *_sub("V", "X", "2"),
+                    "\u2016",
+                    *_sub("", "F", "2"),
+                    ",\u2003S \u2286 {1, \u2026, ",
+                    *_sub("d", "y"),
+                    "}",
+                )
+            ),
+        ],
+    )
 
 
 def _yes(flag: bool | None) -> str:
@@ -64,7 +137,6 @@ def summary_children(result: RunResult) -> list:
                 ),
             ],
         ),
-        dcc.Markdown(EQUATIONS, mathjax=True, className="equations"),
     ]
 
 

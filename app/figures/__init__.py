@@ -8,7 +8,7 @@ These are public: a notebook can draw a run the way the explorer does,
 >>> run = core.integrate(p, core.init_weights(p, 1e-2, seed=0), 200.0)
 >>> fig = loss_figure(run, core.ladder(p), core.plateaus(p, run))
 >>> [pl.label for pl in core.plateaus(p, run)]
-['{}', '{1}', '{1,2}', '{1,2,3}']
+['{}', '{1}', '{1,2}']
 
 The explorer's views (``app.views``) call them with a state's results.
 """

@@ -34,10 +34,34 @@ RUN_COLORS = (
 )
 
 
+_GRID = "#E5EAF2"
+_AXIS = {"gridcolor": _GRID, "linecolor": _GRID, "zerolinecolor": _GRID}
+# The few settings of plotly's "plotly_white" the figures rely on, built once as a Template
+# (plotly copies it into each figure): a template given by name or as a dict is looked up and
+# validated on every figure, 6-26 ms each against 1 ms, and a view draws six.
+LIGHT = go.layout.Template(
+    {
+        "layout": {
+            "paper_bgcolor": "white",
+            "plot_bgcolor": "white",
+            "font": {"color": "#2a3f5f"},
+            "colorway": list(PALETTE.values())[1:],
+            "xaxis": {**_AXIS, "automargin": True},
+            "yaxis": {**_AXIS, "automargin": True},
+            "scene": {
+                axis: {**_AXIS, "backgroundcolor": "white", "showbackground": True}
+                for axis in ("xaxis", "yaxis", "zaxis")
+            },
+            "hoverlabel": {"align": "left"},
+        }
+    }
+)
+
+
 def base_layout(fig: go.Figure, title: str, x_title: str, y_title: str, **extra: Any) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
-        template="plotly_white",
+        template=LIGHT,
         font={"family": "Inter, Helvetica, Arial, sans-serif", "size": 13},
         margin={"l": 64, "r": 24, "t": 48, "b": 52},
         hovermode="closest",
@@ -45,26 +69,6 @@ def base_layout(fig: go.Figure, title: str, x_title: str, y_title: str, **extra:
         xaxis_title=x_title,
         yaxis_title=y_title,
         **extra,
-    )
-    return fig
-
-
-CURSOR_NAME = "time-cursor"  # assets/cursor.js finds the shape by this name
-
-
-def add_time_cursor(fig: go.Figure) -> go.Figure:
-    """A hidden vertical line that the browser moves to the animation's current time."""
-    fig.add_shape(
-        type="line",
-        name=CURSOR_NAME,
-        xref="x",
-        yref="paper",
-        x0=1.0,
-        x1=1.0,
-        y0=0.0,
-        y1=1.0,
-        visible=False,
-        line={"color": PALETTE["orange"], "width": 2},
     )
     return fig
 
@@ -103,5 +107,5 @@ def message_figure(text: str) -> go.Figure:
     """An empty figure that says why there is nothing to draw."""
     fig = go.Figure()
     fig.add_annotation(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
-    fig.update_layout(template="plotly_white", xaxis_visible=False, yaxis_visible=False)
+    fig.update_layout(template=LIGHT, xaxis_visible=False, yaxis_visible=False)
     return fig

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 import core
-from app.figures.common import DISCRETE_COLOR, FLOW_COLOR, add_time_cursor, base_layout
+from app.figures.common import DISCRETE_COLOR, FLOW_COLOR, base_layout
 
 DRIFT_FLOOR = 1e-17  # Exact zeros are drawn at this level on the log axis.
 
@@ -42,5 +42,4 @@ def drift_figure(
     )
     fig.update_xaxes(type="log")
     fig.update_yaxes(type="log", exponentformat="power")
-    add_time_cursor(fig)
     return fig

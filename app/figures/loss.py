@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -12,7 +14,6 @@ from app.figures.common import (
     PLATEAU_FILL,
     RUN_COLORS,
     RUNG_COLOR,
-    add_time_cursor,
     base_layout,
 )
 
@@ -118,36 +119,44 @@ def loss_figure(
         )
     )
     y_range = _log_range(ladder, L) if log else [0.0, float(ladder.values.max()) * 1.05]
+    # Labels and shades are collected and set once: each add_annotation / add_vrect walks
+    # plotly's property tree (~2-7 ms apiece, a staircase has dozens).
+    notes: list[dict[str, Any]] = []
+    shades: list[dict[str, Any]] = []
     longest = 0
     if len(ladder) <= MAX_RUNG_LABELS:
         heights = [axis_y(r.value, log) for r in shown]
         groups = label_groups(shown, heights, y_range[1] - y_range[0], label_px)
         for y, text in groups:
             longest = max(longest, *(len(line) for line in text.split("<br>")))
-            fig.add_annotation(
-                x=1.0,
-                xref="paper",
-                y=y,
-                yref="y",
-                text=text,
-                showarrow=False,
-                xanchor="left",
-                font={"size": label_px, "color": "#555"},
-                name=f"rung {text}",
+            notes.append(
+                dict(
+                    x=1.0,
+                    xref="paper",
+                    y=y,
+                    yref="y",
+                    text=text,
+                    showarrow=False,
+                    xanchor="left",
+                    font={"size": label_px, "color": "#555"},
+                    name=f"rung {text}",
+                )
             )
     hidden = [r for r in ladder.rungs if r not in shown]
     if hidden:
-        fig.add_annotation(
-            x=1.0,
-            xref="paper",
-            y=0.0,
-            yref="paper",
-            yanchor="bottom",
-            xanchor="left",
-            text=f"{hidden[0].label}<br>L = 0 below",
-            showarrow=False,
-            font={"size": label_px, "color": "#555"},
-            name=f"rung {hidden[0].label}",
+        notes.append(
+            dict(
+                x=1.0,
+                xref="paper",
+                y=0.0,
+                yref="paper",
+                yanchor="bottom",
+                xanchor="left",
+                text=f"{hidden[0].label}<br>L = 0 below",
+                showarrow=False,
+                font={"size": label_px, "color": "#555"},
+                name=f"rung {hidden[0].label}",
+            )
         )
         longest = max(longest, 9)
     # Open on the last three decades, where the transitions are, or earlier where the run
@@ -157,8 +166,19 @@ def loss_figure(
     previous: tuple[float, int] | None = None  # (x, row) of the last plateau label
     for pl in plateaus:
         x0, x1 = max(pl.t_enter, t_lo), max(pl.t_exit, pl.t_enter)
-        fig.add_vrect(
-            x0=x0, x1=max(x1, x0 * 1.0001), fillcolor=PLATEAU_FILL, line_width=0, layer="below"
+        shades.append(
+            dict(
+                type="rect",
+                xref="x",
+                yref="paper",
+                x0=x0,
+                x1=max(x1, x0 * 1.0001),
+                y0=0,
+                y1=1,
+                fillcolor=PLATEAU_FILL,
+                line_width=0,
+                layer="below",
+            )
         )
         if x1 > x_lo:  # label the visible part of the plateau, at its geometric middle
             left = max(x0, x_lo)
@@ -167,15 +187,17 @@ def loss_figure(
             width = span * 0.0012 * label_px * (len(pl.label) + 2)
             row = 1 if previous and previous[1] == 0 and x - previous[0] < width else 0
             previous = (x, row)
-            fig.add_annotation(
-                x=x,
-                y=PLATEAU_LABEL_Y + 0.08 * row,
-                yref="paper",
-                yanchor="bottom",
-                text=pl.label,
-                showarrow=False,
-                font={"size": label_px, "color": "#8a5a00"},
-                name=f"plateau {pl.label}",
+            notes.append(
+                dict(
+                    x=x,
+                    y=PLATEAU_LABEL_Y + 0.08 * row,
+                    yref="paper",
+                    yanchor="bottom",
+                    text=pl.label,
+                    showarrow=False,
+                    font={"size": label_px, "color": "#8a5a00"},
+                    name=f"plateau {pl.label}",
+                )
             )
     for k, (label, tr) in enumerate(runs):
         tp, Lp = _positive_times(tr)
@@ -216,6 +238,8 @@ def loss_figure(
     if log:
         fig.update_yaxes(type="log", range=y_range, exponentformat="power")
     fig.update_layout(
+        annotations=notes,
+        shapes=shades,
         margin={"r": 14 + 0.62 * label_px * longest, "t": 36 + 3 * label_px},
         # The lower left is empty (the loss starts high and falls late): the legend goes there.
         legend={
@@ -227,7 +251,6 @@ def loss_figure(
             "bgcolor": "rgba(255,255,255,0.85)",
         },
     )
-    add_time_cursor(fig)
     return fig
 
 

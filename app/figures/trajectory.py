@@ -1,9 +1,10 @@
-"""The trajectory: paths, landmarks, and a marker that the browser moves through plotly frames.
+"""The trajectory: paths, landmarks, and a marker the browser moves along the run.
 
 The figure holds no controls: the explorer's player (``assets/player.js``) plays it with its own
 buttons and slider, and static exports stay clean. Frames are spaced where the run changes
 (arc length of the path in the frame, and loss drop), not in time: a plateau that lasts 1/eps
-passes in a few frames, a transition gets many. ``layout.meta`` carries the frame times.
+passes in a few frames, a transition gets many. ``layout.meta`` carries the frames: their times,
+the marker's positions and the index of the marker trace.
 """
 
 from __future__ import annotations
@@ -146,23 +147,9 @@ def trajectory_figure(proj: Projection, at: float | None = None) -> go.Figure:
             hovertemplate=f"t = {times[start]:.4g}<extra>now</extra>",
         )
     )
-    marker_trace = len(fig.data) - 1
-    names = [repr(float(t)) for t in times]
-    fig.frames = [
-        go.Frame(
-            name=name,
-            traces=[marker_trace],
-            data=[
-                Scatter(
-                    **_xyz(where[k : k + 1]),
-                    mode="markers",
-                    marker=marker,
-                    hovertemplate=f"t = {times[k]:.4g}<extra>now</extra>",
-                )
-            ],
-        )
-        for k, name in enumerate(names)
-    ]
+    # The player moves this one trace with Plotly.restyle from the positions in meta: plotly
+    # frames cost ~1 ms each to build and validate on the server (120 of them, every redraw).
+    positions = where.tolist()
     title = proj.title
     if proj.clipped:
         title = (title + "; " if title else "") + f"{', '.join(proj.clipped)} leaves the frame"
@@ -170,7 +157,12 @@ def trajectory_figure(proj: Projection, at: float | None = None) -> go.Figure:
     if title:
         fig.update_layout(title={"font": {"size": 12}, "y": 0.99, "yanchor": "top"})
     fig.update_layout(
-        meta={"frames": names, "redraw": three_d, "start": start},
+        meta={
+            "times": [float(t) for t in times],
+            "positions": positions,
+            "trace": len(fig.data) - 1,
+            "start": start,
+        },
         legend={"orientation": "h", "y": 1.0, "x": 0.0, "yanchor": "bottom", "xanchor": "left"},
         margin={"t": 70, "b": 50},
     )

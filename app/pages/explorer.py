@@ -12,9 +12,9 @@ import dash
 from dash import dcc, html
 
 from app.explorer import ids
-from app.explorer.callbacks import PRESENT_ON
 from app.explorer.controls import inline_radio, inline_text, sidebar
-from app.explorer.summary import START_HERE
+from app.explorer.summary import START_HERE, equations
+from app.explorer.sync import PRESENT_ON
 from app.export.style import SIZES
 from app.pages._layout import graph, page_header, panel
 from app.presets import PRESETS
@@ -312,7 +312,11 @@ def _views(s: AppState) -> list[Any]:
         _story(),
         _main_pair(s),
         _point_pair(s),
-        panel("The problem", dcc.Loading(html.Div(id=ids.SUMMARY), delay_show=200)),
+        panel(
+            "The problem",
+            dcc.Loading(html.Div(id=ids.SUMMARY), delay_show=200),
+            equations(),
+        ),
         html.Div(
             [
                 panel(

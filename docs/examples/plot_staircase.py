@@ -5,7 +5,7 @@ The staircase
 From a small initialisation a deep linear network learns its target's modes one at a time,
 largest first. The loss falls down the ladder of critical values
 :math:`L_S = \\tfrac12 \\sum_{i \\notin S} s_i^2`, resting on a plateau near the saddle of each
-subset on the way: ``{} -> {1} -> {1,2} -> {1,2,3}``.
+subset on the way, ``{} -> {1} -> {1,2}``, then converges to the global minimum ``{1,2,3}``.
 """
 
 # %%
@@ -83,7 +83,7 @@ plt.show()
 # -------------------------------
 # The order of the steps does not depend on the initial scale; their lengths do. For
 # :math:`H = 2` a saddle's plateau lasts about ten times longer when the start is ten times
-# smaller (the last "plateau" is the final approach to the minimum, and does not grow).
+# smaller.
 
 for scale in (1e-2, 1e-3, 1e-4):
     r = core.integrate(p, core.init_weights(p, scale, seed=0), 1e5)

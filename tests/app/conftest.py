@@ -5,59 +5,29 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import tempfile
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
+from app.hosting.local import chromium, serving
 from app.hosting.server import create_app
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory) -> Iterator[str]:
-    app = create_app(cache_dir=str(tmp_path_factory.mktemp("cache")))
-    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(timeout=5)
+    with serving(create_app(cache_dir=str(tmp_path_factory.mktemp("cache")))) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def browser_context():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not shutil.which("chromium") and not shutil.os.path.exists(CHROMIUM):
-        pytest.fail("Debian chromium is missing: run `make system-deps`")
-    profile = tempfile.mkdtemp(prefix="linflow-chromium-")
-    with sync_api.sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 800},
-            accept_downloads=True,
-        )
-        yield ctx
-        ctx.close()
-    shutil.rmtree(profile, ignore_errors=True)
+    pytest.importorskip("playwright.sync_api")
+    try:
+        with chromium(accept_downloads=True) as ctx:
+            yield ctx
+    except RuntimeError as exc:  # chromium missing: a failure, not a skip
+        pytest.fail(str(exc))
 
 
 @pytest.fixture

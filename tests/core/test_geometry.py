@@ -28,8 +28,8 @@ def test_small_init_visits_greedy_plateaus(widths, scale, t_max):
     p = Problem.from_spectrum([4.0, 2.0, 1.0], dx=4, widths=widths)
     tr = integrate(p, init_weights(p, scale, seed=0), t_max)
     seq = [pl.subset for pl in plateaus(p, tr)]
-    assert seq == [(), (0,), (0, 1), (0, 1, 2)]
-    for pl in plateaus(p, tr)[:-1]:
+    assert seq == [(), (0,), (0, 1)]  # the saddles; the stay at the minimum is the run's end
+    for pl in plateaus(p, tr):
         assert pl.rung.subset == pl.subset and pl.t_enter <= pl.t_point <= pl.t_exit
         # The saddle visited: polishing the closest approach lands on that critical set.
         c = classify(p, polish(p, pl.weights).weights)

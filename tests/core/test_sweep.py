@@ -143,4 +143,4 @@ def test_deep_small_init_sweeps_reach_the_global_minimum_given_time():
     res = core.sweep(p, 8, [1e-4, 1e-5], seed=0, t_max=4e6)
     for st in res.stats:
         assert st.n_finished == 8 and st.fraction_global == 1.0, st
-    assert all(r.path[-1] == (0, 1, 2) for r in res.runs)
+    assert all(r.path[-1] == (0, 1) and r.subset == (0, 1, 2) for r in res.runs)

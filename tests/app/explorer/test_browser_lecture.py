@@ -50,7 +50,7 @@ def test_rung_and_plateau_labels_sit_on_their_rungs(page, server_url, axis):
         for a in _annotations(page, ids.LOSS_GRAPH)
         if (a["name"] or "").startswith("plateau")
     ]
-    assert plateau == ["{}", "{1}", "{1,2}", "{1,2,3}"]
+    assert plateau == ["{}", "{1}", "{1,2}"]  # the saddles; the minimum is the run's end
     assert page.console_errors == []
 
 

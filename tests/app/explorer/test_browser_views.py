@@ -22,14 +22,6 @@ def _marker(page):
     )
 
 
-def _cursor(page, graph_id: str):
-    return page.evaluate(
-        f"() => {{ const g = {PLOT.format(graph_id)};"
-        " const s = (g.layout.shapes || []).find(s => s.name === 'time-cursor');"
-        " return s && s.visible ? s.x0 : null; }"
-    )
-
-
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_loads_without_console_errors(page, server_url, name):
     page.goto(f"{server_url}/?preset={name}")

@@ -1,12 +1,13 @@
 """The explorer's figures and callbacks as functions, without a browser."""
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 from dash import no_update
 
 import core
 from app.computation import compute
-from app.explorer import callbacks, ids
+from app.explorer import callbacks, ids, sync
 from app.explorer.callbacks import PANEL_FIELDS, changed_panels, render
 from app.figures import drift_figure, hessian_figure, loss_figure
 from app.figures.loss import PLOT_PX
@@ -38,9 +39,7 @@ def test_loss_figure_has_every_rung_and_log_time(default_result):
     assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
     assert fig.layout.xaxis.title.text.startswith("time t")
     assert fig.layout.yaxis.title.text == "loss L(t)"
-    shaded = [sh for sh in fig.layout.shapes if sh.name != "time-cursor"]
-    assert len(shaded) == len(r.plateaus) == 4
-    assert [sh.name for sh in fig.layout.shapes].count("time-cursor") == 1
+    assert len(fig.layout.shapes) == len(r.plateaus) == 3  # the saddles visited, shaded
     flow = fig.data[1]
     assert "nearest rung" in flow.hovertemplate and all(flow.x > 0)
 
@@ -124,37 +123,41 @@ def test_drift_figure_flow_and_discrete(default_result):
 def test_sync_state_from_a_link_and_from_the_controls():
     app = create_app(cache_dir=None)
     with app.server.app_context():
-        out = callbacks.sync(
-            "?depth=1&widths=3&point=rung-1", {f: None for f in ids.FIELDS}, None, None
-        )
-    assert out["notice"] == "" and out["controls"]["depth"] == "1"
+        out = sync.sync("?depth=1&widths=3&point=rung-1", {f: None for f in ids.FIELDS}, None, None)
+    assert out["notice"] is no_update and out["controls"]["depth"] == "1"  # nothing to say
     assert out["store"] == encode(AppState(depth=1, widths=(3,), point=Point("rung", subset=(1,))))
-    state, errors = callbacks.from_user({"dx": "500"})
+    state, errors = sync.from_user({"dx": "500"})
     assert state is None and errors == {"dx": "dx must be an integer in [1, 24]; got 500"}
+    # Controls that already show their value are left alone (the page renders them once).
+    with app.server.app_context():
+        shown = sync.control_values(AppState())
+        out = sync.sync("?depth=1", shown, None, None)
+    moved = {k for k, v in out["controls"].items() if v is not no_update}
+    assert moved == {"depth"} and out["controls"]["depth"] == "1"
 
 
 def test_a_control_without_a_value_keeps_the_current_one():
     # A dropdown whose options have not arrived yet clears itself: that is not the user's choice.
     current = AppState(point=Point("plateau", index=2), init_seed=3)
-    values = {**callbacks.control_values(current), "point": None, "init_seed": "4"}
-    state, errors = callbacks.from_user(values, current)
+    values = {**sync.control_values(current), "point": None, "init_seed": "4"}
+    state, errors = sync.from_user(values, current)
     assert errors == {} and state.point == Point("plateau", index=2) and state.init_seed == 4
 
 
 def test_editing_a_preset_clears_its_name():
     state = PRESETS["escape"].state
-    values = callbacks.control_values(state.replace(t_max=61.0))
-    new, _ = callbacks.from_user(values)
+    values = sync.control_values(state.replace(t_max=61.0))
+    new, _ = sync.from_user(values)
     assert new.preset == ""
-    again, _ = callbacks.from_user(callbacks.control_values(state))
+    again, _ = sync.from_user(sync.control_values(state))
     assert again.preset == "escape"
 
 
 def test_unknown_presets_and_plateaus_say_so():
-    state, notice = callbacks.from_url("?preset=nonexistent")
+    state, notice = sync.from_url("?preset=nonexistent")
     assert state == AppState() and "no preset 'nonexistent'" in notice
     out = render(encode(AppState(point=Point("plateau", index=99))), None)
-    assert "plateau 99 does not exist (this run has 4)" in out["point_notice"]
+    assert "plateau 99 does not exist (this run has 3)" in out["point_notice"]
 
 
 def test_only_the_panels_whose_inputs_changed_are_redrawn():
@@ -169,10 +172,27 @@ def test_only_the_panels_whose_inputs_changed_are_redrawn():
     assert changed_panels(encode(base.replace(slice_kind="surface")), q) == {"slice"}
     assert changed_panels(encode(base.replace(init_seed=5)), q) == set(PANEL_FIELDS)
     out = render(encode(base.replace(loss_axis="linear")), q)
-    assert out["loss"] is not no_update and out["loss"].layout.yaxis.type != "log"
+    assert out["loss"] is not no_update and out["loss"]["layout"]["yaxis"].get("type") != "log"
     assert all(
         out[k] is no_update for k in ("drift", "trajectory", "hessian", "slice", "rate", "summary")
     )
+
+
+def test_a_setting_visited_before_is_served_without_drawing(tmp_path, monkeypatch):
+    app = create_app(cache_dir=str(tmp_path))
+    query = encode(AppState(init_seed=3))
+    with app.server.app_context():
+        first = render(query, None)
+
+        def no_drawing(*args, **kwargs):
+            raise AssertionError("the figures of a visited setting were drawn again")
+
+        monkeypatch.setattr(callbacks, "figures", no_drawing)
+        again = render(query, None)
+    assert again["error"] == ""
+    for kind in ("loss", "trajectory", "hessian", "slice"):
+        assert go.Figure(again[kind]) == go.Figure(first[kind])
+    assert again["loss"]["layout"]["meta"]["filename"].endswith("-loss")
 
 
 def test_render_draws_every_panel_and_states_the_end_truly():
@@ -186,3 +206,26 @@ def test_render_draws_every_panel_and_states_the_end_truly():
     ][1]
     short = render(encode(AppState(t_max=30.0)), None)
     assert "plateau of the saddle {1}" in short["status"] and "raise t_max" in short["status"]
+
+
+def test_one_request_syncs_the_state_and_draws_what_changed():
+    app = create_app(cache_dir=None)
+    shown = sync.control_values(AppState())
+    with app.server.app_context():
+        first = callbacks.updated("?init_seed=2", shown, None, None, None)
+        assert first["store"] == encode(AppState(init_seed=2)) and first["drawn"] == first["store"]
+        assert first["controls"]["init_seed"] == "2" and "reached" in first["status"]
+        assert all(first[k] is not no_update for k in callbacks.GRAPHS)
+        # An edit of a view field: the URL and store follow, one panel is drawn.
+        edited = {**shown, "init_seed": "2", "loss_axis": "linear"}
+        out = callbacks.updated(
+            "?init_seed=2", edited, first["store"], first["drawn"], ids.CONTROL["loss_axis"]
+        )
+        assert out["url"] == encode(AppState(init_seed=2, loss_axis="linear"))
+        assert out["loss"] is not no_update and out["trajectory"] is no_update
+        # A refused value: a message at the field, the views untouched and marked stale.
+        bad = callbacks.updated(
+            out["url"], {**edited, "dx": "500"}, out["store"], out["drawn"], ids.CONTROL["dx"]
+        )
+    assert "[1, 24]" in bad["errors"]["dx"] and bad["stale"]
+    assert all(bad[k] is no_update for k in (*callbacks.GRAPHS, "store", "url"))

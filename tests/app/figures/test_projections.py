@@ -22,14 +22,15 @@ def test_mode_projection_has_every_corner_and_animates():
     fig = trajectory_figure(proj)
     corners = next(t for t in fig.data if t.name == "critical points")
     assert len(corners.x) == 8 and any("S = {1,2}" in h for h in corners.hovertext)
-    # No controls inside the figure (the page's player plays it); the frames' times in meta.
-    assert not fig.layout.updatemenus and not fig.layout.sliders
-    assert (
-        fig.layout.meta["frames"] == [f.name for f in fig.frames] and fig.layout.meta["start"] == 0
-    )
-    assert all(len(f.data) == 1 for f in fig.frames)  # each frame moves one trace, the marker
+    # No controls or plotly frames inside the figure (the page's player moves the marker trace
+    # from the positions in meta).
+    assert not fig.layout.updatemenus and not fig.layout.sliders and not fig.frames
+    meta = fig.layout.meta
+    assert len(meta["times"]) == len(meta["positions"]) > 50 and meta["start"] == 0
+    assert fig.data[meta["trace"]].name == "now" and np.diff(meta["times"]).min() > 0
+    assert list(fig.data[meta["trace"]].x) == [meta["positions"][0][0]]
     three = trajectory_figure(mode_projection(r, (1, 2, 3)))
-    assert three.data[0].type == "scatter3d" and three.layout.meta["redraw"] is True
+    assert three.data[0].type == "scatter3d" and len(three.layout.meta["positions"][0]) == 3
     assert three.layout.height >= 500 and three.layout.scene.domain.y == (0, 1)
     assert next(t for t in three.data if t.name == "critical points").marker.symbol == "diamond"
 
@@ -41,11 +42,11 @@ def test_frames_are_spaced_where_the_run_changes_not_in_time():
     r = compute(AppState())
     proj = mode_projection(r, (1, 2))
     fig = trajectory_figure(proj)
-    pts = np.array([[f.data[0].x[0], f.data[0].y[0]] for f in fig.frames])
+    pts = np.array(fig.layout.meta["positions"])
     steps = np.linalg.norm(np.diff(pts, axis=0), axis=1)
     width = np.ptp(proj.bounds, axis=1).max()
     assert np.mean(steps > 1e-3 * width) > 0.6
-    times = np.array([float(f.name) for f in fig.frames])
+    times = np.array(fig.layout.meta["times"])
     on_first_plateau = np.mean(times < r.plateaus[0].t_exit)
     assert on_first_plateau < 0.3  # the first plateau is ~13% of the time axis and ~0 movement
 

@@ -25,6 +25,7 @@ def test_results_are_cached_in_redis(redis_url):
         assert out["error"] == ""
     keys = [k.decode() for k in client.keys("linflow:*")]
     assert any("-run-" in k for k in keys), keys
+    assert any("-figure-trajectory-" in k for k in keys), keys
 
 
 def test_views_survive_an_unreachable_redis():

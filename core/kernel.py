@@ -284,8 +284,13 @@ class Runner:
         }
         self.c_out = _Out(**{k: _ptr(v, _I if k == "v_band" else _D) for k, v in self.out.items()})
         self.spec.max_steps = int(np.clip(CHUNK_WORK // max(n, 1), *CHUNK_STEPS))
+        self._used = False
 
-    def __call__(self, theta0: NDArray[np.float64], *, atol: float | None = None) -> RawRun:
+    def __call__(
+        self, theta0: NDArray[np.float64], *, atol: float | None = None, last: bool = False
+    ) -> RawRun:
+        """``last``: this runner's final run; its samples are handed over, not copied (a large
+        run's samples are most of its memory)."""
         lib, spec, solve, out = self.lib, self.spec, self.solve, self.out
         t_wall = time.perf_counter()
         if atol is not None:
@@ -303,7 +308,9 @@ class Runner:
             1,
         ):
             raise ValueError("the compiled kernel refused the network's dims")
-        out["samples"].fill(np.nan)
+        if self._used:  # the previous run's samples
+            out["samples"].fill(np.nan)
+        self._used = True
         # Initial step: Hairer, Norsett & Wanner's first-stage heuristic.
         sc = spec.atol + spec.rtol * np.abs(y)
         d0, d1 = np.sqrt(np.mean((y / sc) ** 2)), np.sqrt(np.mean((f / sc) ** 2))
@@ -343,10 +350,20 @@ class Runner:
                 )
         lib.lf_visit_close(ctypes.byref(spec), ctypes.byref(state), c_out, state.t)
         k = int(state.i_next)
-        ts, ys = solve.grid[:k], out["samples"][:k].copy()
+        ts, samples = solve.grid[:k], out["samples"]
         if status not in ("diverged", "t_max") and (k == 0 or ts[-1] < state.t):
-            ts, ys = np.append(ts, state.t), np.vstack([ys, y[None, :]])
-        elif k == 0:  # diverged before the first requested sample: keep the start
+            # The final state as one more sample, in the buffer's next row (a run that stopped
+            # early has left rows free): no copy of a large run's samples.
+            if k < samples.shape[0]:
+                samples[k] = y
+                ts, ys = np.append(ts, state.t), samples[: k + 1]
+            else:
+                ts, ys = np.append(ts, state.t), np.vstack([samples[:k], y[None, :]])
+        else:
+            ys = samples[:k]
+        if not last:
+            ys = ys.copy()
+        if k == 0 and status in ("diverged", "t_max"):  # diverged before the first sample
             ts, ys = np.array([0.0]), np.asarray(theta0, dtype=np.float64)[None, :]
         visits = _visits(spec, state, out, solve)
         return RawRun(ts, ys, status, detail, int(state.nfev), 0, visits)
@@ -359,4 +376,4 @@ def run(
     "DOP853"): samples on its grid, the stopping rule, divergence, the time budget and the step
     cap (status "budget"), plateau visits. The final state is appended as a sample when the run
     stopped before t_max."""
-    return Runner(obj, solve, method)(theta0)
+    return Runner(obj, solve, method)(theta0, last=True)

@@ -59,7 +59,7 @@ def write_results(results: dict[str, Any], path: Path) -> None:
             f"{1e3 * a['slice_101_p1_seconds']:.1f} ms.",
             f"- A 101 x 101 slice of the default view, server time, run cached: "
             f"{1e3 * a['slice_default_cold_seconds']:.1f} ms (target < 300 ms).",
-            f"- Animation payload of the default view (trajectory figure with its frames): "
+            f"- Animation payload of the default view (trajectory figure, marker path in meta): "
             f"{a['animation_bytes'] / 1e3:.0f} kB (target < 2 MB).",
         ]
     e = results.get("export")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import core
-from app.limits import INTERACTIVE_SECONDS
+from app.limits import DENSE_SPLIT_PARAMS, INTERACTIVE_SECONDS
 from app.state import AppState, Point
 
 GD_SAMPLES = 1000  # Samples kept of a discrete run.
@@ -124,7 +124,9 @@ def _analyse(
     problem: core.Problem, point: Point, title: str, how: str, pol: core.Polished, flow: str
 ) -> PointAnalysis:
     cls = core.classify(problem, pol.weights, flow=flow)
-    split = core.hessian_split(problem, pol.weights, flow=flow)
+    # Dense (every eigenvalue, exact counts) within the interactive budget, Lanczos beyond.
+    method = "dense" if problem.n_params <= DENSE_SPLIT_PARAMS else "lanczos"
+    split = core.hessian_split(problem, pol.weights, flow=flow, method=method)
     predicted = core.predicted_split(problem, cls.subset)
     return PointAnalysis(point, title, how, pol, cls, split, predicted)
 

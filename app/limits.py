@@ -9,7 +9,10 @@ MAX_DX = 24
 MAX_M = 2000
 MAX_DEPTH = 5
 MAX_WIDTH = 32
-MAX_PARAMS = 1500  # Dense Hessians of 1,500 parameters take ~0.3 s to diagonalise.
+MAX_PARAMS = 1500
+# The Hessian panel diagonalises the dense Hessian up to this size (~0.3 s at 1,500 parameters);
+# beyond it, Lanczos extremes on Hessian-vector products (milliseconds), and the panel says so.
+DENSE_SPLIT_PARAMS = 1500
 MAX_T = 1e5
 MAX_GD_STEPS = 200_000  # t_max / (time per step) for the discrete runs.
 # Work of a discrete run, steps x parameters: one step costs ~3 products per layer, so 2e7 is

@@ -68,7 +68,8 @@ def drift_view(state: AppState, r: RunResult) -> go.Figure:
 
 
 def hessian_view(state: AppState, r: RunResult, point: PointAnalysis) -> go.Figure:
-    return hessian_figure(point.split, point.predicted, f"Hessian spectrum: {point.title}")
+    title = f"Hessian spectrum: {point.title}"
+    return hessian_figure(point.split, point.predicted, title, n_params=r.problem.n_params)
 
 
 def trajectory_view(state: AppState, r: RunResult) -> go.Figure:

@@ -100,10 +100,57 @@ def run() -> dict[str, Any]:
             rows["depth"].append(typed("depth", "1" if k % 2 == 0 else "3"))
         typed("depth", "2")
     out = {name: summary(r) for name, r in rows.items()}
+    out["by_size"] = by_size()
     out["first_load_cold"] = summary(rows["first_load"][:1])
     out["first_load"] = summary(rows["first_load"][1:])
     with explorer(warmed=True) as (ctx, base):
         out["first_load_cold_browser"] = summary([load(ctx.new_page(), base)])
+    return out
+
+
+# Sizes scanned for the app's caps: dx = 24, dy = 6, two hidden layers of these widths (the
+# default view otherwise), and three layers of the widest that still met the targets.
+SIZE_PROBLEM = {"dx": "24", "spectrum": "8, 6, 4, 3, 2, 1"}
+SIZE_WIDTHS = ((16, 2), (24, 2), (32, 2), (48, 2), (64, 2), (32, 3), (48, 3))
+SIZE_REPEATS = 3
+
+
+def by_size() -> list[dict[str, Any]]:
+    """A new run (the init seed changed) and a cached change (back to the seed drawn before) of
+    the default view at each size of SIZE_WIDTHS, in the browser: what sets the app's caps."""
+    from app.explorer import ids
+
+    out = []
+    with explorer() as (ctx, base):
+        page = ctx.new_page()
+        load(page, base)
+        for field, value in SIZE_PROBLEM.items():
+            type_into(page, ids.CONTROL[field], value)
+            page.wait_for_timeout(300)
+
+        def typed(field: str, value: str) -> dict[str, float]:
+            return measure(page, lambda: type_into(page, ids.CONTROL[field], value))
+
+        now = {"depth": "2", "widths": "4"}  # the default view's (a change must change something)
+        for width, depth in SIZE_WIDTHS:
+            for field, value in (("depth", str(depth)), ("widths", str(width))):
+                if now[field] != value:
+                    typed(field, value)
+                    now[field] = value
+            n = 24 * width + (depth - 1) * width * width + 6 * width
+            new, cached = [], []
+            for seed in range(200, 200 + SIZE_REPEATS):
+                new.append(typed("init_seed", str(seed)))
+                cached.append(typed("init_seed", "0"))
+            out.append(
+                {
+                    "width": width,
+                    "depth": depth,
+                    "params": n,
+                    "new_run": summary(new),
+                    "cached_change": summary(cached),
+                }
+            )
     return out
 
 

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from core._weights import Weights, as_weights, flatten, unflatten
 from core.critical_values import Rung, label, ladder
-from core.derivatives import HESSIAN_MAX_PARAMS, Objective, end_to_end, objective
+from core.derivatives import DENSE_SMALL_PARAMS, Objective, end_to_end, objective
 from core.problem import Problem
 
 __all__ = [
@@ -43,6 +43,7 @@ NUMERICAL_RANK_RTOL = 1e-6
 COND_RANGE = (0.5, 2.0)  # Singular values of the random symmetry G_j (well conditioned).
 POLISH_MAX_ITERS = 40  # Newton iterations at most.
 POLISH_GTOL = 1e-13  # Stop polishing when ||grad|| falls below this (times max(1, s_1^2)).
+MINRES_MAX_ITERS = 200  # per Newton step on large nets (a few Hessian-vector products each)
 PINV_RCOND = 1e-10  # Hessian eigenvalues below this (relative) are the critical manifold's kernel.
 
 
@@ -192,8 +193,9 @@ def polish(
 
     The critical set is a manifold whose tangent space is the Hessian's kernel, so minimum-norm
     Newton steps move straight onto it and converge quadratically where the split is clear.
-    A step is kept only if it lowers ||grad L|| (halving it up to 30 times otherwise). Large
-    problems use MINRES on Hessian-vector products instead of a dense pseudo-inverse.
+    A step is kept only if it lowers ||grad L|| (halving it up to 30 times otherwise). Beyond
+    DENSE_SMALL_PARAMS parameters, MINRES on Hessian-vector products instead of a dense
+    pseudo-inverse.
     """
     obj = objective(problem, flow)
     theta = flatten(as_weights(Ws, problem.shapes))
@@ -227,17 +229,15 @@ def _newton_step(
     obj: Objective, theta: NDArray[np.float64], g: NDArray[np.float64]
 ) -> NDArray[np.float64]:
     Ws = unflatten(theta, obj.shapes)
-    if obj.n_params <= HESSIAN_MAX_PARAMS:
+    if obj.n_params <= DENSE_SMALL_PARAMS:
         ev, V = np.linalg.eigh(obj.hessian(Ws))
         keep = np.abs(ev) > PINV_RCOND * max(np.abs(ev).max(), 1e-300)
         return np.asarray(-(V[:, keep] @ ((V[:, keep].T @ g) / ev[keep])), dtype=np.float64)
-    from scipy.sparse.linalg import LinearOperator, minres
+    from scipy.sparse.linalg import minres
 
-    n = obj.n_params
-    op = LinearOperator(
-        (n, n), matvec=lambda v: flatten(obj.hvp(Ws, unflatten(np.ravel(v), obj.shapes)))
-    )
-    step, _ = minres(op, -g, maxiter=200)
+    # From x0 = 0 MINRES stays in the Krylov space of g, which near the critical set lies in
+    # the Hessian's range: the minimum-norm step, as the pseudo-inverse above gives.
+    step, _ = minres(obj.hessian_operator(Ws), -g, maxiter=MINRES_MAX_ITERS)
     return np.asarray(step)
 
 

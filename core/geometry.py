@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from core._weights import Weights, as_weights, flatten, split_stacked, unflatten
-from core.derivatives import objective
+from core import krylov
+from core._weights import Weights, as_weights, flatten, unflatten
+from core.derivatives import DENSE_SMALL_PARAMS, objective
 from core.problem import Problem
 from core.trajectory import Trajectory
 from core.visits import reduced_products
@@ -176,19 +177,41 @@ def slice_2d(
     n: int = 51,
     flow: str = "reduced",
 ) -> Slice:
-    """The full loss on an n x n grid in [-extent, extent]^2, batched over grid points."""
+    """The full loss on an n x n grid in [-extent, extent]^2.
+
+    On the plane ``W_j(a, b) = C_j + a D_j + b E_j`` the end-to-end product is a polynomial of
+    degree L (the number of layers) in (a, b): ``P(a, b) = sum_{p+q<=L} a^p b^q M_pq``. Its
+    (L+1)(L+2)/2 coefficients (dy x dx each) are built layer by layer, once; each grid point then
+    costs a sum of those small matrices instead of L products of the layers (measured on a
+    6,016-parameter net: ~2 s the old way, milliseconds this way). The loss is
+    ``Objective.excess_of_product`` of those products, the one loss formula.
+    """
     if not 2 <= n <= 401:
         raise ValueError(f"n must be in [2, 401]; got {n}")
     shapes = problem.shapes
-    c, d1, d2 = (flatten(as_weights(w, shapes)) for w in (center, direction_1, direction_2))
+    C, D, E = (as_weights(w, shapes) for w in (center, direction_1, direction_2))
     obj = objective(problem, flow)
+    # coef[(p, q)] = the a^p b^q coefficient of W_j(a, b) ... W_1(a, b), after each layer j.
+    coef: dict[tuple[int, int], NDArray[np.float64]] = {(0, 0): C[0], (1, 0): D[0], (0, 1): E[0]}
+    for Cj, Dj, Ej in zip(C[1:], D[1:], E[1:], strict=True):
+        nxt: dict[tuple[int, int], NDArray[np.float64]] = {}
+        for (p, q), M in coef.items():
+            for key, W in (((p, q), Cj), ((p + 1, q), Dj), ((p, q + 1), Ej)):
+                nxt[key] = nxt[key] + W @ M if key in nxt else W @ M
+        coef = nxt
+    keys = sorted(coef)
+    M = np.stack([coef[k] for k in keys])  # (n_coef, dy, dx)
+    powers = np.array(keys, dtype=float)  # (n_coef, 2)
     a = np.linspace(-extent, extent, n)
     A, B = np.meshgrid(a, a)
-    coeffs = np.stack([A.ravel(), B.ravel()], axis=1)
-    out = np.empty(coeffs.shape[0])
-    for lo in range(0, coeffs.shape[0], SLICE_CHUNK):
-        th = c + coeffs[lo : lo + SLICE_CHUNK, :1] * d1 + coeffs[lo : lo + SLICE_CHUNK, 1:] * d2
-        out[lo : lo + th.shape[0]] = obj.excess(split_stacked(th, shapes)) + obj.offset
+    grid = np.stack([A.ravel(), B.ravel()], axis=1)
+    out = np.empty(grid.shape[0])
+    for lo in range(0, grid.shape[0], SLICE_CHUNK):
+        g = grid[lo : lo + SLICE_CHUNK]
+        mono = g[:, None, 0] ** powers[None, :, 0] * g[:, None, 1] ** powers[None, :, 1]
+        P = np.tensordot(mono, M, axes=(1, 0))  # (chunk, dy, dx)
+        out[lo : lo + g.shape[0]] = obj.excess_of_product(P) + obj.offset
+    c, d1, d2 = (flatten(w) for w in (C, D, E))
     return Slice(a, a.copy(), out.reshape(n, n), c, d1, d2)
 
 
@@ -203,15 +226,18 @@ def hessian_directions(
     problem: Problem, Ws: Sequence[ArrayLike], *, flow: str = "reduced"
 ) -> tuple[Weights, Weights, float, float]:
     """Unit eigenvectors of the Hessian for its most negative and most positive eigenvalues,
-    with those eigenvalues."""
+    with those eigenvalues: ``eigh`` of the dense Hessian up to DENSE_SMALL_PARAMS parameters,
+    Lanczos (:func:`core.krylov.extremes`) beyond."""
     W = as_weights(Ws, problem.shapes)
-    ev, V = np.linalg.eigh(objective(problem, flow).hessian(W))
-    return (
-        unflatten(V[:, 0].copy(), problem.shapes),
-        unflatten(V[:, -1].copy(), problem.shapes),
-        float(ev[0]),
-        float(ev[-1]),
-    )
+    obj = objective(problem, flow)
+    n = obj.n_params
+    if n <= DENSE_SMALL_PARAMS:
+        ev, V = np.linalg.eigh(obj.hessian(W))
+        lo, hi, v_lo, v_hi = float(ev[0]), float(ev[-1]), V[:, 0].copy(), V[:, -1].copy()
+    else:
+        ev_lo, V_lo, ev_hi, V_hi = krylov.extremes(obj.hessian_operator(W), 1)
+        lo, hi, v_lo, v_hi = float(ev_lo[0]), float(ev_hi[-1]), V_lo[:, 0], V_hi[:, -1]
+    return unflatten(v_lo, problem.shapes), unflatten(v_hi, problem.shapes), lo, hi
 
 
 def direction_to(problem: Problem, frm: Sequence[ArrayLike], to: Sequence[ArrayLike]) -> Weights:

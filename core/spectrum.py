@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from core._weights import as_weights, flatten, unflatten
+from core import krylov
+from core._weights import as_weights
 from core.critical_values import q_count
 from core.derivatives import HESSIAN_MAX_PARAMS, objective
 from core.problem import Problem
@@ -132,20 +133,8 @@ def hessian_split(
         ev: NDArray[np.float64] = np.asarray(np.linalg.eigvalsh(obj.hessian(W)), dtype=np.float64)
         method = "dense"
     else:
-        # Imported here: scipy.sparse.linalg costs ~0.2 s to import, and small problems never
-        # need it.
-        from scipy.sparse.linalg import LinearOperator, eigsh
-
-        op = LinearOperator(
-            (n, n),
-            matvec=lambda v: flatten(obj.hvp(W, unflatten(np.ravel(v), obj.shapes))),
-            dtype=np.float64,
-        )
-        # Enough Lanczos vectors that clustered extremes converge (ARPACK's 2k + 1 can stall).
-        ncv = min(n, max(4 * LANCZOS_K + 1, 60))
-        lo = eigsh(op, k=LANCZOS_K, which="SA", ncv=ncv, return_eigenvectors=False, tol=1e-10)
-        hi = eigsh(op, k=LANCZOS_K, which="LA", ncv=ncv, return_eigenvectors=False, tol=1e-10)
-        ev = np.asarray(np.sort(np.concatenate([lo, hi])), dtype=np.float64)
+        lo, _, hi, _ = krylov.extremes(obj.hessian_operator(W), min(LANCZOS_K, n // 2))
+        ev = np.concatenate([lo, hi])
         method = "lanczos"
     scale = float(np.abs(ev).max()) if ev.size else 0.0
     if scale == 0.0:

@@ -9,6 +9,7 @@ import numpy as np
 from dash import html
 
 from app.computation import PointAnalysis, RunResult
+from app.figures.hessian import lanczos_note
 from app.presets import PRESETS
 from app.state import AppState
 from app.views import discrete_label
@@ -164,7 +165,12 @@ def hessian_table(point: PointAnalysis) -> html.Div:
     """Measured inertia beside the verified theory (and the printed paper where it differs).
     Counts are only stated as facts when the zero tolerance sits in a clear spectral gap."""
     sp, pr, cl = point.split, point.predicted, point.classification
-    measured_cells = [html.Td(_fmt(v), className="count-measured") for v in sp.counts]
+    measured_cells = [
+        html.Td("not computed" if v is None else str(v), className="count-measured")
+        for v in sp.counts
+    ]
+    if sp.method == "lanczos":
+        measured_cells[0] = html.Td(f">= {sp.n_neg}", className="count-measured")
     rows = [
         html.Tr([html.Th(""), html.Th("n-"), html.Th("n0"), html.Th("n+")]),
         html.Tr([html.Td("measured"), *measured_cells]),
@@ -175,8 +181,15 @@ def hessian_table(point: PointAnalysis) -> html.Div:
             html.Tr([html.Td("paper as printed"), *[html.Td(_fmt(v)) for v in pr.printed.counts]])
         )
     gap = f"{sp.gap[0]:.1e} (largest counted zero) vs {sp.gap[1]:.1e} (smallest nonzero)"
-    if sp.clean:
+    if sp.method == "lanczos":
+        k = sp.eigenvalues.size // 2
         verdict: Any = html.P(
+            f"{lanczos_note(k)} Smallest {sp.eigenvalues[0]:.3e}, largest "
+            f"{sp.eigenvalues[-1]:.3e}.",
+            className="small lanczos-note",
+        )
+    elif sp.clean:
+        verdict = html.P(
             f"Spectral gap (relative to max |lambda|): {gap}; tolerance {sp.rel_tol:g}.",
             className="small",
         )
@@ -185,10 +198,16 @@ def hessian_table(point: PointAnalysis) -> html.Div:
             f"No clean spectral gap: the counts depend on the tolerance ({sp.rel_tol:g}); {gap}.",
             className="field-error gap-warning",
         )
-    agree = all(m == t for m, t in zip(sp.counts, pr.counts, strict=True) if t is not None)
-    if not sp.clean:
+    if sp.method == "lanczos":
+        # Lanczos sees whether a negative eigenvalue exists, not how many there are.
+        has_neg = sp.n_neg > 0
+        agree = pr.n_neg is None or (pr.n_neg > 0) == has_neg
+        what = "a negative eigenvalue" if has_neg else "no negative eigenvalue"
+        check = f"measured {what}: " + ("agrees with theory" if agree else "theory differs")
+    elif not sp.clean:
         check = "without a clean gap the measured counts cannot be held against it"
     else:
+        agree = all(m == t for m, t in zip(sp.counts, pr.counts, strict=True) if t is not None)
         check = "measured and theory agree" if agree else "measured and theory differ"
     return html.Div(
         className="hessian-info",

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 import core
 from app.figures.common import NEG_COLOR, POS_COLOR, ZERO_COLOR, base_layout
+from app.limits import DENSE_SPLIT_PARAMS
 
 FLOOR_DECADES = 3  # Exact zeros are drawn this many decades below the smallest nonzero |lambda|.
 
@@ -15,14 +16,32 @@ def _fmt(v: int | None) -> str:
     return "?" if v is None else str(v)
 
 
+def lanczos_note(k: int) -> str:
+    """What a Lanczos split shows, said where it is shown (the figure and the panel's text)."""
+    return (
+        "Lanczos: too many parameters for a dense eigendecomposition within the interactive "
+        f"budget (dense up to {DENSE_SPLIT_PARAMS:,}), so only the {k} extreme eigenvalues at "
+        "each end are computed: n- is a lower bound, n0 and n+ are not computed."
+    )
+
+
 def hessian_figure(
-    split: core.HessianSplit, predicted: core.PredictedSplit, title: str = ""
+    split: core.HessianSplit,
+    predicted: core.PredictedSplit,
+    title: str = "",
+    n_params: int | None = None,
 ) -> go.Figure:
     """|lambda| of every eigenvalue on a log axis (tiny and large ones both visible), sorted
     ascending by lambda, coloured and shaped by sign; the zero tolerance as a labelled line on
-    its own height; exact zeros (log 0) on a floor below the rest, and said so."""
+    its own height; exact zeros (log 0) on a floor below the rest, and said so. A Lanczos split
+    (``split.method == "lanczos"``) has the k extremes at each end: they are drawn at their
+    indices 1..k and n-k+1..n of the ``n_params`` eigenvalues, and the figure says so."""
     ev = split.eigenvalues
     idx = np.arange(1, ev.size + 1)
+    lanczos = split.method == "lanczos"
+    if lanczos and n_params:
+        k = ev.size // 2
+        idx = np.concatenate([np.arange(1, k + 1), np.arange(n_params - k + 1, n_params + 1)])
     tol = split.rel_tol * split.scale
     mag = np.abs(ev)
     nonzero = mag[mag > 0]
@@ -43,7 +62,7 @@ def hessian_figure(
                 x=idx[mask],
                 y=np.where(exact[mask], floor, mag[mask]),
                 mode="markers",
-                name=f"{name}: {int(mask.sum())}",
+                name=f"{name}: {int(mask.sum())}" + (" of the extremes" if lanczos else ""),
                 marker={"color": color, "symbol": symbol, "size": 7},
                 customdata=ev[mask],
                 hovertemplate="#%{x}<br>lambda = %{customdata:.4e}<extra></extra>",
@@ -77,6 +96,10 @@ def hessian_figure(
         )
         bottom = min(bottom, float(np.log10(tol)) - 0.5)
     measured = f"measured (n-, n0, n+) = ({split.n_neg}, {_fmt(split.n_zero)}, {_fmt(split.n_pos)})"
+    if lanczos:
+        measured = (
+            f"Lanczos, {ev.size // 2} extremes per end: n- >= {split.n_neg}, n0 and n+ not computed"
+        )
     theory = "theory (" + ", ".join(_fmt(v) for v in predicted.counts) + ")"
     base_layout(
         fig,

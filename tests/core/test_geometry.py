@@ -19,6 +19,7 @@ from core import (
     random_direction,
     slice_2d,
 )
+from core._weights import unflatten
 from core.derivatives import objective
 from core.trajectory import build_trajectory
 
@@ -105,3 +106,20 @@ def test_plane_projection_and_directions():
     coords, dist = project_onto_plane(tr, sl)
     assert dist[0] == pytest.approx(0.0, abs=1e-12) and dist[-1] < 1e-9  # end lies on the plane
     assert coords.shape == (tr.n_samples, 2)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 5])
+@pytest.mark.parametrize("flow", ["reduced", "original"])
+def test_slice_equals_the_loss_at_each_grid_point(depth, flow):
+    # The slice sums the product's polynomial coefficients; the loss multiplies the layers.
+    import core
+
+    p = core.Problem.random(dx=5, dy=3, m=12, widths=(4,) * depth, seed=depth)
+    c = core.init_weights(p, 0.6, seed=0)
+    d1, d2 = (core.random_direction(p, c, seed=s) for s in (1, 2))
+    sl = core.slice_2d(p, c, d1, d2, extent=0.8, n=9, flow=flow)
+    for ib in range(0, 9, 2):
+        for ia in range(0, 9, 2):
+            th = sl.center + sl.alphas[ia] * sl.d1 + sl.betas[ib] * sl.d2
+            want = core.loss(p, unflatten(th, p.shapes), flow=flow)
+            assert sl.loss[ib, ia] == pytest.approx(want, rel=1e-12)

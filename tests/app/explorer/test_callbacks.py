@@ -110,6 +110,32 @@ def test_hessian_figure_colours_by_sign():
     assert fig.layout.yaxis.type == "log"
 
 
+def test_a_large_net_gets_lanczos_extremes_and_the_panel_says_so(monkeypatch):
+    import app.computation as computation
+    from app.explorer.summary import hessian_table
+    from app.views import hessian_view
+
+    # The default problem (44 parameters) with the dense budget set below it: the Lanczos path.
+    monkeypatch.setattr(computation, "DENSE_SPLIT_PARAMS", 10)
+    state = AppState(spectrum=(4.0, 2.0, 1.0), widths=(6,), t_max=30.0)  # on the {1} plateau
+    result = compute(state)
+    n = result.problem.n_params
+    point = computation.analyse_point(state, result)
+    split = point.split
+    dense = core.hessian_split(result.problem, point.polished.weights, method="dense")
+    assert split.method == "lanczos" and split.n_zero is None
+    assert split.eigenvalues[0] == pytest.approx(dense.eigenvalues[0], abs=1e-9 * dense.scale)
+    assert split.eigenvalues[-1] == pytest.approx(dense.eigenvalues[-1], rel=1e-9)
+    fig = hessian_view(state, result, point)
+    xs = np.concatenate([np.asarray(t.x) for t in fig.data if t.name])
+    assert xs.max() == n and xs.min() == 1  # the extremes at their own indices
+    counts = next(a.text for a in fig.layout.annotations if a.name == "counts")
+    assert "Lanczos" in counts and "not computed" in counts
+    text = str(hessian_table(point).to_plotly_json())
+    assert "not computed" in text and "only the" in text and "dense up to" in text
+    assert ("a negative eigenvalue" in text) == (split.n_neg > 0)
+
+
 def test_drift_figure_flow_and_discrete(default_result):
     r = default_result
     gd = core.gradient_descent(

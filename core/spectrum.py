@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from core._weights import as_weights, flatten, unflatten
 from core.critical_values import q_count
-from core.derivatives import objective
+from core.derivatives import Objective, objective
 from core.problem import Problem
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
 
 LANCZOS_MIN_PARAMS = 3000  # Above this many parameters, extreme eigenvalues by Lanczos only.
 LANCZOS_K = 20  # Eigenvalues computed at each end of the spectrum by Lanczos.
+LANCZOS_TOL = 1e-10  # Relative accuracy asked of ARPACK for each eigenvalue.
 # A split is clean when no eigenvalue lies within this factor of the zero tolerance on either
 # side (a decade): then any tolerance in that range gives the same counts. Otherwise the counts
 # depend on the tolerance, and the app says so instead of printing them as facts.
@@ -102,26 +103,48 @@ def hessian_split(
     """Eigenvalues of the exact Hessian at Ws, sorted ascending, and their sign counts."""
     W = as_weights(Ws, problem.shapes)
     obj = objective(problem, flow)
-    n = obj.n_params
-    if n <= LANCZOS_MIN_PARAMS:
-        ev: NDArray[np.float64] = np.asarray(np.linalg.eigvalsh(obj.hessian(W)), dtype=np.float64)
-        method = "dense"
-    else:
-        # Imported here: scipy.sparse.linalg costs ~0.2 s to import, and small problems never
-        # need it.
-        from scipy.sparse.linalg import LinearOperator, eigsh
+    if obj.n_params <= LANCZOS_MIN_PARAMS:
+        return split_of(dense_eigenvalues(obj, W), rel_tol, obj.n_params, "dense")
+    return split_of(lanczos_extremes(obj, W, LANCZOS_K), rel_tol, obj.n_params, "lanczos")
 
-        op = LinearOperator(
-            (n, n),
-            matvec=lambda v: flatten(obj.hvp(W, unflatten(np.ravel(v), obj.shapes))),
-            dtype=np.float64,
-        )
-        # Enough Lanczos vectors that clustered extremes converge (ARPACK's 2k + 1 can stall).
-        ncv = min(n, max(4 * LANCZOS_K + 1, 60))
-        lo = eigsh(op, k=LANCZOS_K, which="SA", ncv=ncv, return_eigenvectors=False, tol=1e-10)
-        hi = eigsh(op, k=LANCZOS_K, which="LA", ncv=ncv, return_eigenvectors=False, tol=1e-10)
-        ev = np.asarray(np.sort(np.concatenate([lo, hi])), dtype=np.float64)
-        method = "lanczos"
+
+def dense_eigenvalues(obj: Objective, W: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
+    """Every eigenvalue of the exact dense Hessian, ascending, shape (n_params,)."""
+    return np.asarray(np.linalg.eigvalsh(obj.hessian(W)), dtype=np.float64)
+
+
+def lanczos_extremes(
+    obj: Objective, W: Sequence[NDArray[np.float64]], k: int, *, tol: float = LANCZOS_TOL
+) -> NDArray[np.float64]:
+    """The ``k`` smallest and ``k`` largest eigenvalues of the Hessian, ascending: 2k values
+    (every eigenvalue when n_params <= 2k + 1), by Lanczos (scipy's ``eigsh``, ARPACK) on
+    exact Hessian-vector products; the Hessian is never formed. The start vector is fixed, so
+    results repeat."""
+    # Imported here: scipy.sparse.linalg costs ~0.2 s to import, and small problems never
+    # need it.
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    n = obj.n_params
+    if n <= 2 * k + 1:  # ARPACK needs k < n; so few parameters are cheap to do densely
+        return dense_eigenvalues(obj, W)
+    op = LinearOperator(
+        (n, n),
+        matvec=lambda v: flatten(obj.hvp(W, unflatten(np.ravel(v), obj.shapes))),
+        dtype=np.float64,
+    )
+    # Enough Lanczos vectors that clustered extremes converge (ARPACK's 2k + 1 can stall).
+    ncv = min(n, max(4 * k + 1, 60))
+    v0 = np.random.default_rng(0).standard_normal(n)
+    ends = [
+        eigsh(op, k=k, which=which, ncv=ncv, v0=v0, return_eigenvectors=False, tol=tol)
+        for which in ("SA", "LA")
+    ]
+    return np.asarray(np.sort(np.concatenate(ends)), dtype=np.float64)
+
+
+def split_of(ev: NDArray[np.float64], rel_tol: float, n: int, method: str) -> HessianSplit:
+    """The split of known eigenvalues ``ev`` (ascending) of an n-parameter Hessian: all of them
+    (``method="dense"``) or the extremes (``"lanczos"``: ``n_zero`` and ``n_pos`` unknown)."""
     scale = float(np.abs(ev).max()) if ev.size else 0.0
     if scale == 0.0:
         return HessianSplit(0, n, 0, ev, rel_tol, 0.0, (0.0, float("inf")), method)

@@ -36,6 +36,7 @@ CURVATURE_METHODS = ("auto", "dense", "lanczos")
 # 3 ms a sample at 368 parameters against 7 ms by Lanczos, 20 ms against 10 ms at 744).
 DENSE_MAX_PARAMS = 400
 LANCZOS_EXTREMES = 6  # Default k: eigenvalues computed at each end by Lanczos.
+DISCRETE_METHODS = ("gd", "momentum")  # Trajectory.method of gradient_descent's runs
 
 
 def stability_limit(lr: float, momentum: float = 0.0) -> float:
@@ -168,7 +169,8 @@ def curvature_along(
         :meth:`Problem.to_original`.
     samples : int, optional
         At most this many samples (:func:`sample_indices`: spread in log t and in loss drop,
-        with the first and last); default every sample.
+        with the first and last); default every sample. For a discrete run half as many
+        picks, each with the iterate after it (both sides of a period-2 oscillation).
     rel_tol : float
         Eigenvalues with ``|lambda| <= rel_tol max|lambda|`` count as zero.
     method : {"auto", "dense", "lanczos"}
@@ -203,11 +205,15 @@ def curvature_along(
     if method == "auto":
         method = "dense" if n <= DENSE_MAX_PARAMS else "lanczos"
     size = trajectory.n_samples
-    index = (
-        np.arange(size)
-        if samples is None
-        else sample_indices(trajectory.t, trajectory.loss, int(samples))
-    )
+    if samples is None:
+        index = np.arange(size)
+    elif trajectory.method in DISCRETE_METHODS:
+        # Each pick with the iterate after it: a period-2 oscillation (GD at the edge of
+        # stability) shows both of its sides, whatever the parity of the picks.
+        picks = sample_indices(trajectory.t, trajectory.loss, max(2, int(samples) // 2))
+        index = np.unique(np.concatenate([picks, np.minimum(picks + 1, size - 1)]))
+    else:
+        index = sample_indices(trajectory.t, trajectory.loss, int(samples))
     rows = []
     for i in index:
         W = trajectory.weights_at(int(i))

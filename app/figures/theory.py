@@ -1,0 +1,113 @@
+"""Theory drawn beside a run on the time-axis figures: the closed form of an aligned start, the
+estimated plateau exits of a generic small start, and the name of what each learned mode
+separates (for a named data set). Pure: data in, traces and annotations out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+import core
+from app.figures.common import PALETTE
+
+THEORY_COLOR = PALETTE["black"]
+EXIT_COLOR = PALETTE["purple"]
+MODE_NOTE_COLOR = "#00664a"  # a dark green that reads on the plateau shading
+THEORY_NAME = "theory: aligned closed form"
+EXITS_NAME = "estimated plateau exits (theory)"
+
+
+def aligned_loss_trace(sol: core.AlignedSolution) -> go.Scatter:
+    """L(t) of the closed form, drawn over the run (they should coincide)."""
+    keep = sol.t > 0
+    return go.Scatter(
+        x=sol.t[keep],
+        y=sol.loss[keep],
+        mode="lines",
+        name=THEORY_NAME,
+        line={"color": THEORY_COLOR, "width": 2, "dash": "dot"},
+        hovertemplate="theory, t = %{x:.4g}<br>L = %{y:.6g}<extra>" + sol.method + "</extra>",
+    )
+
+
+def exit_marks(
+    exits: core.PlateauExits, x_range: tuple[float, float], label_px: float
+) -> tuple[go.Scatter, list[dict[str, Any]]]:
+    """The estimated exits as dashed vertical lines (one trace) and labels "≈k" just inside the
+    top of the plot; only those inside the time window."""
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    notes = []
+    for k, t in enumerate(exits.times):
+        if not (np.isfinite(t) and x_range[0] <= t <= x_range[1]):
+            continue
+        xs += [float(t), float(t), None]
+        ys += [0.0, 1.0, None]
+        notes.append(
+            dict(
+                x=float(np.log10(t)),
+                y=0.99,
+                yref="paper",
+                yanchor="top",
+                xanchor="left",
+                text=f"≈{k + 1}",
+                showarrow=False,
+                font={"size": label_px, "color": EXIT_COLOR},
+                name=f"estimated exit of mode {k + 1}",
+            )
+        )
+    trace = go.Scatter(
+        x=xs,
+        y=ys,
+        yaxis="y2",
+        mode="lines",
+        name=f"{EXITS_NAME}: ≈k learns mode k",
+        line={"color": EXIT_COLOR, "width": 1.5, "dash": "dash"},
+        hovertemplate="estimated exit, t ≈ %{x:.3g}<extra>" + exits.rule + "</extra>",
+    )
+    return trace, notes
+
+
+def mode_notes(
+    plateaus: tuple[core.Plateau, ...],
+    names: tuple[str, ...],
+    trajectory: core.Trajectory,
+    x_range: tuple[float, float],
+    log: bool,
+    label_px: float,
+) -> list[dict[str, Any]]:
+    """What each plateau has just learned ("+ animals vs plants"), written above the curve at
+    the plateau's middle, and the modes learned after the last plateau at the run's end."""
+    t, L = trajectory.t, trajectory.loss
+    notes: list[dict[str, Any]] = []
+    before: set[int] = set()
+
+    def note(x: float, text: str) -> None:
+        y = float(np.interp(x, t, L))
+        if not (x_range[0] <= x <= x_range[1]) or (log and y <= 0):
+            return
+        notes.append(
+            dict(
+                x=float(np.log10(x)),
+                y=float(np.log10(y)) if log else y,
+                yshift=4 + label_px / 2,
+                yanchor="bottom",
+                text=text,
+                showarrow=False,
+                font={"size": label_px, "color": MODE_NOTE_COLOR},
+                name=f"learned {text}",
+            )
+        )
+
+    for pl in plateaus:
+        new = [k for k in pl.subset if k not in before]
+        before |= set(pl.subset)
+        if new and all(k < len(names) for k in new):
+            middle = float(np.sqrt(max(pl.t_enter, x_range[0]) * max(pl.t_exit, x_range[0])))
+            note(middle, "+ " + ", ".join(names[k] for k in new))
+    rest = [k for k in range(len(names)) if k not in before]
+    if plateaus and rest and trajectory.status == "converged":
+        note(float(trajectory.t_end), "+ " + ", ".join(names[k] for k in rest))
+    return notes

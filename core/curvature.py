@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from core.derivatives import check_flow, objective
 from core.problem import Problem
-from core.spectrum import dense_eigenvalues, lanczos_extremes, split_of
+from core.spectrum import check_dense, split_by
 from core.trajectory import Trajectory
 
 __all__ = ["CURVATURE_METHODS", "DENSE_MAX_PARAMS", "Curvature", "curvature_along"]
@@ -204,6 +204,8 @@ def curvature_along(
     n = obj.n_params
     if method == "auto":
         method = "dense" if n <= DENSE_MAX_PARAMS else "lanczos"
+    elif method == "dense":
+        check_dense(n)
     size = trajectory.n_samples
     if samples is None:
         index = np.arange(size)
@@ -219,10 +221,7 @@ def curvature_along(
         W = trajectory.weights_at(int(i))
         if flow != own:
             W = problem.to_original(W) if flow == "original" else problem.to_reduced(W)
-        if method == "dense":
-            sp = split_of(dense_eigenvalues(obj, W), rel_tol, n, "dense")
-        else:
-            sp = split_of(lanczos_extremes(obj, W, int(k)), rel_tol, n, "lanczos")
+        sp = split_by(obj, W, method, rel_tol=rel_tol, k=int(k))
         ev = sp.eigenvalues
         known_low = ev.size if method == "dense" or ev.size == n else min(int(k), ev.size)
         rows.append((ev[-1], ev[0], sp.n_neg, sp.n_neg < known_low or ev.size == n, sp.clean))

@@ -22,11 +22,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from core._weights import as_weights, flatten, unflatten
 from core.critical_values import q_count
-from core.derivatives import Objective, objective
+from core.derivatives import HESSIAN_MAX_PARAMS, Objective, objective
 from core.problem import Problem
 
 __all__ = [
     "LANCZOS_MIN_PARAMS",
+    "SPLIT_METHODS",
     "HessianSplit",
     "PredictedSplit",
     "hessian_split",
@@ -97,19 +98,58 @@ class PredictedSplit:
         return (self.n_neg, self.n_zero, self.n_pos)
 
 
+SPLIT_METHODS = ("auto", "dense", "lanczos")
+
+
 def hessian_split(
-    problem: Problem, Ws: Sequence[ArrayLike], *, flow: str = "reduced", rel_tol: float = 1e-8
+    problem: Problem,
+    Ws: Sequence[ArrayLike],
+    *,
+    flow: str = "reduced",
+    rel_tol: float = 1e-8,
+    method: str = "auto",
 ) -> HessianSplit:
-    """Eigenvalues of the exact Hessian at Ws, sorted ascending, and their sign counts."""
+    """Eigenvalues of the exact Hessian at Ws, sorted ascending, and their sign counts.
+
+    ``method``: "dense" (every eigenvalue, ``eigvalsh`` of the dense Hessian: ~n^3 work, 8 n^2
+    bytes), "lanczos" (the LANCZOS_K extremes at each end by ARPACK on Hessian-vector products;
+    counts then unknown but for a lower bound on n-), or "auto" (dense up to
+    LANCZOS_MIN_PARAMS parameters). Inertia by LDL^T factorisations of H -/+ tol I was measured
+    as an alternative: on these machines one factorisation of n = 2,000-3,000 costs about what
+    ``eigvalsh`` does, and counting at the tolerance and at its margins takes several, so dense
+    eigenvalues are kept wherever a dense Hessian fits.
+    """
+    if method not in SPLIT_METHODS:
+        raise ValueError(f"method must be one of {SPLIT_METHODS}; got {method!r}")
     W = as_weights(Ws, problem.shapes)
     obj = objective(problem, flow)
-    if obj.n_params <= LANCZOS_MIN_PARAMS:
+    if method == "auto":
+        method = "dense" if obj.n_params <= LANCZOS_MIN_PARAMS else "lanczos"
+    return split_by(obj, W, method, rel_tol=rel_tol, k=LANCZOS_K)
+
+
+def check_dense(n: int) -> None:
+    """Refuse a dense Hessian that would not fit (more than HESSIAN_MAX_PARAMS parameters)."""
+    if n > HESSIAN_MAX_PARAMS:
+        raise ValueError(
+            f"a dense Hessian of {n} parameters takes {8 * n * n / 1e9:.1f} GB; use "
+            f"method='lanczos' (dense up to {HESSIAN_MAX_PARAMS})"
+        )
+
+
+def split_by(
+    obj: Objective, W: Sequence[NDArray[np.float64]], method: str, *, rel_tol: float, k: int
+) -> HessianSplit:
+    """The split at W by ``method``: "dense" (every eigenvalue) or "lanczos" (``k`` at each
+    end). The one mechanism behind :func:`hessian_split` and :func:`core.curvature_along`."""
+    if method == "dense":
         return split_of(dense_eigenvalues(obj, W), rel_tol, obj.n_params, "dense")
-    return split_of(lanczos_extremes(obj, W, LANCZOS_K), rel_tol, obj.n_params, "lanczos")
+    return split_of(lanczos_extremes(obj, W, k), rel_tol, obj.n_params, "lanczos")
 
 
 def dense_eigenvalues(obj: Objective, W: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
     """Every eigenvalue of the exact dense Hessian, ascending, shape (n_params,)."""
+    check_dense(obj.n_params)
     return np.asarray(np.linalg.eigvalsh(obj.hessian(W)), dtype=np.float64)
 
 

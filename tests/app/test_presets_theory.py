@@ -51,7 +51,7 @@ def test_the_edge_presets_curvature_panel(edge_runs):
     assert {"flow", "gradient descent", "λ_min (flow)", "n− (gradient descent)"} <= set(names)
     flow = fig.data[names.index("flow")]
     assert flow.y[-1] == pytest.approx(FLATTEST, rel=1e-6)  # lambda_max, on a linear axis
-    assert "dense eigh" in fig.layout.title.text
+    assert "dense eigh" in fig.layout.xaxis.title.text  # the method, stated
     assert len(fig.layout.shapes) == len(edge_runs[0].plateaus)  # the plateaus shaded
 
 

@@ -127,21 +127,39 @@ def curvature_figure(
     lines = [(f"flattest minimum {flattest:.4g}" if flattest else "", flattest, FLATTEST_COLOR)]
     if limit is not None:
         lines.append((f"stability limit {limit[0]} = {limit[1]:.4g}", limit[1], LIMIT_COLOR))
+    lines = [(label, value, color) for label, value, color in lines if value is not None]
+    higher = max((v for _, v, _ in lines), default=None)
+    notes = []
     for label, value, color in lines:
-        if value is None:
-            continue
         fig.add_trace(
             go.Scatter(
                 x=[x_lo, t_hi],
                 y=[value, value],
                 mode="lines",
                 name=label,
+                showlegend=False,
                 line={
                     "color": color,
                     "width": 1.5,
                     "dash": "dash" if color != LIMIT_COLOR else "dashdot",
                 },
                 hovertemplate=label + "<extra></extra>",
+            )
+        )
+        # Labelled on the line at the left, where the run's curvature is still low: the
+        # upper line's label above it, the lower one's below (they can be close).
+        notes.append(
+            dict(
+                x=float(np.log10(x_lo)),
+                y=value,
+                xref="x",
+                yref="y",
+                xanchor="left",
+                yanchor="bottom" if value == higher else "top",
+                text=label,
+                showarrow=False,
+                font={"color": color},
+                name=label,
             )
         )
     how = (
@@ -185,9 +203,12 @@ def curvature_figure(
             "anchor": "x",
             "range": [-0.5, counts * 1.15 + 1],
             "title": {"text": "n−"},
-            "dtick": max(1, int(np.ceil(counts / 3))),
+            # Two ticks: the panel is short (a projector's font would overprint more).
+            "tickvals": [0, counts] if counts else [0],
         },
         shapes=shades,
+        annotations=notes,
+        # One row of runs above the plot (the reference lines are labelled on the plot).
         legend={
             "orientation": "h",
             "x": 0.0,
@@ -196,6 +217,6 @@ def curvature_figure(
             "xanchor": "left",
             "font": {"size": 11},
         },
-        margin={"t": 56, "b": 44},
+        margin={"t": 40, "b": 44},
     )
     return fig

@@ -84,20 +84,19 @@ def mode_notes(
     notes: list[dict[str, Any]] = []
     before: set[int] = set()
 
-    def note(x: float, text: str) -> None:
-        y = float(np.interp(x, t, L))
+    def note(x: float, text: str, y: float | None = None, **place: Any) -> None:
+        y = float(np.interp(x, t, L)) if y is None else y
         if not (x_range[0] <= x <= x_range[1]) or (log and y <= 0):
             return
         notes.append(
             dict(
                 x=float(np.log10(x)),
                 y=float(np.log10(y)) if log else y,
-                yshift=4 + label_px / 2,
-                yanchor="bottom",
                 text=text,
                 showarrow=False,
                 font={"size": label_px, "color": MODE_NOTE_COLOR},
                 name=f"learned {text}",
+                **(place or {"yshift": 4 + label_px / 2, "yanchor": "bottom"}),
             )
         )
 
@@ -109,5 +108,11 @@ def mode_notes(
             note(middle, "+ " + ", ".join(names[k] for k in new))
     rest = [k for k in range(len(names)) if k not in before]
     if plateaus and rest and trajectory.status == "converged":
-        note(float(trajectory.t_end), "+ " + ", ".join(names[k] for k in rest))
+        # The last modes are learned on the final drop to the minimum (no plateau of their
+        # own): written left of the drop, under the last plateau's level.
+        level = float(np.interp(plateaus[-1].t_exit, t, L))
+        after = np.flatnonzero((t >= plateaus[-1].t_exit) & (L <= level / 2))
+        x = float(t[after[0]]) if after.size else float(trajectory.t_end)
+        y = level / 4 if log else level / 2
+        note(x, "+ " + ", ".join(names[k] for k in rest), y, xanchor="right", xshift=-6)
     return notes

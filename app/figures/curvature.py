@@ -124,10 +124,11 @@ def curvature_figure(
     fig = go.Figure()
     for curv, name, color in runs:
         _series(fig, curv, c, name, color, x_lo)
-    lines = [(f"flattest minimum {flattest:.4g}" if flattest else "", flattest, FLATTEST_COLOR)]
+    lines: list[tuple[str, float, str]] = []
+    if flattest is not None:
+        lines.append((f"flattest minimum {flattest:.4g}", flattest, FLATTEST_COLOR))
     if limit is not None:
         lines.append((f"stability limit {limit[0]} = {limit[1]:.4g}", limit[1], LIMIT_COLOR))
-    lines = [(label, value, color) for label, value, color in lines if value is not None]
     higher = max((v for _, v, _ in lines), default=None)
     notes = []
     for label, value, color in lines:

@@ -262,7 +262,7 @@ def loss_figure(
         fig.add_trace(aligned_loss_trace(aligned))
     window = (x_lo, t_hi)
     if exits is not None:
-        marks, exit_notes = exit_marks(exits, window, label_px)
+        marks, exit_notes = exit_marks(exits, window, label_px, labelled=not mode_names)
         fig.add_trace(marks)
         notes += exit_notes
     if mode_names:

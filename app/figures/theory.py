@@ -17,6 +17,8 @@ EXIT_COLOR = PALETTE["purple"]
 MODE_NOTE_COLOR = "#00664a"  # a dark green that reads on the plateau shading
 THEORY_NAME = "theory: aligned closed form"
 EXITS_NAME = "estimated plateau exits (theory)"
+# Mode names sit left of a drop and under the level it falls to.
+UNDER_LEFT = {"xanchor": "right", "xshift": -6, "yanchor": "top", "yshift": -3}
 
 
 def aligned_loss_trace(sol: core.AlignedSolution) -> go.Scatter:
@@ -33,18 +35,26 @@ def aligned_loss_trace(sol: core.AlignedSolution) -> go.Scatter:
 
 
 def exit_marks(
-    exits: core.PlateauExits, x_range: tuple[float, float], label_px: float
+    exits: core.PlateauExits,
+    x_range: tuple[float, float],
+    label_px: float,
+    labelled: bool = True,
 ) -> tuple[go.Scatter, list[dict[str, Any]]]:
-    """The estimated exits as dashed vertical lines (one trace) and labels "≈k" just inside the
-    top of the plot; only those inside the time window."""
+    """The estimated exits as dashed vertical lines (one trace; hover names the mode) and,
+    if ``labelled``, labels "≈k" just inside the top of the plot; only those inside the time
+    window. (Unlabelled where the plateaus carry the modes' names: they would overprint.)"""
     xs: list[float | None] = []
     ys: list[float | None] = []
+    modes: list[str] = []
     notes = []
     for k, t in enumerate(exits.times):
         if not (np.isfinite(t) and x_range[0] <= t <= x_range[1]):
             continue
         xs += [float(t), float(t), None]
         ys += [0.0, 1.0, None]
+        modes += [f"mode {k + 1}"] * 2 + [""]
+        if not labelled:
+            continue
         notes.append(
             dict(
                 x=float(np.log10(t)),
@@ -63,9 +73,12 @@ def exit_marks(
         y=ys,
         yaxis="y2",
         mode="lines",
-        name=f"{EXITS_NAME}: ≈k learns mode k",
+        name=f"{EXITS_NAME}: ≈k learns mode k" if labelled else f"{EXITS_NAME}, mode by mode",
         line={"color": EXIT_COLOR, "width": 1.5, "dash": "dash"},
-        hovertemplate="estimated exit, t ≈ %{x:.3g}<extra>" + exits.rule + "</extra>",
+        customdata=modes,
+        hovertemplate="estimated exit of %{customdata}, t ≈ %{x:.3g}<extra>"
+        + exits.rule
+        + "</extra>",
     )
     return trace, notes
 
@@ -104,8 +117,12 @@ def mode_notes(
         new = [k for k in pl.subset if k not in before]
         before |= set(pl.subset)
         if new and all(k < len(names) for k in new):
+            # Written where the mode was learned: left of the drop into the plateau, under
+            # its level (the run was higher there, so the place is free).
             middle = float(np.sqrt(max(pl.t_enter, x_range[0]) * max(pl.t_exit, x_range[0])))
-            note(middle, "+ " + ", ".join(names[k] for k in new))
+            level = float(np.interp(middle, t, L))
+            at = max(pl.t_enter, x_range[0])
+            note(at, "+ " + ", ".join(names[k] for k in new), level, **UNDER_LEFT)
     rest = [k for k in range(len(names)) if k not in before]
     if plateaus and rest and trajectory.status == "converged":
         # The last modes are learned on the final drop to the minimum (no plateau of their
@@ -114,5 +131,5 @@ def mode_notes(
         after = np.flatnonzero((t >= plateaus[-1].t_exit) & (L <= level / 2))
         x = float(t[after[0]]) if after.size else float(trajectory.t_end)
         y = level / 4 if log else level / 2
-        note(x, "+ " + ", ".join(names[k] for k in rest), y, xanchor="right", xshift=-6)
+        note(x, "+ " + ", ".join(names[k] for k in rest), y, **UNDER_LEFT)
     return notes

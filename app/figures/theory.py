@@ -58,10 +58,12 @@ def exit_marks(
         notes.append(
             dict(
                 x=float(np.log10(t)),
-                y=0.99,
+                y=0.9,
                 yref="paper",
                 yanchor="top",
                 xanchor="left",
+                xshift=2,
+                bgcolor="rgba(255, 255, 255, 0.85)",  # legible over the rungs it crosses
                 text=f"≈{k + 1}",
                 showarrow=False,
                 font={"size": label_px, "color": EXIT_COLOR},

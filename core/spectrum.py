@@ -159,26 +159,45 @@ def lanczos_extremes(
     """The ``k`` smallest and ``k`` largest eigenvalues of the Hessian, ascending: 2k values
     (every eigenvalue when n_params <= 2k + 1), by Lanczos (scipy's ``eigsh``, ARPACK) on
     exact Hessian-vector products; the Hessian is never formed. The start vector is fixed, so
-    results repeat."""
+    results repeat.
+
+    ARPACK stops when each residual is below ``tol |lambda|``, relative to the eigenvalue
+    itself: near W = 0 or at a minimum many eigenvalues are ~0 and that test can never pass.
+    Both ends are therefore computed on ``H + 2m I`` with m = max|lambda| (estimated first),
+    whose spectrum lies in [m, 3m]: the accuracy is then ``tol max|lambda|``, the scale the
+    zero tolerance uses. If ARPACK still does not converge, the dense spectrum is used where
+    it fits."""
     # Imported here: scipy.sparse.linalg costs ~0.2 s to import, and small problems never
     # need it.
-    from scipy.sparse.linalg import LinearOperator, eigsh
+    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
     n = obj.n_params
     if n <= 2 * k + 1:  # ARPACK needs k < n; so few parameters are cheap to do densely
         return dense_eigenvalues(obj, W)
-    op = LinearOperator(
-        (n, n),
-        matvec=lambda v: flatten(obj.hvp(W, unflatten(np.ravel(v), obj.shapes))),
-        dtype=np.float64,
-    )
+
+    def hvp(v: NDArray[np.float64]) -> NDArray[np.float64]:
+        return flatten(obj.hvp(W, unflatten(np.ravel(v), obj.shapes)))
+
     # Enough Lanczos vectors that clustered extremes converge (ARPACK's 2k + 1 can stall).
     ncv = min(n, max(4 * k + 1, 60))
     v0 = np.random.default_rng(0).standard_normal(n)
-    ends = [
-        eigsh(op, k=k, which=which, ncv=ncv, v0=v0, return_eigenvectors=False, tol=tol)
-        for which in ("SA", "LA")
-    ]
+    try:
+        op = LinearOperator((n, n), matvec=hvp, dtype=np.float64)
+        top = eigsh(op, k=1, which="LM", ncv=ncv, v0=v0, return_eigenvectors=False, tol=1e-6)
+        c = 2.0 * float(np.abs(top).max())  # the shift 2m
+        if c == 0.0:
+            return np.zeros(2 * k)
+        shifted = LinearOperator(
+            (n, n), matvec=lambda v: hvp(v) + c * np.ravel(v), dtype=np.float64
+        )
+        ends = [
+            eigsh(shifted, k=k, which=which, ncv=ncv, v0=v0, return_eigenvectors=False, tol=tol) - c
+            for which in ("SA", "LA")
+        ]
+    except ArpackNoConvergence:
+        if n > HESSIAN_MAX_PARAMS:
+            raise
+        return dense_eigenvalues(obj, W)
     return np.asarray(np.sort(np.concatenate(ends)), dtype=np.float64)
 
 

@@ -91,6 +91,22 @@ def test_lanczos_agrees_with_dense_on_small_nets():
     assert np.all(few.n_negative[~few.exact] == 4)
 
 
+def test_lanczos_converges_where_most_eigenvalues_are_near_zero():
+    """Near W = 0 and at the minimum most of the 640 eigenvalues are ~0: ARPACK's test relative
+    to each eigenvalue failed there (no convergence) before the spectrum was shifted."""
+    p = core.Problem.from_spectrum([4.0, 3.0, 2.0, 1.0], dx=8, widths=(20, 20))
+    run = core.integrate(p, core.init_weights(p, 0.01, seed=0), 60.0)
+    assert p.n_params == 640 and run.status == "converged"
+    lanczos = core.curvature_along(p, run, samples=12)  # auto: Lanczos beyond 400 parameters
+    dense = core.curvature_along(p, run, samples=12, method="dense")
+    assert lanczos.method == "lanczos"
+    scale = np.maximum(np.abs(dense.lambda_max), np.abs(dense.lambda_min))
+    assert np.all(np.abs(lanczos.lambda_max - dense.lambda_max) <= 1e-8 * scale)
+    assert np.all(np.abs(lanczos.lambda_min - dense.lambda_min) <= 1e-8 * scale)
+    # A small Gaussian start is balanced up to C_j = O(scale^2): its minimum nearly the flattest.
+    assert lanczos.lambda_max[-1] == pytest.approx(sharpness(p), rel=1e-5)
+
+
 def test_gd_that_converges_ends_below_two_over_eta():
     """Stable convergence needs lambda_max <= 2 / eta: from a balanced start GD just below the
     limit of the flow's minimum converges there; from unbalanced starts whose flow ends sharper

@@ -120,11 +120,11 @@ def summary_children(result: RunResult) -> list:
             else "no: the reduced and original flows differ",
         ),
     ]
-    ds = result.theory.dataset if result.theory is not None else None
-    if ds is not None:
+    th = result.theory
+    ds = th.dataset if th is not None else None
+    if th is not None and ds is not None:
         modes = "; ".join(
-            f"{k}: {name} ({cos:.2f})"
-            for k, (name, cos) in enumerate(result.theory.modes, start=1)  # type: ignore[union-attr]
+            f"{k}: {name} ({cos:.2f})" for k, (name, cos) in enumerate(th.modes, start=1)
         )
         rows[:0] = [
             ("data set", f"{ds.name}: {ds.reference}"),

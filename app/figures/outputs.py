@@ -19,16 +19,19 @@ COLORSCALE = "Cividis"  # sequential and colour-blind safe; targets in [0, 1] ma
 TARGET_DOMAIN = 0.94  # the heat map takes the width up to here, the targets the rest
 
 
-def network_outputs(problem: core.Problem, trajectory: core.Trajectory) -> np.ndarray:
+def network_outputs(
+    problem: core.Problem, trajectory: core.Trajectory, samples: int | None = None
+) -> np.ndarray:
     """The network's outputs on the data, P(t) X, shape (n, dy, m), from the trajectory's
-    weights in its own flow's coordinates (reduced products mapped back to the data's)."""
+    weights in its own flow's coordinates (reduced products mapped back to the data's); only
+    the first ``samples`` columns of X if given (n x dy x m floats can be ~100 MB)."""
     P = core.end_to_end(trajectory.weights)
     if trajectory.flow == "reduced":  # P = U_Y Pbar (U_X S_X V_Y)^-1
         inv_right = (np.asarray(problem.v_y).T / np.asarray(problem.s_x)) @ np.asarray(
             problem.u_x
         ).T
         P = np.asarray(problem.u_y) @ P @ inv_right
-    return np.asarray(P @ np.asarray(problem.X))
+    return np.asarray(P @ np.asarray(problem.X)[:, :samples])
 
 
 def outputs_figure(
@@ -48,8 +51,8 @@ def outputs_figure(
     outs = output_names or tuple(f"y{i + 1}" for i in range(dy))
     x_lo, t_hi = window
     times = np.geomspace(x_lo, t_hi, N_TIMES)
-    Yhat = network_outputs(problem, trajectory)  # (n, dy, m)
-    flat = Yhat[:, :, :shown].transpose(0, 2, 1).reshape(Yhat.shape[0], -1)  # item-major
+    Yhat = network_outputs(problem, trajectory, shown)  # (n, dy, shown)
+    flat = Yhat.transpose(0, 2, 1).reshape(Yhat.shape[0], -1)  # item-major
     z = np.stack([np.interp(times, trajectory.t, flat[:, r]) for r in range(flat.shape[1])])
     target = np.asarray(problem.Y)[:, :shown].T.reshape(-1, 1)
     rows = [f"{items[j]}: {outs[i]}" for j in range(shown) for i in range(dy)]

@@ -208,7 +208,7 @@ def item_loadings(problem: Problem) -> NDArray[np.float64]:
 
 def mode_names(problem: Problem, dataset: Dataset) -> tuple[tuple[str, float], ...]:
     """Each singular mode named by the data set's contrast nearest to its item loadings, with
-    the |cosine| between them (1: exactly that contrast). Mode 1 of the semantic data is
+    the absolute cosine between them (1: exactly that contrast). Mode 1 of the semantic data is
     "living things", mode 2 "animals vs plants" (cos 0.90)."""
     L = item_loadings(problem)
     L = L / np.linalg.norm(L, axis=0)

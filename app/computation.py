@@ -15,6 +15,7 @@ import numpy as np
 import core
 from app.limits import DENSE_SPLIT_PARAMS, INTERACTIVE_SECONDS
 from app.state import AppState, Point
+from app.theory import Theory, theory
 
 GD_SAMPLES = 1000  # Samples kept of a discrete run.
 COMPARE_OFFSETS = (1, 2)  # "seeds": extra runs at init_seed + these.
@@ -24,6 +25,7 @@ SLICE_N = 101  # Grid points per side of a landscape slice.
 VIEW_FIELDS = (
     "point",
     "loss_axis",
+    "focus",
     "projection",
     "modes",
     "slice_dirs",
@@ -51,6 +53,8 @@ def build_problem(state: AppState) -> core.Problem:
 
         X, Y = load(state.data_hash)  # samples are rows in the files
         return core.Problem.from_data(X.T, Y.T, widths)
+    if state.source == "dataset":
+        return core.datasets.load(state.dataset).problem(widths)
     return core.Problem.random(state.dx, state.dy, state.m, widths, seed=state.data_seed)
 
 
@@ -87,7 +91,8 @@ class PointAnalysis:
 @dataclass(frozen=True)
 class RunResult:
     """Everything the panels draw for one state. ``others`` are the comparison runs
-    (label, trajectory); ``rate`` is Proposition 2 at the start, in reduced coordinates."""
+    (label, trajectory); ``rate`` is Proposition 2 at the start, in reduced coordinates;
+    ``theory`` what theory says beside the run."""
 
     state: AppState
     problem: core.Problem
@@ -99,6 +104,7 @@ class RunResult:
     seconds: float
     others: tuple[tuple[str, core.Trajectory], ...] = ()
     rate: core.RateBound | None = None
+    theory: Theory | None = None
 
     @property
     def point_options(self) -> list[dict[str, str]]:
@@ -277,6 +283,7 @@ def compute(state: AppState) -> RunResult:
         seconds=time.perf_counter() - t0,
         others=comparison_runs(state, problem),
         rate=core.exponential_rate(problem, W0_reduced),
+        theory=theory(state, problem, W0_reduced, traj, discrete),
     )
 
 

@@ -1,7 +1,8 @@
 """Teaching presets: each a named state (reachable from the menu and as ``?preset=NAME``) with two
 or three sentences on what to look at, and a story: stages a lecturer steps through with "next"
 (``step`` in the URL), each moving the time cursor to a point of the run, selecting that point in
-the Hessian panel and saying in one sentence what to notice there.
+the Hessian panel and saying in one sentence what to notice there. A stage may also change
+settings of the run (a step size, a start): the story then shows one run after another.
 
 The stages name what the run shows (its plateaus, their saddles, the Hessian's signs); a test
 holds every stage against the computed run, so text and picture cannot drift apart.
@@ -9,38 +10,17 @@ holds every stage against the computed run, so text and picture cannot drift apa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
-from app.state import AppState, Point, decode
+from app.preset_base import Preset, Stage, preset_state
+from app.state import AppState, decode
+
+__all__ = ["PRESETS", "Preset", "Stage", "state_from_query", "still_preset", "story_step"]
+_s = preset_state
 
 
-@dataclass(frozen=True)
-class Stage:
-    """One step of a story: what to notice, at which point (its time sets the cursor)."""
-
-    text: str
-    point: str = "limit"
-
-
-@dataclass(frozen=True)
-class Preset:
-    title: str
-    state: AppState
-    text: str
-    stages: tuple[Stage, ...] = ()
-
-    def at_step(self, step: int) -> AppState:
-        """The preset's state at a step of its story (0: the beginning)."""
-        if step == 0 or not self.stages:
-            return self.state
-        k = min(step, len(self.stages))
-        return self.state.replace(step=k, point=Point.parse(self.stages[k - 1].point))
-
-
-def _s(name: str, **kw: object) -> AppState:
-    return AppState(preset=name, **kw)  # type: ignore[arg-type]
-
+# The presets that put theory beside the run (issue 18) live in their own module.
+from app.presets_theory import THEORY_PRESETS  # noqa: E402
 
 # A start on the stable manifold of the saddle {1,3}; the "escape" preset kicks it off.
 ON_MANIFOLD = _s(
@@ -267,6 +247,7 @@ PRESETS: dict[str, Preset] = {
         ),
     )
 }
+PRESETS.update({p.state.preset: p for p in THEORY_PRESETS})
 
 
 def still_preset(state: AppState) -> bool:

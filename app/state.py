@@ -24,6 +24,8 @@ from core.descent import time_per_step
 __all__ = [
     "ALGORITHMS",
     "COMPARISONS",
+    "DATASETS",
+    "FOCUS",
     "INIT_KINDS",
     "LOSS_AXES",
     "PROJECTIONS",
@@ -40,7 +42,8 @@ __all__ = [
 
 StateError = FieldError  # an invalid setting; ``field`` names the control it belongs to
 
-SOURCES = ("spectrum", "random", "upload")
+SOURCES = ("spectrum", "random", "upload", "dataset")
+DATASETS = tuple(core.datasets.DATASETS)  # data sets from the literature, by name
 # The starts of core.init_weights, and "manifold": a start on the stable manifold of the saddle
 # of type manifold_subset (core.stable_manifold_init).
 INIT_KINDS = (*core.INIT_KINDS, "manifold")
@@ -50,6 +53,8 @@ SLICE_DIRECTIONS = ("hessian", "to_end", "to_minimum", "random")
 SLICE_KINDS = ("contour", "surface")
 ALGORITHMS = ("flow", "gd", "momentum")
 LOSS_AXES = ("log", "linear")
+# The panel beside L(t) in the first row (the others follow below it).
+FOCUS = ("trajectory", "curvature", "outputs")
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,7 @@ PARSERS: dict[str, Parser] = {
     "depth": integer("H", 1, L.MAX_DEPTH, field="depth"),
     "widths": listed("widths", integer("width", 1, L.MAX_WIDTH), 1, L.MAX_DEPTH),
     "data_seed": integer("data seed", 0, L.MAX_SEED, field="data_seed"),
+    "dataset": choice("data set", DATASETS, field="dataset"),
     "init_kind": choice("init kind", INIT_KINDS, field="init_kind"),
     "init_scale": number("init scale", 1e-8, 10.0, field="init_scale"),
     "init_seed": integer("init seed", 0, L.MAX_SEED, field="init_seed"),
@@ -143,6 +149,7 @@ PARSERS: dict[str, Parser] = {
     "t_max": number("t_max", 0.01, L.MAX_T),
     "rtol": number("rtol", 1e-12, 1e-3),
     "loss_axis": choice("loss axis", LOSS_AXES, field="loss_axis"),
+    "focus": choice("panel beside L(t)", FOCUS, field="focus"),
     "point": Point.parse,
     "projection": choice("projection", PROJECTIONS),
     "modes": listed("modes", integer("mode", 1, L.MAX_DEPTH + 1), 2, 3),
@@ -173,6 +180,7 @@ class AppState:
     depth: int = 2
     widths: tuple[int, ...] = (4,)
     data_seed: int = 0
+    dataset: str = "semantic"
     init_kind: str = "gaussian"
     init_scale: float = 0.01
     init_seed: int = 0
@@ -183,6 +191,7 @@ class AppState:
     t_max: float = 200.0
     rtol: float = 1e-8
     loss_axis: str = "log"
+    focus: str = "trajectory"
     point: Point = Point()
     projection: str = "modes"
     modes: tuple[int, ...] = (1, 2)
@@ -205,11 +214,11 @@ class AppState:
             s = sorted(self.spectrum, reverse=True)
             if any(a - b <= 1e-6 * s[0] for a, b in itertools.pairwise(s)):
                 raise StateError("spectrum", "spectrum values must be distinct (Assumption 3)")
-        if self.dx < dy:
+        if self.effective_dx < dy:
             raise StateError("dx", f"dx must be in [dy, {L.MAX_DX}] = [{dy}, {L.MAX_DX}]")
         if self.source == "upload" and not self.data_hash:
             raise StateError("data_hash", "upload X and Y first (source 'upload' needs data)")
-        if self.source != "spectrum" and self.m < self.dx:
+        if self.source in ("random", "upload") and self.m < self.dx:
             raise StateError("m", f"m must be in [dx, {L.MAX_M}] = [{self.dx}, {L.MAX_M}]")
         if len(self.widths) not in (1, self.depth):
             raise StateError("widths", f"give one width or H = {self.depth} widths")
@@ -257,7 +266,16 @@ class AppState:
 
     @property
     def effective_dy(self) -> int:
+        if self.source == "dataset":
+            return int(core.datasets.load(self.dataset).Y.shape[0])
         return len(self.spectrum) if self.source == "spectrum" else self.dy
+
+    @property
+    def effective_dx(self) -> int:
+        """dx of the problem: the data set's own for a data set, else the dx field."""
+        if self.source == "dataset":
+            return int(core.datasets.load(self.dataset).X.shape[0])
+        return self.dx
 
     @property
     def hidden_widths(self) -> tuple[int, ...]:
@@ -265,7 +283,7 @@ class AppState:
 
     @property
     def n_params(self) -> int:
-        dims = (self.dx, *self.hidden_widths, self.effective_dy)
+        dims = (self.effective_dx, *self.hidden_widths, self.effective_dy)
         return sum(dims[j] * dims[j + 1] for j in range(len(dims) - 1))
 
     @property

@@ -20,18 +20,21 @@ from app.computation import (
     point_time,
 )
 from app.figures.common import PROJECTOR_FONT, for_projector, message_figure
+from app.figures.curvature import curvature_figure
 from app.figures.hessian import hessian_figure
 from app.figures.invariants import drift_figure
-from app.figures.loss import loss_figure
+from app.figures.loss import loss_figure, plateau_shades, time_window
+from app.figures.outputs import outputs_figure
 from app.figures.projections import project
 from app.figures.rate import rate_figure
 from app.figures.slice import slice_figure
 from app.figures.trajectory import trajectory_figure
 from app.state import AppState
+from core.curvature import stability_limit
 
 DISCRETE_LABELS = {"gd": "gradient descent", "momentum": "heavy-ball momentum"}
 # The figures a view can be exported as (the rate figure is also the explorer's).
-FIGURES = ("loss", "trajectory", "hessian", "drift", "slice", "rate")
+FIGURES = ("loss", "trajectory", "hessian", "drift", "slice", "rate", "curvature", "outputs")
 
 
 def view_name(state: AppState) -> str:
@@ -51,6 +54,7 @@ def discrete_label(state: AppState) -> str:
 
 
 def loss_view(state: AppState, r: RunResult) -> go.Figure:
+    th = r.theory
     return loss_figure(
         r.trajectory,
         r.ladder,
@@ -60,7 +64,55 @@ def loss_view(state: AppState, r: RunResult) -> go.Figure:
         discrete_label(state),
         others=r.others,
         label_px=PROJECTOR_FONT - 2 if state.present else 10.0,
+        aligned=th.aligned if th else None,
+        exits=th.exits if th else None,
+        mode_names=tuple(name for name, _ in th.modes) if th else (),
     )
+
+
+def _window(r: RunResult) -> tuple[float, float]:
+    """L(t)'s time axis, which the other time-axis figures share."""
+    _, t_hi, x_lo = time_window(r.trajectory, [o for _, o in r.others], r.discrete)
+    return x_lo, t_hi
+
+
+def flattest_sharpness(r: RunResult) -> float | None:
+    """lambda_max at a balanced global minimum, (H+1) s_1^(2H/(H+1)) (NOTES.md), the flattest
+    global minimum; None for the original flow on data that are not whitened (its metric
+    X X^T changes the value)."""
+    p = r.problem
+    if r.trajectory.flow == "original" and not p.is_whitened:
+        return None
+    H = p.depth
+    return float((H + 1) * p.singular_values[0] ** (2 * H / (H + 1)))
+
+
+def curvature_view(state: AppState, r: RunResult) -> go.Figure:
+    th = r.theory
+    if th is None:
+        return message_figure("no curvature for this run")
+    limit = None
+    if r.discrete is not None:
+        beta = state.discrete_momentum
+        name = "2/η" if beta == 0 else "2(1+β)/η"
+        limit = (name, stability_limit(state.eta, beta))
+    shades = plateau_shades(r.plateaus, time_window(r.trajectory)[0])
+    return curvature_figure(
+        th.curvature,
+        _window(r),
+        shades,
+        th.discrete_curvature,
+        discrete_label(state),
+        limit=limit,
+        flattest=flattest_sharpness(r),
+    )
+
+
+def outputs_view(state: AppState, r: RunResult) -> go.Figure:
+    ds = r.theory.dataset if r.theory is not None else None
+    shades = plateau_shades(r.plateaus, time_window(r.trajectory)[0])
+    names = (ds.item_names, ds.property_names) if ds is not None else ((), ())
+    return outputs_figure(r.problem, r.trajectory, _window(r), shades, *names)
 
 
 def drift_view(state: AppState, r: RunResult) -> go.Figure:
@@ -179,5 +231,7 @@ def _view(
         "trajectory": trajectory_view,
         "drift": drift_view,
         "rate": rate_view,
+        "curvature": curvature_view,
+        "outputs": outputs_view,
     }
     return simple[kind](state, r)

@@ -7,7 +7,7 @@
 (function () {
   "use strict";
   var SOURCE = "trajectory-graph";
-  var TARGETS = ["loss-graph", "drift-graph", "curvature-graph"];
+  var TARGETS = ["loss-graph", "drift-graph", "curvature-graph", "outputs-graph"];
   var SPEEDS = { slow: 220, normal: 90, fast: 30 }; // ms per frame
   var state = { timer: null, index: 0, speed: "normal", meta: null };
 

@@ -7,6 +7,10 @@ Front doors:
   :func:`invariants`;
 - dynamics: :func:`integrate` (the flow), :func:`gradient_descent` (GD and heavy ball), each
   ending as :mod:`core.stopping` says (only the global minimum stops a run early);
+- theory beside the run: :func:`curvature_along` (sharpness and negative curvature along a
+  run), :func:`aligned_solution` (closed forms for aligned, balanced starts),
+  :func:`plateau_exits` (estimated exits from small starts), :mod:`core.datasets` (data sets
+  from the literature, e.g. ``core.datasets.semantic()``);
 - the landscape: :func:`ladder`, :func:`critical_point`, :func:`classify`, :func:`polish`,
   :func:`nearest_critical_point`, :func:`hessian_split`, :func:`predicted_split`,
   :func:`plateaus`, :func:`exponential_rate`;
@@ -19,6 +23,8 @@ users read them.
 
 from importlib.metadata import PackageNotFoundError, version
 
+from core import datasets
+from core.aligned import AlignedSolution, PlateauExits, aligned_solution, plateau_exits
 from core.basins import ChunkSpec, RunSummary, ScaleStats, SweepResult, SweepSpec, sweep
 from core.critical import (
     FAMILIES,
@@ -30,6 +36,7 @@ from core.critical import (
     polish,
 )
 from core.critical_values import Ladder, Rung, label, ladder, q_count
+from core.curvature import Curvature, curvature_along
 from core.derivatives import (
     FLOWS,
     HESSIAN_MAX_PARAMS,
@@ -77,8 +84,10 @@ __all__ = [
     "INIT_KINDS",
     "METHODS",
     "STATUSES",
+    "AlignedSolution",
     "ChunkSpec",
     "Classification",
+    "Curvature",
     "EscapeResult",
     "HessianSplit",
     "HessianTooLargeError",
@@ -86,6 +95,7 @@ __all__ = [
     "ModeCoordinates",
     "PCAProjection",
     "Plateau",
+    "PlateauExits",
     "Polished",
     "PredictedSplit",
     "Problem",
@@ -101,8 +111,11 @@ __all__ = [
     "Trajectory",
     "Visit",
     "__version__",
+    "aligned_solution",
     "classify",
     "critical_point",
+    "curvature_along",
+    "datasets",
     "direction_to",
     "end_to_end",
     "escape_sweep",
@@ -123,6 +136,7 @@ __all__ = [
     "mode_coordinates",
     "nearest_critical_point",
     "pca_projection",
+    "plateau_exits",
     "plateaus",
     "polish",
     "predicted_split",

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from core._weights import Weights
+from core.aligned import aligned_weights
 from core.problem import Problem
 
 __all__ = ["INIT_KINDS", "init_weights"]
 
-INIT_KINDS = ("gaussian", "balanced", "orthogonal", "layered")
+INIT_KINDS = ("gaussian", "balanced", "orthogonal", "layered", "aligned")
 LAYERED_SPAN = 1e-2  # "layered": the input layer's scale is this fraction of the output layer's.
 
 
@@ -21,7 +22,12 @@ def _orthonormal_columns(rng: np.random.Generator, rows: int, cols: int) -> NDAr
 
 
 def init_weights(
-    problem: Problem, scale: float, *, seed: int | None = 0, kind: str = "gaussian"
+    problem: Problem,
+    scale: float,
+    *,
+    seed: int | None = 0,
+    kind: str = "gaussian",
+    strengths: ArrayLike | None = None,
 ) -> Weights:
     """Initial weights W_j of shape (d_j, d_{j-1}) from ``numpy.random.default_rng(seed)``.
 
@@ -35,9 +41,28 @@ def init_weights(
         ``"layered"``: Gaussian, with entry std growing geometrically from
         ``LAYERED_SPAN * scale`` (W_1) to ``scale`` (W_{H+1}); later layers dominate, so the C_j
         tend to have the positive eigenvalues Proposition 2 asks for.
+        ``"aligned"``: the aligned, balanced start of :func:`core.aligned_solution` (reduced
+        coordinates; no randomness): mode i on its own path with the entry
+        ``strengths[i]^(1/(H+1))`` in every layer, so ``diag(P) = strengths``; without
+        ``strengths`` every entry is ``scale`` (each mode strength ``scale^(H+1)``).
+    strengths : array_like, shape (dy,), optional
+        The aligned start's initial mode strengths (each >= 0); only for ``kind="aligned"``.
+
+    Examples
+    --------
+    >>> import core
+    >>> p = core.Problem.from_spectrum([2.0, 1.0], dx=3, widths=(2, 2))
+    >>> W = core.init_weights(p, 0.1, kind="aligned", strengths=[8e-3, 1e-3])
+    >>> core.end_to_end(W).round(6).tolist()
+    [[0.008, 0.0, 0.0], [0.0, 0.001, 0.0]]
     """
     if not (np.isfinite(scale) and scale >= 0):
         raise ValueError(f"scale must be a finite number >= 0; got {scale!r}")
+    if strengths is not None and kind != "aligned":
+        raise ValueError(f"strengths are the aligned start's; kind is {kind!r}")
+    if kind == "aligned":
+        u0 = scale ** (problem.depth + 1) if strengths is None else strengths
+        return aligned_weights(problem, u0)
     rng = np.random.default_rng(seed)
     shapes = problem.shapes
     if kind == "gaussian":

@@ -30,7 +30,7 @@ TOL = 1e-10  # ARPACK's relative tolerance (relative to ~max |lambda| at both en
 
 
 def extremes(
-    op: LinearOperator, k: int
+    op: LinearOperator, k: int, *, tol: float = TOL
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """``k`` eigenpairs at each end of the spectrum of the symmetric ``op`` (n x n), the first of
     ``lo`` the smallest eigenvalue and the last of ``hi`` the largest (see above on repeated
@@ -46,10 +46,10 @@ def extremes(
         Q = np.linalg.qr(np.random.default_rng(1).standard_normal((n, 2 * k)))[0]
         return np.zeros(k), Q[:, :k], np.zeros(k), Q[:, k:]
     ncv = min(n, max(2 * k + 1, 40))  # room for clustered extremes (ARPACK's 2k + 1 can stall)
-    hi, V_hi = eigsh(op, k=k, which="LA", v0=v0, ncv=ncv, tol=TOL)
+    hi, V_hi = eigsh(op, k=k, which="LA", v0=v0, ncv=ncv, tol=tol)
     sigma = float(hi.max())
     flipped = LinearOperator((n, n), matvec=lambda v: sigma * v - op.matvec(v), dtype=np.float64)
-    top, V_lo = eigsh(flipped, k=k, which="LA", v0=v0, ncv=ncv, tol=TOL)
+    top, V_lo = eigsh(flipped, k=k, which="LA", v0=v0, ncv=ncv, tol=tol)
     lo = sigma - top
     a, b = np.argsort(lo), np.argsort(hi)
     return (

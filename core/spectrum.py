@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 from core import krylov
 from core._weights import as_weights
 from core.critical_values import q_count
-from core.derivatives import HESSIAN_MAX_PARAMS, objective
+from core.derivatives import HESSIAN_MAX_PARAMS, Objective, objective
 from core.problem import Problem
 
 __all__ = [
@@ -123,19 +123,61 @@ def hessian_split(
         raise ValueError(f"method must be one of {SPLIT_METHODS}; got {method!r}")
     W = as_weights(Ws, problem.shapes)
     obj = objective(problem, flow)
-    n = obj.n_params
-    if method == "dense" and n > HESSIAN_MAX_PARAMS:
+    if method == "auto":
+        method = "dense" if obj.n_params <= LANCZOS_MIN_PARAMS else "lanczos"
+    return split_by(obj, W, method, rel_tol=rel_tol, k=LANCZOS_K)
+
+
+def check_dense(n: int) -> None:
+    """Refuse a dense Hessian that would not fit (more than HESSIAN_MAX_PARAMS parameters)."""
+    if n > HESSIAN_MAX_PARAMS:
         raise ValueError(
             f"a dense Hessian of {n} parameters takes {8 * n * n / 1e9:.1f} GB; use "
             f"method='lanczos' (dense up to {HESSIAN_MAX_PARAMS})"
         )
-    if method == "dense" or (method == "auto" and n <= LANCZOS_MIN_PARAMS):
-        ev: NDArray[np.float64] = np.asarray(np.linalg.eigvalsh(obj.hessian(W)), dtype=np.float64)
-        method = "dense"
-    else:
-        lo, _, hi, _ = krylov.extremes(obj.hessian_operator(W), min(LANCZOS_K, n // 2))
-        ev = np.concatenate([lo, hi])
-        method = "lanczos"
+
+
+def split_by(
+    obj: Objective, W: Sequence[NDArray[np.float64]], method: str, *, rel_tol: float, k: int
+) -> HessianSplit:
+    """The split at W by ``method``: "dense" (every eigenvalue) or "lanczos" (``k`` at each
+    end). The one mechanism behind :func:`hessian_split` and :func:`core.curvature_along`."""
+    if method == "dense":
+        return split_of(dense_eigenvalues(obj, W), rel_tol, obj.n_params, "dense")
+    return split_of(lanczos_extremes(obj, W, k), rel_tol, obj.n_params, "lanczos")
+
+
+def dense_eigenvalues(obj: Objective, W: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
+    """Every eigenvalue of the exact dense Hessian, ascending, shape (n_params,)."""
+    check_dense(obj.n_params)
+    return np.asarray(np.linalg.eigvalsh(obj.hessian(W)), dtype=np.float64)
+
+
+def lanczos_extremes(
+    obj: Objective, W: Sequence[NDArray[np.float64]], k: int, *, tol: float = krylov.TOL
+) -> NDArray[np.float64]:
+    """The ``k`` smallest and ``k`` largest eigenvalues of the Hessian, ascending: 2k values
+    (every eigenvalue when n_params <= 2k + 1), by Lanczos on exact Hessian-vector products
+    (:func:`core.krylov.extremes`, which says why the bottom end is found as the top of a shifted
+    operator); the Hessian is never formed. If ARPACK does not converge, the dense spectrum is
+    used where it fits."""
+    from scipy.sparse.linalg import ArpackNoConvergence
+
+    n = obj.n_params
+    if n <= 2 * k + 1:  # ARPACK needs k < n; so few parameters are cheap to do densely
+        return dense_eigenvalues(obj, W)
+    try:
+        lo, _, hi, _ = krylov.extremes(obj.hessian_operator(W), k, tol=tol)
+    except ArpackNoConvergence:
+        if n > HESSIAN_MAX_PARAMS:
+            raise
+        return dense_eigenvalues(obj, W)
+    return np.asarray(np.concatenate([lo, hi]), dtype=np.float64)
+
+
+def split_of(ev: NDArray[np.float64], rel_tol: float, n: int, method: str) -> HessianSplit:
+    """The split of known eigenvalues ``ev`` (ascending) of an n-parameter Hessian: all of them
+    (``method="dense"``) or the extremes (``"lanczos"``: ``n_zero`` and ``n_pos`` unknown)."""
     scale = float(np.abs(ev).max()) if ev.size else 0.0
     if scale == 0.0:
         return HessianSplit(0, n, 0, ev, rel_tol, 0.0, (0.0, float("inf")), method)

@@ -38,6 +38,8 @@ PANEL_FIELDS: dict[str, tuple[str, ...]] = {
     "point": ("point", "present"),
     "slice": ("point", "slice_dirs", "slice_extent", "slice_kind", "present"),
     "rate": ("present",),
+    "curvature": ("present",),
+    "outputs": ("present",),
     "preset": ("preset", "step"),
 }
 
@@ -61,6 +63,8 @@ GRAPHS = {
     "hessian": ids.HESSIAN_GRAPH,
     "slice": ids.SLICE_GRAPH,
     "rate": ids.RATE_GRAPH,
+    "curvature": ids.CURVATURE_GRAPH,
+    "outputs": ids.OUTPUTS_GRAPH,
 }
 PANEL_FIGURES = {
     "loss": "loss",
@@ -69,8 +73,14 @@ PANEL_FIGURES = {
     "point": "hessian",
     "slice": "slice",
     "rate": "rate",
+    "curvature": "curvature",
+    "outputs": "outputs",
 }
-UNTITLED = ("loss", "drift")  # their panel's heading says it all (exports keep the titles)
+UNTITLED = (
+    "loss",
+    "drift",
+    "curvature",
+)  # their panel's heading says it all (exports keep the titles)
 TEXTS = (
     "summary",
     "status",

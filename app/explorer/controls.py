@@ -10,11 +10,20 @@ from dash import dcc, html
 import core
 from app import limits as L
 from app.explorer import ids
-from app.state import ALGORITHMS, INIT_KINDS, SOURCES, AppState
+from app.state import ALGORITHMS, DATASETS, INIT_KINDS, SOURCES, AppState
 
 # Field -> (label, help text shown under the control and as its tooltip).
 HELP: dict[str, tuple[str, str]] = {
-    "source": ("Data", "A prescribed spectrum (whitened, X = I) or random Gaussian X, Y."),
+    "source": (
+        "Data",
+        "A prescribed spectrum (whitened, X = I), random Gaussian X, Y, your own data, or a "
+        "data set from the literature.",
+    ),
+    "dataset": (
+        "Data set",
+        "semantic: 8 items (one-hot) and 5 of their properties, the hierarchy of Saxe, "
+        "McClelland & Ganguli (PNAS 2019); its modes are living things, animals vs plants, ...",
+    ),
     "spectrum": (
         "Singular values s",
         "Distinct positive values s_1 > ... > s_dy, comma-separated.",
@@ -29,7 +38,8 @@ HELP: dict[str, tuple[str, str]] = {
     "init_kind": (
         "Initialisation",
         "Gaussian entries; balanced (all C_j = 0); orthogonal; "
-        "layered (scales grow to the output); manifold (on a saddle's "
+        "layered (scales grow to the output); aligned (each mode on its own path, every layer "
+        "entry = scale: the closed form is drawn beside the run); manifold (on a saddle's "
         "stable manifold).",
     ),
     "manifold_subset": (
@@ -145,10 +155,16 @@ def sidebar(s: AppState) -> html.Div:
                 "source",
                 opt(
                     SOURCES,
-                    {"spectrum": "spectrum", "random": "random data", "upload": "your data"},
+                    {
+                        "spectrum": "spectrum",
+                        "random": "random data",
+                        "upload": "your data",
+                        "dataset": "data set",
+                    },
                 ),
                 s.source,
             ),
+            radio_field("dataset", opt(DATASETS), s.dataset),
             upload_field(),
             text_field("data_hash", s.data_hash),
             text_field("spectrum", ", ".join(f"{v:g}" for v in s.spectrum)),
@@ -187,6 +203,8 @@ def sidebar(s: AppState) -> html.Div:
 # field, the values for which it shows). Read in the browser by a clientside callback.
 SHOWN_WHEN: dict[str, tuple[str, tuple[str, ...]]] = {
     "spectrum": ("source", ("spectrum",)),
+    "dataset": ("source", ("dataset",)),
+    "dx": ("source", ("spectrum", "random", "upload")),
     "dy": ("source", ("random", "upload")),
     "m": ("source", ("random", "upload")),
     "data_seed": ("source", ("random",)),

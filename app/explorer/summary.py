@@ -121,6 +121,18 @@ def summary_children(result: RunResult) -> list:
             else "no: the reduced and original flows differ",
         ),
     ]
+    th = result.theory
+    ds = th.dataset if th is not None else None
+    if th is not None and ds is not None:
+        modes = "; ".join(
+            f"{k}: {name} ({cos:.2f})" for k, (name, cos) in enumerate(th.modes, start=1)
+        )
+        rows[:0] = [
+            ("data set", f"{ds.name}: {ds.reference}"),
+            ("items (one-hot inputs)", ", ".join(ds.item_names)),
+            ("properties (outputs)", ", ".join(ds.property_names)),
+            ("what each mode separates (|cos| with the item loadings)", modes),
+        ]
     table = html.Table(
         className="summary-table",
         children=[html.Tbody([html.Tr([html.Th(k), html.Td(v)]) for k, v in rows])],
@@ -154,7 +166,27 @@ def run_status(state: AppState, r: RunResult) -> str:
         text += f" {discrete_label(state).capitalize()}: {r.discrete.message}."
     for name, other in r.others:
         text += f" {name}: {other.status}."
-    return text
+    return text + theory_status(r)
+
+
+def theory_status(r: RunResult) -> str:
+    """What the theory beside the run says, with the agreement measured where it is exact."""
+    th = r.theory
+    if th is None:
+        return ""
+    out = ""
+    if th.aligned is not None:
+        gap = float(np.max(np.abs(th.aligned.loss - r.trajectory.loss)))
+        out += f" Theory ({th.aligned.method}): max |L_run - L_theory| = {gap:.1e}."
+    if th.exits is not None:
+        ts = ", ".join(f"{v:.3g}" for v in th.exits.times)
+        out += f" Estimated plateau exits ≈k (estimates, not measurements): t ≈ {ts}."
+    curv = th.curvature
+    out += (
+        f" Curvature at the end: lambda_max = {curv.lambda_max[-1]:.4g} "
+        f"({'dense eigh' if curv.method == 'dense' else 'Lanczos'})."
+    )
+    return out
 
 
 def _fmt(v: int | None) -> str:

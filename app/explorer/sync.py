@@ -75,6 +75,13 @@ def from_user(
     return state, {}
 
 
+def page_class(state: AppState) -> str:
+    """The page root's class: "present" in presentation mode, "focus-<panel>" when a panel
+    other than the trajectory sits beside L(t) (assets/style.css reorders the panels)."""
+    out = "page present" if state.present else "page"
+    return out + (f" focus-{state.focus}" if state.focus != "trajectory" else "")
+
+
 STALE_TEXT = "The views show the last valid settings: fix the field marked in red to update them."
 
 
@@ -91,8 +98,9 @@ def _outputs(
     re-setting the page's class on every change cost the browser ~30 ms before each render."""
     clean = not errors and not shown.get("stale")
     page: Any = no_update
-    if state is not None and state.present != ("present" in (shown.get("page") or "").split()):
-        page = "page present" if state.present else "page"
+    now = (shown.get("page") or "page").split()
+    if state is not None and set(page_class(state).split()) != set(now) - {"sidebar-open"}:
+        page = page_class(state) + (" sidebar-open" if "sidebar-open" in now else "")
     return {
         "controls": controls,
         "url": url,

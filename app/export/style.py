@@ -48,6 +48,8 @@ LABELS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "slice": ((r"$\alpha$", "α"), (r"$\beta$", "β")),
     "rate": (("$t$", "t"), (r"$\|M(t)\|_F^2$", "‖M(t)‖²_F")),
 }
+# Figures of stacked panels (or with a side column) keep their own plain-text axis titles.
+OWN_AXIS_TITLES = ("curvature", "outputs")
 
 
 def axis_titles(kind: str, math: bool, current: tuple[str, str] | None = None) -> tuple[str, str]:
@@ -69,7 +71,6 @@ def paper_style(
     """A copy of ``fig`` styled for print (the app's builders stay the single source)."""
     out = go.Figure(fig)
     font_px = size.font_pt / 0.75
-    xt, yt = axis_titles(kind, math)
     out.update_layout(
         width=size.width_px,
         height=size.height_px,
@@ -90,7 +91,11 @@ def paper_style(
         sliders=[],
     )
     out.frames = []
-    if "scene" not in out.layout or not out.layout.scene.xaxis.title.text:
+    if kind in OWN_AXIS_TITLES:
+        out.update_xaxes(title_font={"size": font_px})
+        out.update_yaxes(title_font={"size": font_px})
+    elif "scene" not in out.layout or not out.layout.scene.xaxis.title.text:
+        xt, yt = axis_titles(kind, math)
         out.update_xaxes(title_text=xt, title_font={"size": font_px})
         out.update_yaxes(title_text=yt, title_font={"size": font_px})
     dash_k = 0

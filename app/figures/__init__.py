@@ -14,18 +14,22 @@ The explorer's views (``app.views``) call them with a state's results.
 """
 
 from app.figures.basin import fraction_figure, rung_counts_figure, sankey_figure, times_figure
+from app.figures.curvature import curvature_figure
 from app.figures.hessian import hessian_figure
 from app.figures.invariants import drift_figure
 from app.figures.loss import loss_figure
+from app.figures.outputs import outputs_figure
 from app.figures.rate import rate_figure
 from app.figures.slice import slice_figure
 from app.figures.trajectory import trajectory_figure
 
 __all__ = [
+    "curvature_figure",
     "drift_figure",
     "fraction_figure",
     "hessian_figure",
     "loss_figure",
+    "outputs_figure",
     "rate_figure",
     "rung_counts_figure",
     "sankey_figure",

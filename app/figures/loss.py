@@ -16,6 +16,7 @@ from app.figures.common import (
     RUNG_COLOR,
     base_layout,
 )
+from app.figures.theory import aligned_loss_trace, exit_marks, mode_notes
 
 MAX_RUNG_LABELS = 16  # Label rungs on the plot up to this many; beyond, hover only.
 PLOT_PX = 300  # The plot's height assumed when rung labels are kept apart (they are in px).
@@ -74,6 +75,47 @@ def axis_y(value: float, log: bool) -> float:
     return float(np.log10(value)) if log else float(value)
 
 
+def time_window(
+    trajectory: core.Trajectory,
+    others: list[core.Trajectory] | tuple[core.Trajectory, ...] = (),
+    discrete: core.Trajectory | None = None,
+) -> tuple[float, float, float]:
+    """The time axis every time-axis figure shares: (t_lo, t_hi, x_lo), the earliest positive
+    sample and the latest end of all runs, and where the axis opens: the last three decades,
+    where the transitions are, or earlier where the run starts to move sooner (a large start);
+    zooming out shows the rest."""
+    t, L = _positive_times(trajectory)
+    t_lo, t_hi = float(t.min()) if t.size else 1e-3, float(trajectory.t_end) or 1.0
+    for tr in [*others, *([discrete] if discrete is not None else [])]:
+        tp, _ = _positive_times(tr)
+        if tp.size:
+            t_lo, t_hi = min(t_lo, float(tp.min())), max(t_hi, float(tr.t_end))
+    x_lo = max(t_lo, min(t_hi * X_DECADES_SHOWN, start_of_motion(t, L) / 3))
+    return t_lo, t_hi, x_lo
+
+
+def plateau_shades(plateaus: tuple[core.Plateau, ...], t_lo: float) -> list[dict[str, Any]]:
+    """The plateaus as shaded bands over the whole height of a time-axis figure."""
+    out = []
+    for pl in plateaus:
+        x0, x1 = max(pl.t_enter, t_lo), max(pl.t_exit, pl.t_enter)
+        out.append(
+            dict(
+                type="rect",
+                xref="x",
+                yref="paper",
+                x0=x0,
+                x1=max(x1, x0 * 1.0001),
+                y0=0,
+                y1=1,
+                fillcolor=PLATEAU_FILL,
+                line_width=0,
+                layer="below",
+            )
+        )
+    return out
+
+
 def loss_figure(
     trajectory: core.Trajectory,
     ladder: core.Ladder,
@@ -83,22 +125,24 @@ def loss_figure(
     discrete_label: str = "gradient descent",
     others: tuple[tuple[str, core.Trajectory], ...] = (),
     label_px: float = 10.0,
+    aligned: core.AlignedSolution | None = None,
+    exits: core.PlateauExits | None = None,
+    mode_names: tuple[str, ...] = (),
 ) -> go.Figure:
     """L(t) on a log time axis, every rung a labelled horizontal line (subsets 1-based).
 
     Hover on a curve shows t, L and the nearest rung; hover on a rung its subset and value.
     Plateaus are shaded and labelled with the subset read from the weights. Comparison runs
-    (other seeds, scales, the other flow) are drawn dashed beside the main run.
+    (other seeds, scales, the other flow) are drawn dashed beside the main run. Theory
+    (``app.figures.theory``): the closed form of an aligned start (``aligned``, dotted over the
+    run), the estimated plateau exits of a small start (``exits``, dashed marks "≈k"), and
+    what each plateau has just learned (``mode_names``, one per mode).
     """
     log = loss_axis == "log"
     fig = go.Figure()
-    t, L = _positive_times(trajectory)
-    t_lo, t_hi = float(t.min()) if t.size else 1e-3, float(trajectory.t_end) or 1.0
+    _, L = _positive_times(trajectory)
+    t_lo, t_hi, x_lo = time_window(trajectory, [o for _, o in others], discrete)
     runs = [(f"gradient flow ({trajectory.flow})", trajectory), *others]
-    for tr in [o for _, o in others] + ([discrete] if discrete is not None else []):
-        tp, _ = _positive_times(tr)
-        if tp.size:
-            t_lo, t_hi = min(t_lo, float(tp.min())), max(t_hi, float(tr.t_end))
     shown = [r for r in ladder.rungs if r.value > 0 or not log]
     # All rungs as one trace (None-separated segments): cheap to draw even with 64 rungs.
     xs, ys, texts = [], [], []
@@ -122,7 +166,6 @@ def loss_figure(
     # Labels and shades are collected and set once: each add_annotation / add_vrect walks
     # plotly's property tree (~2-7 ms apiece, a staircase has dozens).
     notes: list[dict[str, Any]] = []
-    shades: list[dict[str, Any]] = []
     longest = 0
     if len(ladder) <= MAX_RUNG_LABELS:
         heights = [axis_y(r.value, log) for r in shown]
@@ -159,27 +202,11 @@ def loss_figure(
             )
         )
         longest = max(longest, 9)
-    # Open on the last three decades, where the transitions are, or earlier where the run
-    # starts to move sooner (a large start); zooming out shows the rest.
-    x_lo = max(t_lo, min(t_hi * X_DECADES_SHOWN, start_of_motion(t, L) / 3))
     span = np.log10(t_hi) - np.log10(x_lo)
     previous: tuple[float, int] | None = None  # (x, row) of the last plateau label
+    shades = plateau_shades(plateaus, t_lo)
     for pl in plateaus:
         x0, x1 = max(pl.t_enter, t_lo), max(pl.t_exit, pl.t_enter)
-        shades.append(
-            dict(
-                type="rect",
-                xref="x",
-                yref="paper",
-                x0=x0,
-                x1=max(x1, x0 * 1.0001),
-                y0=0,
-                y1=1,
-                fillcolor=PLATEAU_FILL,
-                line_width=0,
-                layer="below",
-            )
-        )
         if x1 > x_lo:  # label the visible part of the plateau, at its geometric middle
             left = max(x0, x_lo)
             x = float(np.log10(np.sqrt(left * max(x1, left))))
@@ -231,6 +258,15 @@ def loss_figure(
                 "<extra></extra>",
             )
         )
+    if aligned is not None:
+        fig.add_trace(aligned_loss_trace(aligned))
+    window = (x_lo, t_hi)
+    if exits is not None:
+        marks, exit_notes = exit_marks(exits, window, label_px, labelled=not mode_names)
+        fig.add_trace(marks)
+        notes += exit_notes
+    if mode_names:
+        notes += mode_notes(plateaus, mode_names, trajectory, window, log, label_px)
     base_layout(
         fig, "Loss L(t) against the ladder of critical values", "time t (log scale)", "loss L(t)"
     )
@@ -240,6 +276,8 @@ def loss_figure(
     fig.update_layout(
         annotations=notes,
         shapes=shades,
+        # The exit marks span the plot's height on an axis of their own (0 to 1).
+        yaxis2={"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True},
         margin={"r": 14 + 0.62 * label_px * longest, "t": 36 + 3 * label_px},
         # The lower left is empty (the loss starts high and falls late): the legend goes there.
         legend={

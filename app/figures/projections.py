@@ -10,6 +10,7 @@ import numpy as np
 
 import core
 from app.computation import RunResult
+from app.figures.theory import THEORY_COLOR
 from app.state import AppState
 
 FRAME_MARGIN = 0.08  # The view extends this fraction beyond the flow's path and the landmarks.
@@ -26,6 +27,8 @@ class Curve:
     loss: np.ndarray
     note: np.ndarray | None = None
     note_name: str = ""
+    color: str | None = None  # default: the run colours in order
+    dash: str | None = None  # default: solid for the first run, dashed for the others
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,18 @@ def mode_projection(result: RunResult, modes: tuple[int, ...]) -> Projection:
         mc = core.mode_coordinates(result.problem, traj)
         curves.append(
             Curve(label, traj.t, mc.diag[:, idx], traj.loss, mc.offdiag, "off-diagonal mass")
+        )
+    aligned = result.theory.aligned if result.theory is not None else None
+    if aligned is not None:
+        curves.append(
+            Curve(
+                "theory (aligned closed form)",
+                aligned.t,
+                aligned.strengths[:, idx],
+                aligned.loss,
+                color=THEORY_COLOR,
+                dash="dot",
+            )
         )
     s = result.problem.singular_values
     corners = []

@@ -122,9 +122,9 @@ def trajectory_figure(proj: Projection, at: float | None = None) -> go.Figure:
                 mode="lines",
                 name=c.label,
                 line={
-                    "color": RUN_COLORS[k % len(RUN_COLORS)],
+                    "color": c.color or RUN_COLORS[k % len(RUN_COLORS)],
                     "width": 4 if three_d else 3,
-                    "dash": "solid" if k == 0 else "dash",
+                    "dash": c.dash or ("solid" if k == 0 else "dash"),
                 },
                 customdata=np.stack(custom, axis=1),
                 hovertemplate=hover + "<extra>" + c.label + "</extra>",

@@ -14,9 +14,10 @@ GRAPH_CONFIG: Any = {
 }
 
 
-def panel(title: str, *children: Any, help_text: str = "") -> html.Section:
+def panel(title: str, *children: Any, help_text: str = "", name: str = "") -> html.Section:
+    """A titled panel; ``name`` adds the class ``panel-<name>`` (for layout rules)."""
     return html.Section(
-        className="panel",
+        className=f"panel panel-{name}" if name else "panel",
         children=[
             html.H2(title),
             html.P(help_text, className="panel-help") if help_text else None,

@@ -1,6 +1,8 @@
 """The explorer (/): settings on the left; first the story of the preset (if any), then L(t)
-against the ladder beside the trajectory (they share the time cursor), then the Hessian and
-the landscape slice at a point, then the problem, Proposition 2, the invariants and export.
+against the ladder beside the trajectory, the curvature along the run and the network's
+outputs per item (all on one time axis with one cursor; ``focus`` picks which sits beside
+L(t)), then the Hessian and the landscape slice at a point, then the problem, Proposition 2,
+the invariants and export.
 In presentation mode (``?present=1``) the sidebar folds away and the two main graphs fill a
 1280 x 720 screen."""
 
@@ -18,7 +20,7 @@ from app.explorer.sync import PRESENT_ON
 from app.export.style import SIZES
 from app.pages._layout import graph, page_header, panel
 from app.presets import PRESETS
-from app.state import COMPARISONS, PROJECTIONS, SLICE_DIRECTIONS, SLICE_KINDS, AppState
+from app.state import COMPARISONS, FOCUS, PROJECTIONS, SLICE_DIRECTIONS, SLICE_KINDS, AppState
 from app.views import FIGURES
 
 LOSS_HELP = (
@@ -43,6 +45,15 @@ RATE_HELP = (
     "Pyramidal widths d_1 >= ... >= d_H >= dy and enough positive eigenvalues of the C_j at "
     "t = 0 give ||M(t)||^2 <= ||M(0)||^2 exp(-2 alpha t) (corrected statement)."
 )
+CURVATURE_HELP = (
+    "The largest and smallest Hessian eigenvalue along the run (symmetric log axis: linear near "
+    "0) and the number of negative ones below (hollow: no clean spectral gap, the count depends "
+    "on the tolerance). Gradient descent at step eta cannot settle where lambda_max > 2/eta."
+)
+OUTPUTS_HELP = (
+    "What the network outputs for each item (rows: the item's outputs in order, targets at the "
+    "right) as it learns: broad properties first, item-specific ones last."
+)
 DRIFT_HELP = "Conserved by the flow (drift at round-off level); discrete steps break them."
 EXPORT_HELP = (
     "Vector figures in a paper style (fonts embedded, 8-10 pt, colour-blind-safe colours with "
@@ -56,6 +67,8 @@ FIGURE_NAMES = {
     "drift": "invariant drift",
     "slice": "landscape slice",
     "rate": "Proposition 2",
+    "curvature": "curvature along the run",
+    "outputs": "outputs per item",
 }
 assert set(FIGURE_NAMES) == set(FIGURES)
 
@@ -147,17 +160,49 @@ def _player() -> html.Div:
 
 
 def _main_pair(s: AppState) -> html.Div:
+    """L(t) and, beside it, the panel ``focus`` names (CSS orders them; the trajectory by
+    default), then the other two time-axis panels."""
     loss = panel(
         "L(t) against the ladder",
-        inline_radio(
-            "loss_axis",
-            ("log", "linear"),
-            s.loss_axis,
-            {"log": "log loss axis", "linear": "linear"},
+        html.Div(
+            className="control-row",
+            children=[
+                inline_radio(
+                    "loss_axis",
+                    ("log", "linear"),
+                    s.loss_axis,
+                    {"log": "log loss axis", "linear": "linear"},
+                ),
+                html.Div(
+                    [
+                        html.Span("beside L(t):", className="action-label"),
+                        inline_radio(
+                            "focus",
+                            FOCUS,
+                            s.focus,
+                            {"curvature": "curvature", "outputs": "outputs per item"},
+                        ),
+                    ],
+                    className="labelled-radio",
+                ),
+            ],
         ),
         graph(ids.LOSS_GRAPH),
         html.Div(id=ids.STATUS, className="status"),
         help_text=LOSS_HELP,
+        name="loss",
+    )
+    curvature = panel(
+        "Curvature along the run",
+        graph(ids.CURVATURE_GRAPH),
+        help_text=CURVATURE_HELP,
+        name="curvature",
+    )
+    outputs = panel(
+        "Network output per item",
+        graph(ids.OUTPUTS_GRAPH),
+        help_text=OUTPUTS_HELP,
+        name="outputs",
     )
     trajectory = panel(
         "Trajectory",
@@ -188,8 +233,9 @@ def _main_pair(s: AppState) -> html.Div:
         graph(ids.TRAJECTORY_GRAPH, tall=True),
         _player(),
         help_text=TRAJECTORY_HELP,
+        name="trajectory",
     )
-    return html.Div([loss, trajectory], className="pair main-pair")
+    return html.Div([loss, trajectory, curvature, outputs], className="pair main-pair")
 
 
 def _point_pair(s: AppState) -> html.Div:

@@ -5,17 +5,19 @@ import numpy as np
 import core
 
 PUBLIC = {
-    "FAMILIES", "FLOWS", "HESSIAN_MAX_PARAMS", "INIT_KINDS", "METHODS", "STATUSES",
-    "ChunkSpec", "Classification", "EscapeResult", "HessianSplit", "HessianTooLargeError",
-    "Ladder", "ModeCoordinates", "PCAProjection", "Plateau", "Polished", "PredictedSplit",
-    "Problem", "ProblemError", "RateBound", "Rung", "RunSummary", "ScaleStats", "Slice",
-    "StopRule", "SweepResult", "SweepSpec", "Trajectory", "Visit", "__version__",
-    "classify", "critical_point", "direction_to", "end_to_end", "escape_sweep",
-    "exponential_rate", "gradient", "gradient_descent", "hessian", "hessian_directions",
-    "hessian_split", "hessian_vector_product", "init_weights", "integrate", "invariants",
-    "label", "ladder", "loss", "measured_rate", "mode_coordinates", "nearest_critical_point",
-    "pca_projection", "plateaus", "polish", "predicted_split", "project_onto_plane", "q_count",
-    "random_direction", "residual_sq", "sample_grid", "slice_2d", "stable_manifold_init", "sweep",
+    "AlignedSolution", "ChunkSpec", "Classification", "Curvature", "EscapeResult", "FAMILIES",
+    "FLOWS", "HESSIAN_MAX_PARAMS", "HessianSplit", "HessianTooLargeError", "INIT_KINDS",
+    "Ladder", "METHODS", "ModeCoordinates", "PCAProjection", "Plateau", "PlateauExits",
+    "Polished", "PredictedSplit", "Problem", "ProblemError", "RateBound", "RunSummary", "Rung",
+    "STATUSES", "ScaleStats", "Slice", "StopRule", "SweepResult", "SweepSpec", "Trajectory",
+    "Visit", "__version__", "aligned_solution", "classify", "critical_point", "curvature_along",
+    "datasets", "direction_to", "end_to_end", "escape_sweep", "exponential_rate", "gradient",
+    "gradient_descent", "hessian", "hessian_directions", "hessian_split",
+    "hessian_vector_product", "init_weights", "integrate", "invariants", "label", "ladder",
+    "loss", "measured_rate", "mode_coordinates", "nearest_critical_point", "pca_projection",
+    "plateau_exits", "plateaus", "polish", "predicted_split", "project_onto_plane", "q_count",
+    "random_direction", "residual_sq", "sample_grid", "slice_2d", "stable_manifold_init",
+    "sweep",
 }  # fmt: skip
 
 
@@ -63,6 +65,10 @@ def test_every_result_has_a_concise_repr():
         core.sweep(p, 3, [0.5], t_max=50.0).stats[0],
         core.escape_sweep(p, (0,), [1e-3], 2, t_max=20.0),
         core.StopRule.for_problem(p),
+        core.curvature_along(p, tr, samples=5),
+        core.aligned_solution(p, 1e-3, [0.0, 1.0]),
+        core.plateau_exits(p, core.init_weights(p, 1e-2, seed=0)),
+        core.datasets.semantic(),
     ]
     for obj in results:
         text = repr(obj)

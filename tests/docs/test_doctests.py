@@ -65,6 +65,9 @@ def test_the_examples_exist() -> None:
         "core.integration.integrate",
         "core.spectrum.predicted_split",
         "core.basin_stats.wilson_interval",
+        "core.curvature.curvature_along",
+        "core.aligned.aligned_solution",
+        "core.datasets.semantic",
         "app.figures",
     ):
         assert qualname in documented, f"{qualname} lost its >>> examples"

@@ -8,11 +8,12 @@ MAX_DY = 6  # 2^6 = 64 rungs on the ladder.
 MAX_DX = 24
 MAX_M = 2000
 MAX_DEPTH = 5
-MAX_WIDTH = 32
-MAX_PARAMS = 1500
-# The Hessian panel diagonalises the dense Hessian up to this size (~0.3 s at 1,500 parameters);
-# beyond it, Lanczos extremes on Hessian-vector products (milliseconds), and the panel says so.
-DENSE_SPLIT_PARAMS = 1500
+MAX_WIDTH = 64
+MAX_PARAMS = 6100
+# The Hessian panel diagonalises the dense Hessian up to this size (~0.1 s at 1,000 parameters
+# on a quiet core); beyond it, Lanczos extremes on Hessian-vector products (milliseconds), and
+# the panel says so.
+DENSE_SPLIT_PARAMS = 1000
 MAX_T = 1e5
 MAX_GD_STEPS = 200_000  # t_max / (time per step) for the discrete runs.
 # Work of a discrete run, steps x parameters: one step costs ~3 products per layer, so 2e7 is

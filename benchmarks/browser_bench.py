@@ -111,7 +111,7 @@ def run() -> dict[str, Any]:
 # Sizes scanned for the app's caps: dx = 24, dy = 6, two hidden layers of these widths (the
 # default view otherwise), and three layers of the widest that still met the targets.
 SIZE_PROBLEM = {"dx": "24", "spectrum": "8, 6, 4, 3, 2, 1"}
-SIZE_WIDTHS = ((16, 2), (24, 2), (32, 2), (48, 2), (64, 2), (32, 3), (48, 3))
+SIZE_WIDTHS = ((8, 2), (16, 2), (24, 2), (32, 2), (48, 2), (64, 2), (32, 3), (48, 3))
 SIZE_REPEATS = 3
 
 

@@ -4,7 +4,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.limits import MAX_PARAMS
+from app.limits import MAX_PARAMS, MAX_WIDTH
 from app.state import AppState, Point, StateError, decode, encode, from_mapping
 
 from_controls = from_mapping
@@ -111,8 +111,8 @@ def test_controls_out_of_range_rejected_with_range():
     state, errors = from_controls({"dx": "500"})
     assert state is None and errors["dx"] == "dx must be an integer in [1, 24]; got 500"
     state, errors = from_controls({"widths": "2", "spectrum": "3, 2, 1"})
-    assert state is None and "[3, 32]" in errors["widths"]
-    state, errors = from_controls({"widths": "32", "depth": "5", "dx": "24"})
+    assert state is None and f"[3, {MAX_WIDTH}]" in errors["widths"]
+    state, errors = from_controls({"widths": str(MAX_WIDTH), "depth": "5", "dx": "24"})
     assert state is None and "interactive limit" in errors["widths"]
     state, errors = from_controls({"algorithm": "gd", "eta": "1e-6"})
     assert state is None and "eta" in errors

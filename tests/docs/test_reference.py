@@ -32,3 +32,18 @@ def test_the_rule_modules_are_documented_in_full() -> None:
     listed = _listed("modules.rst")
     for module in ("core.stopping", "core.visits", "core.basins", "core.basin_stats"):
         assert module in listed
+
+
+def test_the_limits_quoted_for_operators_are_the_limits_enforced() -> None:
+    from app import limits
+
+    root = API.parents[1]
+    quoted = (
+        f"{limits.MAX_DEPTH} hidden layers of width {limits.MAX_WIDTH}",
+        f"{limits.MAX_PARAMS:,} parameters",
+        f"{limits.MAX_M:,} samples",
+    )
+    for doc in (root / "README.md", root / "docs" / "guide" / "hosting.rst"):
+        text = " ".join(doc.read_text(encoding="utf-8").split())
+        missing = [q for q in quoted if q not in text]
+        assert not missing, f"{doc.name} quotes other limits than app/limits.py: {missing}"

@@ -10,7 +10,6 @@ cleanup frees its slot after ``ttl`` seconds.
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from pathlib import Path
@@ -118,7 +117,9 @@ class RedisStore:
 
 def job_store() -> JobStore:
     """Redis when LINFLOW_REDIS_URL is set, else the local diskcache store."""
-    url = os.environ.get("LINFLOW_REDIS_URL")
+    from app.redis_url import redis_url
+
+    url = redis_url()
     return RedisStore(url) if url else DiskStore()
 
 

@@ -24,7 +24,9 @@ CHUNK_QUEUE = "linflow-chunks"  # sweep chunks; a separate pool serves them, so 
 
 
 def redis_url() -> str:
-    url = os.environ.get("LINFLOW_REDIS_URL")
+    from app.redis_url import redis_url as checked
+
+    url = checked()
     if not url:
         raise RuntimeError("LINFLOW_REDIS_URL is not set: Celery needs a Redis server")
     return url

@@ -135,9 +135,17 @@ def _host(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    if not os.environ.get("LINFLOW_REDIS_URL"):
+    from app.redis_url import RedisURLError, redis_url
+
+    try:
+        url = redis_url()
+    except RedisURLError as exc:
+        print(f"linflow worker: {exc}", file=sys.stderr)
+        return 2
+    if not url:
         print(
-            "linflow worker: set LINFLOW_REDIS_URL (e.g. redis://127.0.0.1:6379/0)", file=sys.stderr
+            "linflow worker: set LINFLOW_REDIS_URL (e.g. redis://:PASSWORD@127.0.0.1:6379/0)",
+            file=sys.stderr,
         )
         return 2
     from app.hosting.worker import run_worker

@@ -22,6 +22,7 @@ from app import limits
 from app.explorer.cache import CACHE_EXTENSION, VERSION
 from app.hosting import health, security
 from app.hosting.dash_app import LinflowDash
+from app.hosting.managers import LinflowCeleryManager, LinflowDiskcacheManager
 from app.hosting.results import DiskResults, RedisResults
 from app.hosting.secret import derived_key, instance_secret
 from app.paths import private_dir
@@ -49,24 +50,22 @@ def result_store(redis_url: str | None = None, cache_dir: str | None = None) -> 
 
 
 def background_manager(redis_url: str | None = None) -> Any:
-    """Background jobs (basin sweeps): Celery workers when a Redis URL is configured, else one
-    local process per job (DiskcacheManager). Identical requests for the same version reuse a
-    finished job's result for an hour."""
+    """Background jobs (basin sweeps, escape experiments): Celery workers when a Redis URL is
+    configured, else one local process per job (``app.hosting.managers``: a job gone without a
+    result is reported). Identical requests for the same version reuse a finished job's result
+    for an hour."""
     from app.basin.store import jobs_dir
 
     url = checked_redis_url(redis_url)
     if url:
-        from dash import CeleryManager
-
         from app.basin.tasks import DEFAULT_VISIBILITY, VISIBILITY_ENV, make_celery
 
         celery = make_celery(url, int(os.environ.get(VISIBILITY_ENV, DEFAULT_VISIBILITY)))
-        return CeleryManager(celery, cache_by=[lambda: VERSION], expire=3600)
+        return LinflowCeleryManager(celery, url, cache_by=[lambda: VERSION], expire=3600)
     import diskcache
-    from dash import DiskcacheManager
 
     store = diskcache.Cache(str(jobs_dir() / "dash"))
-    return DiskcacheManager(store, cache_by=[lambda: VERSION], expire=3600)
+    return LinflowDiskcacheManager(store, cache_by=[lambda: VERSION], expire=3600)
 
 
 def create_app(redis_url: str | None = None, cache_dir: str | None = None) -> Dash:

@@ -1,6 +1,7 @@
-"""`python -m benchmarks [--quick] [--only core,app,export,sweep]`: run the benchmarks and
-rewrite benchmarks/RESULTS.md. Each section measures its ratios within one process run;
-``--only`` reruns the named sections and keeps the others' latest results from results.json."""
+"""`python -m benchmarks [--quick] [--only=core,app,export,sweep,scaling,browser]`: run the
+benchmarks and rewrite benchmarks/RESULTS.md. Each section measures its ratios within one
+process run; ``--only`` reruns the named sections and keeps the others' latest results
+from results.json."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import app_bench, core_bench, export_bench, sweep_bench
+from benchmarks import (
+    app_bench,
+    browser_bench,
+    core_bench,
+    export_bench,
+    scaling_bench,
+    sweep_bench,
+)
 from benchmarks.report import write_results
 
 HERE = Path(__file__).resolve().parent
@@ -40,6 +48,8 @@ def main() -> None:
         "app": app_bench.run,
         "export": export_bench.run,
         "sweep": sweep_bench.run,
+        "scaling": scaling_bench.run,
+        "browser": browser_bench.run,
     }
     only = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--only=")), None)
     chosen = only.split(",") if only else list(sections)

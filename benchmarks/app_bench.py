@@ -42,8 +42,8 @@ def run() -> dict[str, Any]:
                 render(encode(state), query)
                 times.append(time.perf_counter() - t0)
             out["warm_change_seconds"] = float(np.median(times))
-            # The animation payload (bytes of the trajectory figure with its frames) and a cold
-            # 101 x 101 slice through the default view's limit point.
+            # The animation payload (the trajectory figure, the marker path in its meta) and a
+            # cold 101 x 101 slice through the default view's limit point.
             from app.explorer.cache import get_result
 
             fig = trajectory_view(AppState(), get_result(AppState()))

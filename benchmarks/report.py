@@ -59,7 +59,7 @@ def write_results(results: dict[str, Any], path: Path) -> None:
             f"{1e3 * a['slice_101_p1_seconds']:.1f} ms.",
             f"- A 101 x 101 slice of the default view, server time, run cached: "
             f"{1e3 * a['slice_default_cold_seconds']:.1f} ms (target < 300 ms).",
-            f"- Animation payload of the default view (trajectory figure with its frames): "
+            f"- Animation payload of the default view (trajectory figure, marker path in meta): "
             f"{a['animation_bytes'] / 1e3:.0f} kB (target < 2 MB).",
         ]
     e = results.get("export")
@@ -79,7 +79,10 @@ def write_results(results: dict[str, Any], path: Path) -> None:
             "## Basin lab (P3: s = (12, 10, 8, 7), dx = 8, widths (6, 6), scale 0.1, t_max 100)",
             "",
             f"- core.sweep, 1,000 runs, one core: **{w['sweep_ms_per_run']:.2f} ms per run** "
-            f"(target < 3 ms); fraction to the global minimum {w['fraction_global']:.3f}.",
+            f"(target <= 1 ms; the compiled kernel run by run); fraction to the global minimum "
+            f"{w['fraction_global']:.3f}. The batched numpy Dormand-Prince it replaced (still the "
+            f"path without a C compiler), same runs: "
+            f"{w.get('numpy_batch_ms_per_run', float('nan')):.2f} ms per run.",
             f"- Loops of scipy solve_ivp (rtol 1e-6, atol 1e-7) in the same process: DOP853 "
             f"{w['dop853_loop_ms_per_run']:.1f} ms per run, LSODA "
             f"{w['lsoda_loop_ms_per_run']:.1f} ms per run.",
@@ -96,4 +99,67 @@ def write_results(results: dict[str, Any], path: Path) -> None:
                 f"{w['celery_2_workers_runs_per_s']:.0f} runs/s against in-process "
                 f"{w['in_process_runs_per_s']:.0f} runs/s (2 cores; both include process start)."
             )
+    lines += _scaling(results.get("scaling")) + _browser(results.get("browser"))
     path.write_text("\n".join(lines) + "\n")
+
+
+def _scaling(sc: dict[str, Any] | None) -> list[str]:
+    if not sc:
+        return []
+    out = [
+        "",
+        f"## Scaling with the network (Gaussian init 0.1, t in [0, {sc['t_max']:g}], rtol "
+        f"{sc['rtol']:g}, no stop)",
+        "",
+        f"Arithmetic limit: the evaluations' work (6 dy n_params flops each) at this machine's "
+        f"measured GEMM rate, {sc['gemm_gflops']:.1f} GFLOP/s. scipy DOP853 runs the numpy "
+        "right-hand side at the same rtol.",
+        "",
+        "| dims (dy, dx, width, hidden) | params | method | s per unit t | arithmetic s per unit t "
+        "| integrate / arithmetic | DOP853 s per unit t | evaluations per unit t (ours / DOP853) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in sc["rows"]:
+        out.append(
+            f"| {tuple(r['dims'])} | {r['n_params']:,} | {r['method']} | "
+            f"{r['seconds_per_t']:.3g} | {r['arithmetic_seconds_per_t']:.3g} | "
+            f"{r['seconds_per_t'] / r['arithmetic_seconds_per_t']:.1f} | "
+            f"{r['dop853_seconds_per_t']:.3g} | {r['nfev'] / sc['t_max']:.0f} / "
+            f"{r['dop853_nfev_per_t']:.0f} |"
+        )
+    return out
+
+
+BROWSER_ROWS = (
+    ("first_load_cold", "first page load, new browser profile, server just started", 1500),
+    ("first_load_cold_browser", "first page load, new browser profile, server warmed", 1500),
+    ("first_load", "page load, browser has the scripts, run cached", 1500),
+    ("new_run", "a new run of the default size (init seed)", 600),
+    ("cached_change", "a cached change (back to a seed drawn before)", 150),
+    ("loss_axis", "a view change (loss axis log/linear)", 150),
+    ("widths", "hidden widths changed", 1000),
+    ("depth", "depth changed", 1000),
+)
+
+
+def _browser(b: dict[str, Any] | None) -> list[str]:
+    if not b:
+        return []
+    out = [
+        "",
+        "## Explorer in the browser (Debian chromium, Playwright; `benchmarks/browser_bench.py`)",
+        "",
+        "From the change (the page's own timestamp of the click or Enter) to the last paint,",
+        "median of repeats; payload = bytes of Dash's callback responses.",
+        "",
+        "| interaction | median ms | max ms | target ms | payload kB | requests |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, label, target in BROWSER_ROWS:
+        if key in b:
+            r = b[key]
+            out.append(
+                f"| {label} | {r['median_ms']:.0f} | {r['max_ms']:.0f} | <= {target} | "
+                f"{r['median_kb']:.0f} | {r['requests']:.0f} |"
+            )
+    return out

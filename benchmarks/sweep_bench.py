@@ -39,26 +39,38 @@ def _times() -> np.ndarray:
 
 
 def accuracy(p: core.Problem, rtol: float) -> float:
+    """Worst relative error of L(t) over N_ACCURACY runs of the sweep's own path (the compiled
+    kernel run by run, as ``core.sweep`` runs this problem; ``core.integrate`` makes the same
+    call with the 420 check times as its grid)."""
     obj = objective(p)
-    seeds = run_seeds(0, N_ACCURACY)
-    Y0 = np.stack([flatten(core.init_weights(p, SCALE, seed=s)) for s in seeds])
     grid = _times()
-    atol = rtol * np.sqrt(np.mean(Y0**2, axis=1))
-    bands, lad = bands_for(p)
-    rule = StopRule.for_problem(p)
-    res = integrate_batch(
-        p, obj, Y0, T_MAX, rtol=rtol, atol=atol, rule=rule, bands=bands, lad=lad, grid=grid
-    )
     worst = 0.0
-    for r in range(N_ACCURACY):
-        ref = solve_ivp(obj.rhs, (0, T_MAX), Y0[r], "DOP853", t_eval=grid, rtol=1e-13, atol=1e-16)
+    for seed in run_seeds(0, N_ACCURACY):
+        W0 = core.init_weights(p, SCALE, seed=seed)
+        tr = core.integrate(p, W0, T_MAX, rtol=rtol, t_eval=grid)
+        assert tr.method == "compiled-DP5", tr.method
+        y0 = flatten(W0)
+        ref = solve_ivp(obj.rhs, (0, T_MAX), y0, "DOP853", t_eval=grid, rtol=1e-13, atol=1e-16)
         ref_loss = np.array([obj.loss(core._weights.unflatten(y, p.shapes)) for y in ref.y.T])
-        got = res.loss[r].copy()
-        stopped = np.isnan(got)  # after convergence the run rests at its final state
-        got[stopped] = obj.loss(core._weights.unflatten(res.final[r], p.shapes))
+        got = np.full(grid.size, float(tr.loss[-1]))  # after convergence the run rests
+        got[: min(tr.t.size, grid.size)] = tr.loss[: grid.size]
         err = np.abs(got - ref_loss) / np.maximum(ref_loss, 1e-6 * ref_loss[0])
         worst = max(worst, float(err.max()))
     return worst
+
+
+def numpy_batch_ms_per_run(p: core.Problem, n_runs: int) -> float:
+    """The previous engine of the basin lab, the batched numpy Dormand-Prince (still the path
+    without a C compiler), on the same runs."""
+    obj = objective(p)
+    Y0 = np.stack([flatten(core.init_weights(p, SCALE, seed=s)) for s in run_seeds(0, n_runs)])
+    atol = 1e-7 * np.sqrt(np.mean(Y0**2, axis=1))
+    bands, lad = bands_for(p)
+    t0 = time.perf_counter()
+    integrate_batch(
+        p, obj, Y0, T_MAX, rtol=1e-7, atol=atol, rule=StopRule.for_problem(p), bands=bands, lad=lad
+    )
+    return 1e3 * (time.perf_counter() - t0) / n_runs
 
 
 def run() -> dict[str, Any]:
@@ -69,6 +81,7 @@ def run() -> dict[str, Any]:
     res = sweep(p, N_RUNS, [SCALE], seed=0, t_max=T_MAX)
     out["sweep_ms_per_run"] = 1e3 * (time.perf_counter() - t0) / N_RUNS
     out["fraction_global"] = res.stats[0].fraction_global
+    out["numpy_batch_ms_per_run"] = numpy_batch_ms_per_run(p, N_RUNS)
     seeds = run_seeds(0, N_LOOP)
     starts = [flatten(core.init_weights(p, SCALE, seed=s)) for s in seeds]
     for method in ("DOP853", "LSODA"):

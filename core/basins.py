@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from core import kernel
 from core._weights import Weights, flatten
 from core.basin_stats import (
     FINISHED,
@@ -34,8 +35,16 @@ from core.basin_stats import (
 from core.batch import STABLE_H_RHO, integrate_batch, learned_subsets
 from core.derivatives import check_flow, end_to_end, objective
 from core.init import INIT_KINDS, init_weights
-from core.integration import AUTO_COMPILED_STEPS, bands_for, integrate, stiffness_estimate
+from core.integration import (
+    AUTO_COMPILED_STEPS,
+    DIVERGE_NORM,
+    bands_for,
+    finish,
+    integrate,
+    stiffness_estimate,
+)
 from core.problem import Problem
+from core.solve import SolveSpec
 from core.stopping import StopRule
 from core.trajectory import Trajectory
 from core.visits import plateaus
@@ -176,6 +185,28 @@ def run_chunk(problem: Problem, chunk: ChunkSpec) -> list[RunSummary]:
             for i, sc, sd, W0 in zip(idx, scales, seeds, starts, strict=True)
         ]
     atol = spec.rtol * np.maximum(np.sqrt(np.mean(Y0**2, axis=1)), 1e-12)
+    if kernel.supports(obj) and obj.n_params <= kernel.BLAS_MIN_PARAMS:
+        # The compiled kernel, run by run (the spec and buffers made once): each run is then
+        # exactly what core.integrate would compute for it.
+        solve = SolveSpec(
+            spec.t_max,
+            np.array([spec.t_max]),
+            spec.rtol,
+            spec.rtol,
+            rule,
+            True,
+            bands,
+            DIVERGE_NORM,
+        )
+        runner = kernel.Runner(obj, solve)
+        out = []
+        for r, i in enumerate(idx):
+            raw = runner(Y0[r], atol=float(atol[r]))
+            tr = finish(
+                obj, raw, rule, bands, lad, flow=spec.flow, method="compiled-DP5", t0_wall=0.0
+            )
+            out.append(_summary(problem, i, scales[r], seeds[r], tr, lad, spec.flow))
+        return out
     res = integrate_batch(
         problem,
         obj,
@@ -214,11 +245,16 @@ def _one(
 ) -> RunSummary:
     """One run of a sweep by :func:`core.integrate`, summarised as the batch would."""
     tr = integrate(problem, W0, spec.t_max, flow=spec.flow, rtol=spec.rtol, gtol=spec.gtol)
-    final = tr.final_weights
-    P = problem.reduced_product(end_to_end(final), spec.flow)
+    return _summary(problem, i, scale, seed, tr, lad, spec.flow)
+
+
+def _summary(
+    problem: Problem, i: int, scale: float, seed: int, tr: Trajectory, lad: Any, flow: str
+) -> RunSummary:
+    P = problem.reduced_product(end_to_end(tr.final_weights), flow)
     final_loss = float(tr.loss[-1])
     rung = lad.nearest(final_loss).label if lad is not None else ""
-    path = tuple(pl.subset for pl in plateaus(problem, tr))
+    path = tuple(pl.subset for pl in plateaus(problem, tr, ladder=lad))
     subset = problem.learned(np.diagonal(P)[: problem.dy])
     return RunSummary(i, scale, seed, tr.status, subset, rung, final_loss, tr.t_end, path)
 

@@ -125,6 +125,7 @@ def integrate(
     rtol: float = 1e-8,
     method: str = "auto",
     t_eval: ArrayLike | None = None,
+    stop: bool | None = None,
     atol: float | None = None,
     gtol: float | None = None,
     n_samples: int = DEFAULT_SAMPLES,
@@ -147,8 +148,12 @@ def integrate(
         "auto", "compiled" ("compiled-DP5" or "compiled-DOP853"), "RKC" or any scipy
         ``solve_ivp`` method name.
     t_eval : array_like, shape (k,), optional
-        Exact sample times in [0, t_max]; then the run is not stopped early.
-        By default about ``n_samples`` times (log-spaced and uniform) and the end.
+        Exact sample times in [0, t_max]. By default about ``n_samples`` times (log-spaced
+        and uniform) and the end.
+    stop : bool, optional
+        Stop at the global minimum when the stopping rule holds (see ``gtol``); the default is
+        to stop unless ``t_eval`` is given (then every requested sample is computed). A run
+        that stopped rests there: later samples are not produced.
     gtol : float, optional
         The gradient tolerance of the stopping rule (:class:`core.stopping.StopRule`): the run
         stops only at the global minimum, when ||grad L|| < gtol (default 1e-9 max(1, s_1^2))
@@ -205,7 +210,7 @@ def integrate(
         rtol,
         atol,
         rule,
-        t_eval is None,
+        t_eval is None if stop is None else bool(stop),
         bands,
         max_norm,
         max_seconds,

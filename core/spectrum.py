@@ -22,11 +22,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from core._weights import as_weights, flatten, unflatten
 from core.critical_values import q_count
-from core.derivatives import objective
+from core.derivatives import HESSIAN_MAX_PARAMS, objective
 from core.problem import Problem
 
 __all__ = [
     "LANCZOS_MIN_PARAMS",
+    "SPLIT_METHODS",
     "HessianSplit",
     "PredictedSplit",
     "hessian_split",
@@ -96,14 +97,38 @@ class PredictedSplit:
         return (self.n_neg, self.n_zero, self.n_pos)
 
 
+SPLIT_METHODS = ("auto", "dense", "lanczos")
+
+
 def hessian_split(
-    problem: Problem, Ws: Sequence[ArrayLike], *, flow: str = "reduced", rel_tol: float = 1e-8
+    problem: Problem,
+    Ws: Sequence[ArrayLike],
+    *,
+    flow: str = "reduced",
+    rel_tol: float = 1e-8,
+    method: str = "auto",
 ) -> HessianSplit:
-    """Eigenvalues of the exact Hessian at Ws, sorted ascending, and their sign counts."""
+    """Eigenvalues of the exact Hessian at Ws, sorted ascending, and their sign counts.
+
+    ``method``: "dense" (every eigenvalue, ``eigvalsh`` of the dense Hessian: ~n^3 work, 8 n^2
+    bytes), "lanczos" (the LANCZOS_K extremes at each end by ARPACK on Hessian-vector products;
+    counts then unknown but for a lower bound on n-), or "auto" (dense up to
+    LANCZOS_MIN_PARAMS parameters). Inertia by LDL^T factorisations of H -/+ tol I was measured
+    as an alternative: on these machines one factorisation of n = 2,000-3,000 costs about what
+    ``eigvalsh`` does, and counting at the tolerance and at its margins takes several, so dense
+    eigenvalues are kept wherever a dense Hessian fits.
+    """
+    if method not in SPLIT_METHODS:
+        raise ValueError(f"method must be one of {SPLIT_METHODS}; got {method!r}")
     W = as_weights(Ws, problem.shapes)
     obj = objective(problem, flow)
     n = obj.n_params
-    if n <= LANCZOS_MIN_PARAMS:
+    if method == "dense" and n > HESSIAN_MAX_PARAMS:
+        raise ValueError(
+            f"a dense Hessian of {n} parameters takes {8 * n * n / 1e9:.1f} GB; use "
+            f"method='lanczos' (dense up to {HESSIAN_MAX_PARAMS})"
+        )
+    if method == "dense" or (method == "auto" and n <= LANCZOS_MIN_PARAMS):
         ev: NDArray[np.float64] = np.asarray(np.linalg.eigvalsh(obj.hessian(W)), dtype=np.float64)
         method = "dense"
     else:

@@ -24,23 +24,34 @@ def _batched_invariants(Ws: Sequence[NDArray[np.float64]]) -> list[NDArray[np.fl
     return [mT(Ws[j + 1]) @ Ws[j + 1] - Ws[j] @ mT(Ws[j]) for j in range(len(Ws) - 1)]
 
 
+SAMPLE_BLOCK = 1 << 19  # Floats of weights per block of samples in sample_quantities (4 MB).
+
+
 def sample_quantities(
     obj: Objective, thetas: NDArray[np.float64]
 ) -> tuple[Weights, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Weights, excess loss L - L*, gradient norm and invariant drift at stacked samples
-    (n, n_params), by one batched gradient sweep (``Objective.grad_excess``).
+    (n, n_params), by batched gradient sweeps (``Objective.grad_excess``) over blocks of
+    samples, so the gradients and invariants of a large run never exist all at once (the
+    weights returned are views of ``thetas``).
 
     The drift is ``max_j ||C_j(t) - C_j(t_0)||_F / max(1, ||C_j(t_0)||_F)``, t_0 the first sample.
     """
     n = thetas.shape[0]
     Ws = split_stacked(thetas, obj.shapes)
-    grads, excess = obj.grad_excess(Ws)
-    gnorm = np.sqrt(sum(np.sum(g * g, axis=(1, 2)) for g in grads))
-    drift = np.zeros(n)
-    for C in _batched_invariants(Ws):
-        ref = np.linalg.norm(C[0])
-        drift = np.maximum(drift, np.linalg.norm(C - C[0], axis=(1, 2)) / max(1.0, ref))
-    return Ws, np.asarray(excess, dtype=np.float64), np.asarray(gnorm, dtype=np.float64), drift
+    excess, gnorm, drift = np.empty(n), np.empty(n), np.zeros(n)
+    C0 = [C[0] for C in _batched_invariants([W[:1] for W in Ws])]
+    refs = [max(1.0, float(np.linalg.norm(C))) for C in C0]
+    step = max(1, SAMPLE_BLOCK // max(1, thetas.shape[1]))
+    for lo in range(0, n, step):
+        block = [W[lo : lo + step] for W in Ws]
+        grads, ex = obj.grad_excess(block)
+        excess[lo : lo + step] = ex
+        gnorm[lo : lo + step] = np.sqrt(sum(np.sum(g * g, axis=(1, 2)) for g in grads))
+        for C, c0, ref in zip(_batched_invariants(block), C0, refs, strict=True):
+            d = np.linalg.norm(C - c0, axis=(1, 2)) / ref
+            drift[lo : lo + step] = np.maximum(drift[lo : lo + step], d)
+    return Ws, excess, gnorm, drift
 
 
 def _readonly(a: NDArray[np.float64]) -> NDArray[np.float64]:

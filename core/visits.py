@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from core import critical_values
 from core._weights import Weights, unflatten
-from core.critical_values import Bands, Rung, label, ladder
+from core.critical_values import Bands, Ladder, Rung, label
 from core.derivatives import end_to_end
 from core.problem import Problem
 
@@ -189,11 +190,18 @@ def reduced_products(problem: Problem, Ws: Weights, flow: str) -> NDArray[np.flo
     return problem.reduced_product(end_to_end(Ws), flow)
 
 
-def plateaus(problem: Problem, trajectory: object) -> tuple[Plateau, ...]:
-    """The plateaus of a :class:`~core.Trajectory`, in time order (see the module docstring)."""
-    lad = ladder(problem)
+def plateaus(
+    problem: Problem, trajectory: object, *, ladder: Ladder | None = None
+) -> tuple[Plateau, ...]:
+    """The plateaus of a :class:`~core.Trajectory`, in time order (see the module docstring);
+    none when the ladder is too large to track (dy > ``LADDER_MAX_DY``). ``ladder``: the
+    problem's, when the caller has it already."""
+    visits = getattr(trajectory, "visits", ())
+    if not visits:
+        return ()
+    lad = critical_values.ladder(problem) if ladder is None else ladder
     out = []
-    for v in getattr(trajectory, "visits", ()):
+    for v in visits:
         if not is_plateau(v.band, v.stall):
             continue
         Ws = unflatten(v.theta_min, problem.shapes)

@@ -163,7 +163,7 @@ def trajectory_figure(proj: Projection, at: float | None = None) -> go.Figure:
             "trace": len(fig.data) - 1,
             "start": start,
         },
-        legend={"orientation": "h", "y": 1.0, "x": 0.0, "yanchor": "bottom", "xanchor": "left"},
+        legend={"orientation": "h", "y": 1.04, "x": 0.0, "yanchor": "bottom", "xanchor": "left"},
         margin={"t": 70, "b": 50},
     )
     if three_d:

@@ -183,3 +183,19 @@ def test_lanczos_split_agrees_with_dense_extremes(monkeypatch):
     assert lz.eigenvalues[-1] == pytest.approx(dense.eigenvalues[-1])
     monkeypatch.setattr(spectrum, "LANCZOS_K", 24)  # more than n_neg: the count is exact
     assert hessian_split(p, Ws).n_neg == dense.n_neg == predicted_split(p, (1, 3)).n_neg
+
+
+def test_lanczos_extremes_agree_with_the_dense_spectrum():
+    p = Problem.from_spectrum([12.0, 10.0, 8.0, 7.0], dx=8, widths=(6, 6))
+    tr = integrate(p, init_weights(p, 1e-3, seed=0), 30.0)  # on the {1} plateau: a saddle
+    dense = hessian_split(p, tr.final_weights, method="dense")
+    lanczos = hessian_split(p, tr.final_weights, method="lanczos")
+    assert lanczos.method == "lanczos" and lanczos.n_zero is None
+    k = lanczos.eigenvalues.size // 2
+    scale = dense.scale
+    np.testing.assert_allclose(lanczos.eigenvalues[:k], dense.eigenvalues[:k], atol=1e-8 * scale)
+    np.testing.assert_allclose(lanczos.eigenvalues[k:], dense.eigenvalues[-k:], atol=1e-8 * scale)
+    assert lanczos.n_neg == min(dense.n_neg, k) > 0  # a lower bound: k eigenvalues per end
+    assert lanczos.scale == pytest.approx(scale, rel=1e-10)
+    with pytest.raises(ValueError, match="method must be one of"):
+        hessian_split(p, tr.final_weights, method="ldl")

@@ -144,3 +144,25 @@ def test_deep_small_init_sweeps_reach_the_global_minimum_given_time():
     for st in res.stats:
         assert st.n_finished == 8 and st.fraction_global == 1.0, st
     assert all(r.path[-1] == (0, 1) and r.subset == (0, 1, 2) for r in res.runs)
+
+
+def test_without_the_kernel_the_numpy_batch_gives_the_same_sweep(p3, monkeypatch):
+    from core import kernel
+
+    compiled = core.sweep(p3, 12, [0.1, 1e-2], seed=5, t_max=100.0)
+    monkeypatch.setattr(kernel, "supports", lambda obj: False)
+    batched = core.sweep(p3, 12, [0.1, 1e-2], seed=5, t_max=100.0)
+    for a, b in zip(compiled.runs, batched.runs, strict=True):
+        assert (a.status, a.subset, a.path) == (b.status, b.subset, b.path)
+        assert a.t_end == pytest.approx(b.t_end, rel=0.05)
+        assert a.final_loss == pytest.approx(b.final_loss, abs=1e-9)
+
+
+def test_a_sweep_run_costs_what_its_kernel_run_costs(p3):
+    # Work bound: P3's runs (scale 0.1, converging by t ~ 3) take ~1,400 evaluations each at
+    # the default rtol; a regression in step control or stopping shows here first.
+    nfev = [
+        core.integrate(p3, core.init_weights(p3, 0.1, seed=s), 100.0, rtol=1e-7).nfev
+        for s in run_seeds(0, 10)
+    ]
+    assert np.mean(nfev) < 2000, nfev

@@ -91,7 +91,9 @@ def _outputs(
     re-setting the page's class on every change cost the browser ~30 ms before each render."""
     clean = not errors and not shown.get("stale")
     page: Any = no_update
-    if state is not None and state.present != ("present" in (shown.get("page") or "").split()):
+    classes = shown.get("page")
+    shown_present = isinstance(classes, str) and "present" in classes.split()
+    if state is not None and state.present != shown_present:
         page = "page present" if state.present else "page"
     return {
         "controls": controls,

@@ -54,6 +54,19 @@ def security_headers(response: Response) -> Response:
     return response
 
 
+def _well_formed(body: dict[str, Any]) -> bool:
+    """Inputs and states as Dash's renderer sends them: lists of {id, property, ...} (or of
+    such lists, for pattern-matching ids)."""
+
+    def item(x: Any) -> bool:
+        if isinstance(x, list):
+            return all(isinstance(y, dict) and "id" in y and "property" in y for y in x)
+        return isinstance(x, dict) and "id" in x and "property" in x
+
+    parts = [body.get("inputs", []), body.get("state", [])]
+    return all(isinstance(p, list) and all(item(x) for x in p) for p in parts)
+
+
 def callback_check(app: Any) -> Any:
     """A before-request hook: a callback request must name a callback of this app."""
 
@@ -62,7 +75,7 @@ def callback_check(app: Any) -> Any:
             return None
         body = request.get_json(silent=True)
         output = body.get("output") if isinstance(body, dict) else None
-        if not isinstance(output, str) or output not in app.callback_map:
+        if not isinstance(output, str) or output not in app.callback_map or not _well_formed(body):
             return jsonify({"error": "unknown or malformed callback request"}), 400
         return None
 

@@ -53,3 +53,9 @@ CACHE_ENTRY_BYTES = 12_000_000  # a bigger value is not cached (a run result is 
 # request stays inside gunicorn's 60 s worker timeout. `linflow export` has no deadline.
 EXPORT_DEADLINE = 25.0
 DPI_RANGE = (50, 1200)
+
+# --- a hosted instance (linflow host) -----------------------------------------------------------
+HOST_THREADS = 8  # request threads per gunicorn worker (gthread): slow clients hold one each
+# Computations one client may start: callback requests per minute (LINFLOW_RATE_PER_MINUTE;
+# 0 switches the limit off). Pages, assets and /health are not counted.
+RATE_PER_MINUTE = 240

@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 
+from app import limits
 from app.export.style import FONTS, FORMATS, SIZES
 from app.views import FIGURES
 
@@ -70,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     host.add_argument("--bind", default="127.0.0.1:8050", help="address:port (default loopback)")
     host.add_argument("--timeout", type=int, default=60, help="worker timeout in seconds")
     host.add_argument("--pid", default=None, help="write gunicorn's PID to this file")
+    host.add_argument(
+        "--threads",
+        type=int,
+        default=limits.HOST_THREADS,
+        help=f"request threads per worker (default {limits.HOST_THREADS}): a slow client holds one",
+    )
     wk = sub.add_parser("worker", help="a Celery worker for sweeps (needs LINFLOW_REDIS_URL)")
     wk.add_argument("--concurrency", type=int, default=1, help="chunks at once (default 1)")
     wk.add_argument(
@@ -125,6 +132,17 @@ def _host(args: argparse.Namespace) -> int:
         str(args.timeout),
         "--graceful-timeout",
         "20",
+        # Threads: a slow client (a body trickled in, a slow reader) holds one thread, not the
+        # worker; idle keep-alive connections wait in the worker's poller, not in a thread.
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(max(1, args.threads)),
+        "--keep-alive",
+        "5",
+        # Gunicorn's control socket defaults to ~/.gunicorn/gunicorn.ctl, one path for every
+        # instance of the user: none here (signals and the PID file control an instance).
+        "--no-control-socket",
         "--access-logfile",
         "-",
     ]

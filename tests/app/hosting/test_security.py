@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
@@ -14,6 +9,7 @@ import pytest
 from app.hosting.health import READY_EXTENSION
 from app.hosting.server import create_app
 from tests.app.conftest import free_port, redis_url_for, start_redis
+from tests.app.hosting.instance import hosted
 
 
 @pytest.fixture
@@ -82,43 +78,15 @@ def test_health_needs_a_jobs_pool_and_a_chunk_pool():
 
 @pytest.mark.slow
 def test_linflow_host_serves_with_gunicorn(tmp_path):
-    port = free_port()
     pidfile = tmp_path / "gunicorn.pid"
-    env = {**os.environ, "LINFLOW_CACHE_DIR": str(tmp_path / "cache")}
-    env.pop("LINFLOW_REDIS_URL", None)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app.cli",
-            "host",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--pid",
-            str(pidfile),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        body = b""
-        for _ in range(200):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                    body = r.read()
-                    break
-            except OSError:
-                time.sleep(0.1)
-        assert b'"status":"ok"' in body.replace(b" ", b"")
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+    with hosted(tmp_path, "--pid", str(pidfile)) as (url, proc):
+        with urllib.request.urlopen(url + "/health", timeout=2) as r:
+            assert b'"status":"ok"' in r.read().replace(b" ", b"")
+        with urllib.request.urlopen(url + "/", timeout=5) as r:
             assert r.status == 200 and "Content-Security-Policy" in r.headers
         assert int(pidfile.read_text()) == proc.pid  # exec'd: the command's PID is gunicorn's
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        # No control socket shared by every instance of this user (~/.gunicorn/gunicorn.ctl).
+        assert not (tmp_path / "home" / ".gunicorn").exists()
 
 
 def test_pages_do_not_disclose_versions(client):

@@ -54,7 +54,7 @@ def security_headers(response: Response) -> Response:
     return response
 
 
-def _well_formed(body: dict[str, Any]) -> bool:
+def _well_formed(body: Any) -> bool:
     """Inputs and states as Dash's renderer sends them: lists of {id, property, ...} (or of
     such lists, for pattern-matching ids)."""
 

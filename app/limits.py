@@ -58,4 +58,4 @@ DPI_RANGE = (50, 1200)
 HOST_THREADS = 8  # request threads per gunicorn worker (gthread): slow clients hold one each
 # Computations one client may start: callback requests per minute (LINFLOW_RATE_PER_MINUTE;
 # 0 switches the limit off). Pages, assets and /health are not counted.
-RATE_PER_MINUTE = 240
+RATE_PER_MINUTE = 600

@@ -1,4 +1,4 @@
-"""The ``linflow`` command: ``serve``, ``host``, ``worker``, ``export``, ``sweep``.
+"""The ``linflow`` command: ``serve``, ``host``, ``worker``, ``passwd``, ``export``, ``sweep``.
 
 Every subcommand takes the explorer's state the same way (``--state``: a ``state.json``, a
 linflow URL, its query string, ``preset:NAME`` or ``default``; see ``app.state_files``).
@@ -77,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
         default=limits.HOST_THREADS,
         help=f"request threads per worker (default {limits.HOST_THREADS}): a slow client holds one",
     )
+    pw = sub.add_parser("passwd", help="print a LINFLOW_AUTH_FILE line for a user")
+    pw.add_argument("user", help="the user name (no ':')")
     wk = sub.add_parser("worker", help="a Celery worker for sweeps (needs LINFLOW_REDIS_URL)")
     wk.add_argument("--concurrency", type=int, default=1, help="chunks at once (default 1)")
     wk.add_argument(
@@ -98,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         return _worker(args)
     if args.command == "host":
         return _host(args)
+    if args.command == "passwd":
+        return _passwd(args)
     if args.command == "sweep":
         from app.cli.sweep import run as run_sweep
 
@@ -150,6 +154,28 @@ def _host(args: argparse.Namespace) -> int:
         argv += ["--pid", args.pid]
     os.execvpe(exe, argv, env)
     return 0  # not reached
+
+
+def _passwd(args: argparse.Namespace) -> int:
+    """Print ``user:hash`` for the auth file; the password is read from the terminal (asked
+    twice) or from one line of standard input."""
+    import getpass
+
+    from app.hosting.access import AccessError, password_line
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.user}: ")
+        if getpass.getpass("again: ") != password:
+            print("linflow passwd: the passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        print(password_line(args.user, password))
+    except AccessError as exc:
+        print(f"linflow passwd: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _worker(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from dash import Dash, html
 
 from app import limits
 from app.explorer.cache import CACHE_EXTENSION, VERSION
-from app.hosting import health, security
+from app.hosting import access, health, security
 from app.hosting.dash_app import LinflowDash
 from app.hosting.managers import LinflowCeleryManager, LinflowDiskcacheManager
 from app.hosting.results import DiskResults, RedisResults
@@ -89,6 +89,7 @@ def create_app(redis_url: str | None = None, cache_dir: str | None = None) -> Da
     )
     app.layout = html.Div([dash.page_container])
     app.server.extensions[CACHE_EXTENSION] = result_store(redis_url, cache_dir)
+    access.configure(app.server, checked_redis_url(redis_url))  # login first: 401 before 400
     security.configure(app)
     health.configure(app.server)
     callbacks.register(app)

@@ -17,7 +17,11 @@ from app.hosting.server import create_app
 
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory) -> Iterator[str]:
-    with serving(create_app(cache_dir=str(tmp_path_factory.mktemp("cache")))) as url:
+    # One client drives every browser test: no rate limit (tests/app/hosting/test_access.py).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LINFLOW_RATE_PER_MINUTE", "0")
+        app = create_app(cache_dir=str(tmp_path_factory.mktemp("cache")))
+    with serving(app) as url:
         yield url
 
 

@@ -11,6 +11,7 @@ from tests.app.hosting.fuzz import requests, server_errors
 @pytest.fixture
 def client(tmp_path, monkeypatch):
     monkeypatch.setenv("LINFLOW_REQUEST_SECONDS", "3")  # keep the awkward views short
+    monkeypatch.setenv("LINFLOW_RATE_PER_MINUTE", "0")  # hundreds of requests from one client
     app = create_app(cache_dir=str(tmp_path))
     return app.server.test_client()
 

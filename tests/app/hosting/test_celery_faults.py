@@ -1,0 +1,154 @@
+"""Jobs against a real ``linflow worker`` and redis-server when things fail: a pool process
+killed, Redis restarted (empty) during a sweep, the process computing a sweep killed. A job
+ends complete or reported failed, never wedged, and the pools come back by themselves."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import psutil
+import pytest
+
+from app.basin import jobs
+from app.basin.store import job_store
+from app.state import AppState, encode
+from tests.app.conftest import free_port, redis_url_for, start_redis
+from tests.app.hosting.test_celery import _env, _stop, _worker
+
+pytestmark = pytest.mark.slow
+QUERY = encode(AppState(t_max=400.0))  # 8 chunks of 256 runs, ~0.7 s each
+RUNS, SCALES = "1000", "0.001, 0.01"
+
+
+class Site:
+    """redis-server on a port of its own (so it can be restarted there) and one worker."""
+
+    def __init__(self, tmp) -> None:
+        self.port, self.tmp = free_port(), tmp
+        self.url = redis_url_for(self.port)
+        self.redis = start_redis(self.port)
+        self.log = tmp / "worker.log"
+        self.worker = _worker(_env(self.url, LINFLOW_CACHE_DIR=str(tmp / "w")), self.log)
+
+    def pools(self) -> list[str]:
+        from app.basin.tasks import celery_app
+
+        with contextlib.suppress(Exception):
+            return sorted(n for r in celery_app().control.ping(timeout=0.5) for n in r)
+        return []
+
+    def wait_pools(self, seconds: float = 90.0, but: tuple[str, ...] = ()) -> list[str]:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            names = self.pools()
+            if len(names) == 2 and not set(names) & set(but):
+                return names
+            time.sleep(0.5)
+        pytest.fail(f"the pools did not answer: {self.pools()}\n{self.log.read_text()[-3000:]}")
+
+    def restart_redis(self) -> None:
+        self.redis.terminate()
+        self.redis.wait(timeout=10)
+        self.redis = start_redis(self.port)  # empty: no persistence
+
+    def stop(self) -> None:
+        _stop(self.worker)
+        self.redis.terminate()
+        self.redis.wait(timeout=10)
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch) -> Iterator[Site]:
+    monkeypatch.setenv("LINFLOW_CACHE_DIR", str(tmp_path / "web"))
+    s = Site(tmp_path)
+    monkeypatch.setenv("LINFLOW_REDIS_URL", s.url)
+
+    try:
+        s.wait_pools()
+        yield s
+    finally:
+        s.stop()
+
+
+def _whole() -> list[dict]:
+    request, _ = jobs.parse_sweep(QUERY, RUNS, SCALES, "0")
+    assert request is not None
+    return [r for _, part in jobs.local_chunks(request) for r in part]
+
+
+def test_a_killed_pool_is_started_again(site):
+    """Issue 16: a pool that died (inside kombu, after a Redis outage) never came back."""
+    names = site.wait_pools()
+    jobs_pool = next(
+        p
+        for p in psutil.Process(site.worker.pid).children()
+        if "--role" in p.cmdline() and p.cmdline()[p.cmdline().index("--role") + 1] == "jobs"
+    )
+    jobs_pool.send_signal(signal.SIGKILL)
+    back = site.wait_pools(but=tuple(n for n in names if n.startswith("jobs-")))
+    assert any(n.startswith("jobs-") for n in back)
+    assert "the jobs pool ended" in site.log.read_text()
+
+
+def test_a_sweep_survives_a_redis_restart_and_the_pools_come_back(site, caplog):
+    """Issue 16: a 10 s Redis outage during a sweep killed the jobs pool for good."""
+    caplog.set_level("WARNING", logger="app.basin.jobs")
+    progress: list = []
+    out: list = []
+    job = threading.Thread(
+        target=lambda: out.append(jobs.run_sweep(progress.append, 1, QUERY, RUNS, SCALES, "0"))
+    )
+    job.start()
+    deadline = time.monotonic() + 60
+    while not progress and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert progress, "no chunk finished"
+    site.restart_redis()
+    job.join(180)
+    assert not job.is_alive(), "the sweep wedged"
+    ref, message = out[0]
+    assert message == "" and ref["complete"] and ref["runs"] == 2000, message
+    assert "Redis lost its data" in caplog.text  # the outstanding chunks were sent again
+    with contextlib.closing(job_store()) as shared:
+        assert shared.get(f"result:{ref['key']}")["runs"] == _whole()
+    site.wait_pools()  # both pools answer again
+
+
+# A process computing a sweep, killed (as a job's process is) after its first chunk.
+DIES = """
+import os, signal, sys
+from app.basin import jobs
+def progress(row):
+    os.kill(os.getpid(), signal.SIGKILL)
+jobs.run_sweep(progress, 1, sys.argv[1], sys.argv[2], sys.argv[3], "0")
+"""
+
+
+def test_a_killed_job_is_resumed_by_the_next_request(site, monkeypatch):
+    """Issue 16: killing a job process wedged both job slots (each copy waited on the dead
+    one)."""
+    monkeypatch.setenv("LINFLOW_MAX_JOBS", "1")  # the dead job's slot must be free at once
+    proc = subprocess.run(
+        [sys.executable, "-c", DIES, QUERY, RUNS, SCALES],
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    progress: list = []
+    t0 = time.monotonic()
+    ref, message = jobs.run_sweep(progress.append, 1, QUERY, RUNS, SCALES, "0")
+    assert message == "" and ref["complete"] and ref["runs"] == 2000
+    assert time.monotonic() - t0 < 60
+    first = int(progress[0][1].split(" / ")[0])
+    assert first >= 2 * 256  # the dead job's chunk was kept: resumed, not started over
+    with contextlib.closing(job_store()) as shared:
+        assert shared.get(f"result:{ref['key']}")["runs"] == _whole()

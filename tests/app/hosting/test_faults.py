@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psutil
 import pytest
 
-from app.state import encode
+from app.state import AppState, encode
 from tests.app.hosting.fuzz import body
 from tests.app.hosting.instance import hosted
 from tests.app.test_budget import HEAVY
@@ -117,3 +117,26 @@ def test_the_heavy_link_is_computed_once_within_its_budget_and_health_answers(tm
         assert pollers.answers and all(s == 200 for s, _ in pollers.answers)
         assert max(t for _, t in pollers.answers) < 1.0
         assert {p.pid for p in psutil.Process(proc.pid).children()} == workers  # none killed
+
+
+@pytest.mark.browser
+def test_basin_results_arrive_through_two_workers_in_chromium(tmp_path, page):
+    """Issue 16: with two workers and no LINFLOW_SECRET_KEY each worker signed job handles with
+    its own secret; a poll landing on the other worker got 204: 5 of 6 results lost."""
+    from app.basin import ids as bid
+
+    with hosted(tmp_path, LINFLOW_RATE_PER_MINUTE="0") as (url, _):
+        page.goto(url + "/basin" + encode(AppState(depth=1, widths=(3,), t_max=6.0)))
+        page.wait_for_selector(f"#{bid.PROBLEM}:has-text('Problem:')", timeout=60_000)
+        scales = page.locator(f"#{bid.SCALES}")
+        scales.fill("0.5")
+        scales.press("Tab")
+        for runs in (11, 12, 13, 14):  # four different sweeps, polled through both workers
+            box = page.locator(f"#{bid.RUNS}")
+            box.fill(str(runs))
+            box.press("Tab")
+            page.click(f"#{bid.START}")
+            page.wait_for_selector(
+                f"#{bid.RESULT_NOTE}:has-text('Complete: {runs} runs')", timeout=60_000
+            )
+        assert page.console_errors == []

@@ -122,3 +122,25 @@ def test_computations_are_limited_per_client(backend, request, tmp_path, monkeyp
     assert client.get("/", headers=ada).status_code == 200  # pages are not computations
     poll = client.post("/_dash-update-component?cacheKey=x&job=y", json=call, headers=ada)
     assert poll.status_code != 429  # a running job's polls are not counted
+
+
+@pytest.mark.browser
+def test_a_logged_in_browser_uses_the_whole_app(tmp_path, monkeypatch, auth_file):
+    """The login covers the callback route, and a browser with the credentials draws views."""
+    from app.explorer import ids
+    from app.hosting.local import chromium, serving
+    from tests.app.conftest import wait_drawn
+
+    monkeypatch.setenv("LINFLOW_AUTH_FILE", str(auth_file))
+    app = create_app(cache_dir=str(tmp_path / "cache"))
+    with serving(app) as url:
+        with chromium(http_credentials={"username": "ada", "password": PASSWORD}) as ctx:
+            page = ctx.new_page()
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(url + "/")
+            wait_drawn(page, ids.LOSS_GRAPH)
+            assert errors == []
+        with chromium() as ctx:  # no credentials: Chromium is refused the page
+            with pytest.raises(Exception, match="ERR_INVALID_AUTH_CREDENTIALS"):
+                ctx.new_page().goto(url + "/")

@@ -5,6 +5,7 @@ ends complete or reported failed, never wedged, and the pools come back by thems
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import subprocess
@@ -64,21 +65,26 @@ class Site:
         self.redis.wait(timeout=10)
 
 
-@pytest.fixture
-def site(tmp_path, monkeypatch) -> Iterator[Site]:
-    monkeypatch.setenv("LINFLOW_CACHE_DIR", str(tmp_path / "web"))
-    s = Site(tmp_path)
-    monkeypatch.setenv("LINFLOW_REDIS_URL", s.url)
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Iterator[Site]:
+    """One Redis and one worker for the module (the tests leave both running as they found
+    them: pools answering, Redis up)."""
+    tmp = tmp_path_factory.mktemp("celery-faults")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LINFLOW_CACHE_DIR", str(tmp / "web"))
+        s = Site(tmp)
+        mp.setenv("LINFLOW_REDIS_URL", s.url)
+        try:
+            s.wait_pools()
+            yield s
+        finally:
+            s.stop()
 
-    try:
-        s.wait_pools()
-        yield s
-    finally:
-        s.stop()
 
-
-def _whole() -> list[dict]:
-    request, _ = jobs.parse_sweep(QUERY, RUNS, SCALES, "0")
+@functools.cache
+def _whole(seed: str) -> list[dict]:
+    """The sweep computed in this process, once."""
+    request, _ = jobs.parse_sweep(QUERY, RUNS, SCALES, seed)
     assert request is not None
     return [r for _, part in jobs.local_chunks(request) for r in part]
 
@@ -117,7 +123,7 @@ def test_a_sweep_survives_a_redis_restart_and_the_pools_come_back(site, caplog):
     assert message == "" and ref["complete"] and ref["runs"] == 2000, message
     assert "Redis lost its data" in caplog.text  # the outstanding chunks were sent again
     with contextlib.closing(job_store()) as shared:
-        assert shared.get(f"result:{ref['key']}")["runs"] == _whole()
+        assert shared.get(f"result:{ref['key']}")["runs"] == _whole("0")
     site.wait_pools()  # both pools answer again
 
 
@@ -127,7 +133,7 @@ import os, signal, sys
 from app.basin import jobs
 def progress(row):
     os.kill(os.getpid(), signal.SIGKILL)
-jobs.run_sweep(progress, 1, sys.argv[1], sys.argv[2], sys.argv[3], "0")
+jobs.run_sweep(progress, 1, sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4])
 """
 
 
@@ -136,7 +142,7 @@ def test_a_killed_job_is_resumed_by_the_next_request(site, monkeypatch):
     one)."""
     monkeypatch.setenv("LINFLOW_MAX_JOBS", "1")  # the dead job's slot must be free at once
     proc = subprocess.run(
-        [sys.executable, "-c", DIES, QUERY, RUNS, SCALES],
+        [sys.executable, "-c", DIES, QUERY, RUNS, SCALES, "1"],  # not the sweep above
         env=os.environ.copy(),
         capture_output=True,
         text=True,
@@ -145,10 +151,10 @@ def test_a_killed_job_is_resumed_by_the_next_request(site, monkeypatch):
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     progress: list = []
     t0 = time.monotonic()
-    ref, message = jobs.run_sweep(progress.append, 1, QUERY, RUNS, SCALES, "0")
+    ref, message = jobs.run_sweep(progress.append, 1, QUERY, RUNS, SCALES, "1")
     assert message == "" and ref["complete"] and ref["runs"] == 2000
     assert time.monotonic() - t0 < 60
     first = int(progress[0][1].split(" / ")[0])
     assert first >= 2 * 256  # the dead job's chunk was kept: resumed, not started over
     with contextlib.closing(job_store()) as shared:
-        assert shared.get(f"result:{ref['key']}")["runs"] == _whole()
+        assert shared.get(f"result:{ref['key']}")["runs"] == _whole("1")

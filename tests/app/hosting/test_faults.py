@@ -124,6 +124,7 @@ def test_basin_results_arrive_through_two_workers_in_chromium(tmp_path, page):
     """Issue 16: with two workers and no LINFLOW_SECRET_KEY each worker signed job handles with
     its own secret; a poll landing on the other worker got 204: 5 of 6 results lost."""
     from app.basin import ids as bid
+    from tests.app.basin.test_browser import _cancel_a_big_sweep, _fill
 
     with hosted(tmp_path, LINFLOW_RATE_PER_MINUTE="0") as (url, _):
         page.goto(url + "/basin" + encode(AppState(depth=1, widths=(3,), t_max=6.0)))
@@ -139,4 +140,14 @@ def test_basin_results_arrive_through_two_workers_in_chromium(tmp_path, page):
             page.wait_for_selector(
                 f"#{bid.RESULT_NOTE}:has-text('Complete: {runs} runs')", timeout=60_000
             )
+        # Cancel (through either worker) frees the job's slot: LINFLOW_MAX_JOBS cancelled
+        # sweeps, then a new one runs.
+        page.goto(url + "/basin" + encode(AppState(t_max=400.0)))  # first chunk in ~1 s
+        page.wait_for_selector(f"#{bid.PROBLEM}:has-text('Problem:')", timeout=60_000)
+        for _ in range(2):
+            _cancel_a_big_sweep(page)
+        _fill(page, bid.RUNS, "20")
+        _fill(page, bid.SCALES, "0.5")
+        page.click(f"#{bid.START}")
+        page.wait_for_selector(f"#{bid.RESULT_NOTE}:has-text('Complete: 20 runs')", timeout=60_000)
         assert page.console_errors == []

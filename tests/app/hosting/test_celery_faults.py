@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
+import json
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 
@@ -103,58 +102,64 @@ def test_a_killed_pool_is_started_again(site):
     assert "the jobs pool ended" in site.log.read_text()
 
 
-def test_a_sweep_survives_a_redis_restart_and_the_pools_come_back(site, caplog):
-    """Issue 16: a 10 s Redis outage during a sweep killed the jobs pool for good."""
-    caplog.set_level("WARNING", logger="app.basin.jobs")
-    progress: list = []
-    out: list = []
-    job = threading.Thread(
-        target=lambda: out.append(jobs.run_sweep(progress.append, 1, QUERY, RUNS, SCALES, "0"))
-    )
-    job.start()
-    deadline = time.monotonic() + 60
-    while not progress and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert progress, "no chunk finished"
-    site.restart_redis()
-    job.join(180)
-    assert not job.is_alive(), "the sweep wedged"
-    ref, message = out[0]
-    assert message == "" and ref["complete"] and ref["runs"] == 2000, message
-    assert "Redis lost its data" in caplog.text  # the outstanding chunks were sent again
-    with contextlib.closing(job_store()) as shared:
-        assert shared.get(f"result:{ref['key']}")["runs"] == _whole("0")
-    site.wait_pools()  # both pools answer again
-
-
-# A process computing a sweep, killed (as a job's process is) after its first chunk.
-DIES = """
-import os, signal, sys
+# A job computing a sweep in a process of its own (as on a worker; in this process Celery would
+# see the app tasks other tests registered): each progress row and the result as a JSON line.
+JOB = """
+import json, logging, os, signal, sys
 from app.basin import jobs
+logging.basicConfig(level=logging.WARNING)
+die = sys.argv[5] == "die"
 def progress(row):
-    os.kill(os.getpid(), signal.SIGKILL)
-jobs.run_sweep(progress, 1, sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4])
+    if die:
+        os.kill(os.getpid(), signal.SIGKILL)
+    print(json.dumps({"progress": row[1]}), flush=True)
+ref, message = jobs.run_sweep(progress, 1, *sys.argv[1:5])
+print(json.dumps({"ref": ref if isinstance(ref, dict) else None, "message": message}), flush=True)
 """
+
+
+def _job(seed: str, then: str = "finish") -> subprocess.Popen:
+    argv = [sys.executable, "-c", JOB, QUERY, RUNS, SCALES, seed, then]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _lines(proc: subprocess.Popen) -> Iterator[dict]:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        yield json.loads(line)
+
+
+def _complete(last: dict, seed: str) -> None:
+    ref = last["ref"]
+    assert last["message"] == "" and ref["complete"] and ref["runs"] == 2000, last
+    with contextlib.closing(job_store()) as shared:
+        assert shared.get(f"result:{ref['key']}")["runs"] == _whole(seed)
+
+
+def test_a_sweep_survives_a_redis_restart_and_the_pools_come_back(site):
+    """Issue 16: a 10 s Redis outage during a sweep killed the jobs pool for good."""
+    with _job("0") as proc:
+        lines = _lines(proc)
+        assert "progress" in next(lines)  # a chunk is in
+        site.restart_redis()
+        last = list(lines)[-1]
+        assert proc.wait(timeout=180) == 0
+        assert proc.stderr is not None and "Redis lost its data" in proc.stderr.read()  # resent
+    _complete(last, "0")
+    site.wait_pools()  # both pools answer again
 
 
 def test_a_killed_job_is_resumed_by_the_next_request(site, monkeypatch):
     """Issue 16: killing a job process wedged both job slots (each copy waited on the dead
     one)."""
     monkeypatch.setenv("LINFLOW_MAX_JOBS", "1")  # the dead job's slot must be free at once
-    proc = subprocess.run(
-        [sys.executable, "-c", DIES, QUERY, RUNS, SCALES, "1"],  # not the sweep above
-        env=os.environ.copy(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
-    progress: list = []
+    with _job("1", "die") as dead:  # not the sweep above
+        assert dead.wait(timeout=120) == -signal.SIGKILL
     t0 = time.monotonic()
-    ref, message = jobs.run_sweep(progress.append, 1, QUERY, RUNS, SCALES, "1")
-    assert message == "" and ref["complete"] and ref["runs"] == 2000
+    with _job("1") as proc:
+        rows = list(_lines(proc))
+        assert proc.wait(timeout=60) == 0
     assert time.monotonic() - t0 < 60
-    first = int(progress[0][1].split(" / ")[0])
+    first = int(rows[0]["progress"].split(" / ")[0])
     assert first >= 2 * 256  # the dead job's chunk was kept: resumed, not started over
-    with contextlib.closing(job_store()) as shared:
-        assert shared.get(f"result:{ref['key']}")["runs"] == _whole("1")
+    _complete(rows[-1], "1")

@@ -8,16 +8,19 @@ the exporter, the workers and the command line call them directly.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
 import core
-from app.limits import DENSE_SPLIT_PARAMS, INTERACTIVE_SECONDS
+from app import limits
+from app.budget import Budget, check_cost, spectrum_seconds, view_cost
+from app.limits import DENSE_SPLIT_PARAMS
 from app.state import AppState, Point
 from app.theory import Theory, theory
+from core.integration import DEFAULT_SAMPLES
 
-GD_SAMPLES = 1000  # Samples kept of a discrete run.
 COMPARE_OFFSETS = (1, 2)  # "seeds": extra runs at init_seed + these.
 COMPARE_FACTORS = (0.1, 10.0)  # "scales": extra runs at init_scale times these.
 SLICE_N = 101  # Grid points per side of a landscape slice.
@@ -106,6 +109,17 @@ class RunResult:
     rate: core.RateBound | None = None
     theory: Theory | None = None
 
+    # Cached results are pickled without the problem (its data can be 400 KB), which the
+    # state rebuilds exactly (seeded data, or the stored upload; an expired upload makes the
+    # cached value unreadable, so it is computed again and says the data expired).
+    def __getstate__(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "problem"}
+
+    def __setstate__(self, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "problem", build_problem(values["state"]))
+
     @property
     def point_options(self) -> list[dict[str, str]]:
         """Choices for the Hessian panel: the limit, each visited plateau, each rung."""
@@ -137,9 +151,12 @@ def _analyse(
     return PointAnalysis(point, title, how, pol, cls, split, predicted)
 
 
-def analyse_limit(problem: core.Problem, traj: core.Trajectory) -> PointAnalysis:
-    """The end of the run, Newton-polished onto the critical set."""
-    pol = core.polish(problem, traj.final_weights, flow=traj.flow)
+def analyse_limit(
+    problem: core.Problem, traj: core.Trajectory, max_seconds: float | None = None
+) -> PointAnalysis:
+    """The end of the run, Newton-polished onto the critical set (for at most
+    ``max_seconds``)."""
+    pol = core.polish(problem, traj.final_weights, flow=traj.flow, max_seconds=max_seconds)
     return _analyse(
         problem,
         Point(),
@@ -150,11 +167,24 @@ def analyse_limit(problem: core.Problem, traj: core.Trajectory) -> PointAnalysis
     )
 
 
-def analyse_point(state: AppState, result: RunResult) -> PointAnalysis:
+def _polish_seconds(budget: Budget | None, n_params: int, reserve: float = 0.0) -> float | None:
+    """What polishing may take of ``budget``, keeping the spectrum's eigendecomposition (and
+    ``reserve``) for after it."""
+    if budget is None:
+        return None
+    return budget.share(1, reserve + spectrum_seconds(n_params))
+
+
+def analyse_point(
+    state: AppState, result: RunResult, budget: Budget | None = None
+) -> PointAnalysis:
     """The point ``state.point`` names. A plateau is analysed at the critical point of its
     subset that the run visited (``core.nearest_critical_point``), not at the raw plateau
     point, whose O(eps) weights on unused units are not part of that saddle."""
     point, problem, traj = state.point, result.problem, result.trajectory
+    if budget is not None and point.kind != "limit":
+        budget.check("The Hessian analysis of this point")
+    seconds = _polish_seconds(budget, state.n_params)
     if point.kind == "plateau":
         if point.index > len(result.plateaus):
             n = len(result.plateaus)
@@ -164,7 +194,9 @@ def analyse_point(state: AppState, result: RunResult) -> PointAnalysis:
                 "the limit of the run",
             )
         pl = result.plateaus[point.index - 1]
-        pol = core.nearest_critical_point(problem, pl.weights, pl.subset, flow=traj.flow)
+        pol = core.nearest_critical_point(
+            problem, pl.weights, pl.subset, flow=traj.flow, max_seconds=seconds
+        )
         return _analyse(
             problem,
             point,
@@ -179,7 +211,7 @@ def analyse_point(state: AppState, result: RunResult) -> PointAnalysis:
         Ws = core.critical_point(problem, subset, seed=0)
         if traj.flow == "original":
             Ws = problem.to_original(Ws)
-        pol = core.polish(problem, Ws, flow=traj.flow)
+        pol = core.polish(problem, Ws, flow=traj.flow, max_seconds=seconds)
         return _analyse(
             problem,
             point,
@@ -209,56 +241,81 @@ def _with_notice(analysis: PointAnalysis, notice: str) -> PointAnalysis:
     return replace(analysis, notice=notice)
 
 
-def _run(state: AppState, problem: core.Problem, W0_reduced: tuple, flow: str) -> core.Trajectory:
+def run_samples(n_params: int) -> int:
+    """Samples kept of one run: the weights of each are kept, so at most limits.RUN_VALUES
+    values (samples x parameters), and never fewer than limits.MIN_RUN_SAMPLES."""
+    n = limits.RUN_VALUES // max(1, n_params)
+    return int(min(DEFAULT_SAMPLES, max(limits.MIN_RUN_SAMPLES, n)))
+
+
+def _run(
+    state: AppState, problem: core.Problem, W0_reduced: tuple, flow: str, seconds: float
+) -> core.Trajectory:
     W0 = problem.to_original(W0_reduced) if flow == "original" else W0_reduced
     return core.integrate(
-        problem, W0, state.t_max, flow=flow, rtol=state.rtol, max_seconds=INTERACTIVE_SECONDS
+        problem,
+        W0,
+        state.t_max,
+        flow=flow,
+        rtol=state.rtol,
+        max_seconds=seconds,
+        n_samples=run_samples(state.n_params),
     )
 
 
-def comparison_runs(
-    state: AppState, problem: core.Problem
-) -> tuple[tuple[str, core.Trajectory], ...]:
-    """The extra runs drawn beside the main one (several seeds, scales, or the other flow)."""
+def comparison_starts(state: AppState, problem: core.Problem) -> list[tuple[str, tuple, str]]:
+    """The extra runs drawn beside the main one (several seeds, scales, or the other flow):
+    (label, start in reduced coordinates, flow)."""
     if state.compare == "seeds":
-        return tuple(
+        return [
             (
                 f"init seed {state.init_seed + k}",
-                _run(
-                    state,
-                    problem,
-                    initial_weights(state, problem, seed=state.init_seed + k),
-                    state.flow,
-                ),
+                initial_weights(state, problem, seed=state.init_seed + k),
+                state.flow,
             )
             for k in COMPARE_OFFSETS
-        )
+        ]
     if state.compare == "scales":
-        return tuple(
+        return [
             (
                 f"init scale {state.init_scale * f:g}",
-                _run(
-                    state,
-                    problem,
-                    initial_weights(state, problem, scale=state.init_scale * f),
-                    state.flow,
-                ),
+                initial_weights(state, problem, scale=state.init_scale * f),
+                state.flow,
             )
             for f in COMPARE_FACTORS
-        )
+        ]
     if state.compare == "flows":
         other = "original" if state.flow == "reduced" else "reduced"
-        return ((f"{other} flow", _run(state, problem, initial_weights(state, problem), other)),)
-    return ()
+        return [(f"{other} flow", initial_weights(state, problem), other)]
+    return []
 
 
-def compute(state: AppState) -> RunResult:
-    """Everything every panel shows for ``state`` (uncached; view fields are ignored)."""
+def compute(state: AppState, budget: Budget | None = None) -> RunResult:
+    """Everything every panel shows for ``state`` (uncached; view fields are ignored).
+
+    With a ``budget`` (a request's), the view's estimated cost is checked first
+    (:class:`app.budget.BudgetExceeded` when over), the runs share what the predictable work
+    leaves, and polishing the limit stops when the budget is spent. Without one (command line,
+    exporter) each run may take limits.INTERACTIVE_SECONDS.
+    """
     t0 = time.perf_counter()
     state = run_state(state)
+    cost = view_cost(state)
+    if budget is not None:
+        check_cost(cost, budget)
+
+    def seconds(runs_left: int) -> float:
+        if budget is None:
+            return limits.INTERACTIVE_SECONDS
+        return budget.share(runs_left, cost.fixed)
+
     problem = build_problem(state)
     W0_reduced = initial_weights(state, problem)
-    traj = _run(state, problem, W0_reduced, state.flow)
+    traj = _run(state, problem, W0_reduced, state.flow, seconds(cost.runs))
+    others = []
+    starts = comparison_starts(state, problem)
+    for k, (label, W0, flow) in enumerate(starts):
+        others.append((label, _run(state, problem, W0, flow, seconds(len(starts) - k))))
     discrete = None
     if state.algorithm != "flow":
         W0 = problem.to_original(W0_reduced) if state.flow == "original" else W0_reduced
@@ -269,9 +326,12 @@ def compute(state: AppState) -> RunResult:
             steps=state.discrete_steps,
             flow=state.flow,
             momentum=state.discrete_momentum,
-            n_samples=GD_SAMPLES,
-            max_seconds=INTERACTIVE_SECONDS,
+            n_samples=run_samples(state.n_params),
+            max_seconds=limits.INTERACTIVE_SECONDS
+            if budget is None
+            else budget.share(1, cost.analysis + cost.slice),
         )
+    polish = _polish_seconds(budget, state.n_params, cost.slice)
     return RunResult(
         state=state,
         problem=problem,
@@ -279,9 +339,9 @@ def compute(state: AppState) -> RunResult:
         discrete=discrete,
         ladder=core.ladder(problem),
         plateaus=core.plateaus(problem, traj),
-        limit=analyse_limit(problem, traj),
+        limit=analyse_limit(problem, traj, polish),
         seconds=time.perf_counter() - t0,
-        others=comparison_runs(state, problem),
+        others=tuple(others),
         rate=core.exponential_rate(problem, W0_reduced),
         theory=theory(state, problem, W0_reduced, traj, discrete),
     )
@@ -342,7 +402,11 @@ def _directions(
     )
 
 
-def compute_slice(state: AppState, result: RunResult, point: PointAnalysis) -> SliceResult:
+def compute_slice(
+    state: AppState, result: RunResult, point: PointAnalysis, budget: Budget | None = None
+) -> SliceResult:
+    if budget is not None:
+        budget.check("The landscape slice")
     problem, traj = result.problem, result.trajectory
     center = point.polished.weights
     d1, d2, labels = _directions(state, problem, center, traj)

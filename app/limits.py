@@ -20,7 +20,25 @@ MAX_GD_STEPS = 200_000  # t_max / (time per step) for the discrete runs.
 # about 5 s on these machines. Estimated before anything is allocated.
 MAX_GD_WORK = 20_000_000
 MAX_SEED = 2**32 - 1  # seeds spawned by sweeps are 32-bit
-INTERACTIVE_SECONDS = 20.0  # A run stops past this (gunicorn's worker timeout is 60 s).
+INTERACTIVE_SECONDS = 20.0  # A run outside a request (command line, tests) stops past this.
+# One request's budget for ALL the work it triggers (main and comparison runs, discrete runs,
+# polishing, Hessians, slices): LINFLOW_REQUEST_SECONDS, default this. A view whose estimated
+# cost (app.budget.view_cost) exceeds it is refused before anything starts.
+REQUEST_SECONDS = 20.0
+MIN_RUN_SECONDS = 1.0  # every integration of a request gets at least this share
+# Samples kept per run: the weights of every sample are stored (projections, slices), so big
+# networks keep fewer samples; at most this many values (samples x parameters) per run, 2 MB.
+RUN_VALUES = 250_000
+MIN_RUN_SAMPLES = 100
+# Measured costs (2-core AMD EPYC, one BLAS thread, with headroom for a loaded machine):
+EIGH_SECONDS_PER_N3 = 2.5e-10  # a dense symmetric eigendecomposition of n parameters
+GD_SECONDS_PER_UPDATE = 1e-7  # one discrete step of one parameter (measured 3-4e-8)
+# Krylov work (Lanczos extremes, MINRES polishing) per parameter: measured 2.3e-5 for the 20
+# extremes at each end of 2,000-6,000 parameters; critical points converge more slowly.
+KRYLOV_SECONDS_PER_PARAM = 1e-4
+# A 101 x 101 slice from the product's polynomial coefficients: measured 0.03-0.09 s up to
+# 6,000 parameters (it does not grow with the widths).
+SLICE_SECONDS = 0.3
 
 # --- uploads ----------------------------------------------------------------------------------
 MAX_UPLOAD_BYTES = 1_400_000  # per upload (fits the request cap after base64)
@@ -35,8 +53,18 @@ MAX_ESCAPE_SIZES = 6
 MAX_ESCAPE_WORK = 600  # runs x sizes in one (interactive) escape experiment
 ESCAPE_T_MAX = 500.0  # escapes are read within this horizon, whatever the explorer's t_max
 
+# --- the result cache -------------------------------------------------------------------------
+CACHE_BYTES = 1_000_000_000  # bytes the result cache holds (LINFLOW_CACHE_BYTES), oldest out first
+CACHE_ENTRY_BYTES = 12_000_000  # a bigger value is not cached (a run result is at most ~9 MB)
+
 # --- export from the app ----------------------------------------------------------------------
 # The app stops starting new figures after this many seconds; with the per-figure timeout a
 # request stays inside gunicorn's 60 s worker timeout. `linflow export` has no deadline.
 EXPORT_DEADLINE = 25.0
 DPI_RANGE = (50, 1200)
+
+# --- a hosted instance (linflow host) -----------------------------------------------------------
+HOST_THREADS = 8  # request threads per gunicorn worker (gthread): slow clients hold one each
+# Computations one client may start: callback requests per minute (LINFLOW_RATE_PER_MINUTE;
+# 0 switches the limit off). Pages, assets and /health are not counted.
+RATE_PER_MINUTE = 600

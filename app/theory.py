@@ -15,9 +15,10 @@ from app.state import AppState
 
 # Samples of a run at which the curvature panel diagonalises the Hessian (dense up to
 # core.curvature.DENSE_MAX_PARAMS parameters: ~10 ms for the default problem), fewer beyond,
-# where each sample costs a Lanczos run (~10 ms at 750 parameters).
+# where each sample costs a Lanczos run (~10 ms at 750 parameters, ~30 ms at 1,350 and ~100 ms
+# at 6,000 at the end of a run: the panel is drawn with every view, so it must stay cheap).
 CURVATURE_SAMPLES = 60
-CURVATURE_SAMPLES_LARGE = 30
+CURVATURE_SAMPLES_LARGE = 10
 # Plateau exits are estimated for starts whose every effective mode strength is below this
 # fraction of its singular value (larger starts have no plateau to leave).
 EXIT_MAX_STRENGTH = 0.05

@@ -2,10 +2,11 @@
 
 Files hold one sample per ROW: X.csv has m rows of dx numbers, Y.csv m rows of dy numbers (an
 optional header row of names is skipped). An NPZ holds arrays ``X`` (m, dx) and ``Y`` (m, dy).
-Errors name the file, the row and the column. NPZ members are checked from their headers before
-anything is loaded, and never with pickle. Accepted data is stored as ``<sha256>.npz`` in the
-data folder (LINFLOW_CACHE_DIR/data, mode 0700) and expires after LINFLOW_DATA_TTL seconds
-(default 30 days); a link carries only the hash.
+Errors name the file, the row and the column. An NPZ must hold exactly X and Y (no duplicates, no
+other member, nothing declaring more than an upload can use); each member's header is checked
+and exactly the bytes it declares are read, never with pickle. Accepted data is stored as
+``<sha256>.npz`` in the data folder (LINFLOW_CACHE_DIR/data, mode 0700) and expires after
+LINFLOW_DATA_TTL seconds (default 30 days); a link carries only the hash.
 """
 
 from __future__ import annotations
@@ -99,40 +100,95 @@ def _not_number(cell: str) -> bool:
         return True
 
 
-def parse_npz(name: str, raw: bytes) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Arrays X and Y from an NPZ; headers checked before loading, never with pickle."""
+NPZ_MEMBERS = ("X", "Y")  # the arrays of an NPZ upload, stored as X.npy and Y.npy (or X, Y)
+NPZ_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # what np.savez(_compressed) writes
+# Decompressed bytes an NPZ member may declare: the largest X the explorer takes (m x dx
+# float64) with room for its header. Checked from the archive's directory before reading.
+MAX_NPZ_MEMBER_BYTES = MAX_M * MAX_DX * 8 + 4096
+
+
+def _npz_members(name: str, zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """X and Y's entries, once each: an archive with any other member, a duplicate (X and
+    X.npy), a directory, encryption, an unusual compression or a member declaring more than
+    MAX_NPZ_MEMBER_BYTES is refused before anything is decompressed."""
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in zf.infolist():
+        key = info.filename.removesuffix(".npy")
+        if key not in NPZ_MEMBERS or info.is_dir():
+            raise UploadError(
+                f"{name} may hold only the arrays X and Y; it also has {info.filename[:40]!r}"
+            )
+        if key in members:
+            raise UploadError(
+                f"{name} holds {key} twice ({members[key].filename!r} and "
+                f"{info.filename!r}); keep one"
+            )
+        if info.flag_bits & 0x1 or info.compress_type not in NPZ_METHODS:
+            raise UploadError(
+                f"{name}: {info.filename} is encrypted or compressed unusually; save it with "
+                "numpy.savez or numpy.savez_compressed"
+            )
+        if info.file_size > MAX_NPZ_MEMBER_BYTES:
+            raise UploadError(
+                f"{name}: {key} unpacks to {info.file_size / 1e6:.1f} MB; at most "
+                f"{MAX_NPZ_MEMBER_BYTES / 1e6:.1f} MB (m <= {MAX_M}, dx <= {MAX_DX})"
+            )
+        members[key] = info
+    missing = [k for k in NPZ_MEMBERS if k not in members]
+    if missing:
+        raise UploadError(f"{name} needs arrays named X and Y; it lacks {', '.join(missing)}")
+    return members
+
+
+def _npy(name: str, key: str, data: bytes) -> NDArray[np.float64]:
+    """The array in ``data`` (one .npy file), its header checked first, then exactly the bytes
+    the header declares read from the same bytes (never with pickle)."""
+    fh = io.BytesIO(data)
     try:
-        zf = zipfile.ZipFile(io.BytesIO(raw))
-    except zipfile.BadZipFile:
-        raise UploadError(f"{name} is not an NPZ (zip) file") from None
-    members = {n.removesuffix(".npy"): n for n in zf.namelist()}
-    for key in ("X", "Y"):
-        if key not in members:
-            raise UploadError(
-                f"{name} needs arrays named X and Y; it has {sorted(members) or 'none'}"
-            )
-        with zf.open(members[key]) as fh:
-            try:
-                version = np.lib.format.read_magic(fh)
-                read_header = (
-                    np.lib.format.read_array_header_1_0
-                    if version == (1, 0)
-                    else np.lib.format.read_array_header_2_0
-                )
-                shape, _, dtype = read_header(fh)
-            except ValueError as exc:
-                raise UploadError(f"{name}: {key} is not a valid .npy array ({exc})") from None
-        if dtype.hasobject or dtype.kind not in "biuf":
-            raise UploadError(
-                f"{name}: {key} has dtype {dtype}; only numbers are accepted "
-                "(object arrays would need pickle, which is refused)"
-            )
-        if len(shape) != 2:
-            raise UploadError(f"{name}: {key} must be 2-D (samples x features); got shape {shape}")
-        if int(np.prod(shape)) * dtype.itemsize > 8 * MAX_UPLOAD_BYTES:
-            raise UploadError(f"{name}: {key} declares {shape}, too large for an upload")
-    with np.load(io.BytesIO(raw), allow_pickle=False) as data:
-        X, Y = (np.asarray(data[k], dtype=np.float64) for k in ("X", "Y"))
+        version = np.lib.format.read_magic(fh)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, fortran, dtype = read_header(fh)
+    except (ValueError, EOFError, SyntaxError) as exc:
+        raise UploadError(f"{name}: {key} is not a valid .npy array ({exc})") from None
+    if dtype.hasobject or dtype.kind not in "biuf":
+        raise UploadError(
+            f"{name}: {key} has dtype {dtype}; only numbers are accepted "
+            "(object arrays would need pickle, which is refused)"
+        )
+    if len(shape) != 2:
+        raise UploadError(f"{name}: {key} must be 2-D (samples x features); got shape {shape}")
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(data) - fh.tell() != expected:
+        raise UploadError(
+            f"{name}: {key} declares shape {shape} ({expected} bytes) but holds "
+            f"{len(data) - fh.tell()} bytes"
+        )
+    arr = np.frombuffer(data, dtype=dtype, count=int(np.prod(shape)), offset=fh.tell())
+    arr = arr.reshape(shape, order="F" if fortran else "C")
+    return np.asarray(arr, dtype=np.float64)
+
+
+def parse_npz(name: str, raw: bytes) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Arrays X and Y from an NPZ: members, sizes and headers checked before anything is
+    decompressed or loaded, never with pickle."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            members = _npz_members(name, zf)
+            data = {}
+            for key, info in members.items():
+                with zf.open(info) as fh:
+                    data[key] = fh.read(MAX_NPZ_MEMBER_BYTES + 1)
+    except UploadError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        raise UploadError(f"{name} is not an NPZ (zip) file that can be read ({exc})") from None
+    except Exception as exc:  # zlib.error and the like: a damaged archive
+        raise UploadError(f"{name} is damaged ({type(exc).__name__})") from None
+    X, Y = (_npy(name, k, data[k]) for k in NPZ_MEMBERS)
     for key, arr in (("X", X), ("Y", Y)):
         bad = np.argwhere(~np.isfinite(arr))
         if bad.size:

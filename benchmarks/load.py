@@ -46,7 +46,8 @@ def main() -> int:
     host = f"http://127.0.0.1:{port}"
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "LINFLOW_CACHE_DIR": f"{tmp}/cache"}
+        # Every simulated user comes from 127.0.0.1: one client, so no per-client limit.
+        env = {**os.environ, "LINFLOW_CACHE_DIR": f"{tmp}/cache", "LINFLOW_RATE_PER_MINUTE": "0"}
         env.pop("LINFLOW_REDIS_URL", None)
         server = subprocess.Popen(
             [

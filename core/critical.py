@@ -14,6 +14,7 @@ Any of them moves along the symmetry orbit ``W_j -> G_j W_j G_{j-1}^{-1}`` (G_0 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -188,6 +189,7 @@ def polish(
     *,
     flow: str = "reduced",
     gtol: float | None = None,
+    max_seconds: float | None = None,
 ) -> Polished:
     """Newton steps on the gradient with the Hessian's pseudo-inverse (minimum-norm steps).
 
@@ -195,8 +197,10 @@ def polish(
     Newton steps move straight onto it and converge quadratically where the split is clear.
     A step is kept only if it lowers ||grad L|| (halving it up to 30 times otherwise). Beyond
     DENSE_SMALL_PARAMS parameters, MINRES on Hessian-vector products instead of a dense
-    pseudo-inverse.
+    pseudo-inverse. ``max_seconds``: a wall-clock budget; past it no further step starts (the
+    point so far is returned, ``converged`` False unless it already is).
     """
+    t_wall = time.perf_counter()
     obj = objective(problem, flow)
     theta = flatten(as_weights(Ws, problem.shapes))
     gtol = POLISH_GTOL * max(1.0, float(problem.singular_values[0]) ** 2) if gtol is None else gtol
@@ -209,6 +213,9 @@ def polish(
     it = 0
     for it in range(1, POLISH_MAX_ITERS + 1):
         if gn < gtol:
+            it -= 1
+            break
+        if max_seconds is not None and time.perf_counter() - t_wall > max_seconds:
             it -= 1
             break
         step = _newton_step(obj, theta, g)
@@ -242,7 +249,12 @@ def _newton_step(
 
 
 def nearest_critical_point(
-    problem: Problem, Ws: Sequence[ArrayLike], subset: Iterable[int], *, flow: str = "reduced"
+    problem: Problem,
+    Ws: Sequence[ArrayLike],
+    subset: Iterable[int],
+    *,
+    flow: str = "reduced",
+    max_seconds: float | None = None,
 ) -> Polished:
     """The critical point of type ``subset`` a run visited near ``Ws`` (a plateau's closest
     approach), polished.
@@ -251,7 +263,8 @@ def nearest_critical_point(
     unused units keep weights of the initial size eps, which are not part of the critical point
     the run is near: at H >= 2 they make the Hessian of the raw point look nothing like the
     saddle's. So each layer (in reduced coordinates) is cut to its best rank-r approximation,
-    which removes the O(eps) rest, then Newton-polished onto the critical set.
+    which removes the O(eps) rest, then Newton-polished onto the critical set (within
+    ``max_seconds``, as :func:`polish`).
     """
     S = _subset(problem, subset)
     W = as_weights(Ws, problem.shapes)
@@ -265,4 +278,4 @@ def nearest_critical_point(
         U, sv, Vt = np.linalg.svd(M, full_matrices=False)
         cut.append((U[:, :r] * sv[:r]) @ Vt[:r])
     start = tuple(cut) if flow == "reduced" else problem.to_original(tuple(cut))
-    return polish(problem, start, flow=flow)
+    return polish(problem, start, flow=flow, max_seconds=max_seconds)

@@ -1,26 +1,34 @@
-"""Basin lab callbacks: the sweep as a background job (``app.basin.jobs``: progress, cancel, a
-cap on concurrent jobs), the escape experiment, and thin rendering callbacks. Inputs are
-validated on the server with the app's field parsers."""
+"""Basin lab callbacks: the sweep and the escape experiment as background jobs
+(``app.basin.jobs``, ``app.basin.escape``: progress, cancel, a cap on concurrent jobs), and thin
+rendering callbacks. Inputs are validated on the server with the app's field parsers; the
+charts are drawn from the server's copy of a sweep's result, looked up by its key (the browser
+holds only that reference)."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 from typing import Any
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 import core
-from app import limits
 from app.basin import ids as bid
+from app.basin.escape import run_escape
 from app.basin.jobs import SweepRequest, run_sweep
+from app.basin.store import job_store
 from app.computation import build_problem
-from app.fields import FieldError, integer, listed, number
 from app.figures.basin import fraction_figure, rung_counts_figure, sankey_figure, times_figure
 from app.presets import state_from_query
-from app.state import AppState, decode, encode
+from app.state import AppState, encode
+from app.uploads import UploadError
 from core.basin_stats import RunSummary, scale_stats
 
-parse_escape_runs = integer("runs", 1, limits.MAX_ESCAPE_RUNS)
-parse_kicks = listed("perturbations", number("perturbation", 0.0, 1.0), 1, limits.MAX_ESCAPE_SIZES)
+SWEEP_KEY = re.compile(r"[0-9a-f]{64}")
+GONE = (
+    "The results of this sweep are no longer on this server (they are kept for an hour); "
+    "press Start to run it again."
+)
 
 
 def unfinished_note(stats: list[core.ScaleStats]) -> str:
@@ -40,10 +48,26 @@ def unfinished_note(stats: list[core.ScaleStats]) -> str:
     )
 
 
+def stored_sweep(ref: Any) -> dict[str, Any] | None:
+    """The server's copy of the sweep a browser's reference names (its final result if there
+    is one, else its partial result); None for a malformed or unknown reference."""
+    key = ref.get("key") if isinstance(ref, dict) else None
+    if not isinstance(key, str) or not SWEEP_KEY.fullmatch(key):
+        return None
+    with contextlib.closing(job_store()) as shared:
+        data = shared.get(f"result:{key}") or shared.get(f"partial:{key}")
+    return data if isinstance(data, dict) else None
+
+
 def render(partial: dict[str, Any] | None, final: dict[str, Any] | None) -> list[Any]:
     """Charts and the table of non-global runs from the latest (partial or final) result."""
-    data = final if final and final.get("complete") else partial
-    if not data or not data.get("runs"):
+    ref = final if isinstance(final, dict) and final.get("complete") else partial
+    if not isinstance(ref, dict):
+        return [no_update] * 6
+    data = stored_sweep(ref)
+    if data is None:
+        return [no_update] * 5 + [GONE]
+    if not data.get("runs"):
         return [no_update] * 6
     request = SweepRequest.from_json(data["request"])
     state, problem, spec = request.state, build_problem(request.state), request.spec
@@ -110,60 +134,15 @@ def non_global_table(runs: list[RunSummary], state: AppState) -> Any:
 
 def problem_text(search: str | None) -> list[Any]:
     state, _ = state_from_query(search)  # preset links too: /basin?preset=NAME
-    p = build_problem(state)
+    try:
+        p = build_problem(state)
+    except (UploadError, core.ProblemError, ValueError) as exc:
+        return [f"This link's problem cannot be built: {exc}", "/" + encode(state).lstrip("/")]
     text = (
         f"Problem: s = ({', '.join(f'{v:.4g}' for v in p.singular_values)}), dims {p.dims}, "
         f"{state.init_kind} initialisation, {state.flow} flow, t_max = {state.t_max:g}."
     )
     return [text, "/" + encode(state).lstrip("/")]
-
-
-def run_escape(n_clicks: int | None, search: str | None, subset: Any, sizes: Any, runs: Any) -> Any:
-    if not n_clicks:
-        return no_update
-    state, _ = decode(search)
-    problem = build_problem(state)
-    dy = problem.dy
-    try:
-        modes = listed("saddle S", integer("mode", 1, dy), 1, dy - 1)(subset)
-        eps, n = parse_kicks(sizes), parse_escape_runs(runs)
-    except FieldError as err:
-        hint = (
-            f"saddle S: 1-based modes in [1, {dy}], not all of them"
-            if err.field == "saddle S"
-            else str(err)
-        )
-        return html.P(hint, className="field-error")
-    if n * len(eps) > limits.MAX_ESCAPE_WORK:
-        return html.P(
-            f"{n} runs x {len(eps)} perturbations: at most {limits.MAX_ESCAPE_WORK} runs in all",
-            className="field-error",
-        )
-    S = tuple(sorted({i - 1 for i in modes}))
-    t_max = min(state.t_max, limits.ESCAPE_T_MAX)
-    res = core.escape_sweep(problem, S, eps, n, seed=0, t_max=t_max)
-    head = html.Tr(
-        [
-            html.Th("perturbation"),
-            html.Th("escaped"),
-            html.Th("still on the saddle's plateau at t_max"),
-            html.Th("median time in the saddle's band"),
-        ]
-    )
-    rows = [
-        html.Tr(
-            [html.Td(f"{e:g}"), html.Td(f"{k} / {n}"), html.Td(f"{s} / {n}"), html.Td(f"{t:.3g}")]
-        )
-        for e, k, s, t in zip(
-            res.perturbations, res.n_escaped, res.n_stuck, res.median_time_near_saddle, strict=True
-        )
-    ]
-    return html.Div(
-        [
-            html.P(f"Saddle S = {core.label(S)}, t_max = {t_max:g}"),
-            html.Table([html.Tbody([head, *rows])], className="runs-table"),
-        ]
-    )
 
 
 def register(app: Dash) -> None:
@@ -206,7 +185,7 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )(render)
     app.callback(
-        Output(bid.ESC_RESULT, "children"),
+        [Output(bid.ESC_RESULT, "children"), Output(bid.ESC_ERROR, "children")],
         Input(bid.ESC_START, "n_clicks"),
         [
             State(bid.URL, "search"),
@@ -214,5 +193,12 @@ def register(app: Dash) -> None:
             State(bid.ESC_SIZES, "value"),
             State(bid.ESC_RUNS, "value"),
         ],
+        background=True,
+        progress=[Output(bid.ESC_PROGRESS, "value"), Output(bid.ESC_PROGRESS_TEXT, "children")],
+        running=[
+            (Output(bid.ESC_START, "disabled"), True, False),
+            (Output(bid.ESC_CANCEL, "disabled"), False, True),
+        ],
+        cancel=[Input(bid.ESC_CANCEL, "n_clicks")],
         prevent_initial_call=True,
     )(run_escape)

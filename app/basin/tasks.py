@@ -24,7 +24,9 @@ CHUNK_QUEUE = "linflow-chunks"  # sweep chunks; a separate pool serves them, so 
 
 
 def redis_url() -> str:
-    url = os.environ.get("LINFLOW_REDIS_URL")
+    from app.redis_url import redis_url as checked
+
+    url = checked()
     if not url:
         raise RuntimeError("LINFLOW_REDIS_URL is not set: Celery needs a Redis server")
     return url
@@ -49,6 +51,11 @@ def make_celery(url: str, visibility: int) -> Celery:
         },
         result_expires=24 * 3600,
         broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,  # a worker waits for Redis however long it is away
+        # Redis operations that hang on a dead connection fail after this and are retried.
+        redis_socket_timeout=15,
+        redis_socket_connect_timeout=5,
+        redis_retry_on_timeout=True,
         worker_hijack_root_logger=False,
         task_default_queue=JOB_QUEUE,
         task_routes={"linflow.sweep_chunk": {"queue": CHUNK_QUEUE}},
@@ -76,6 +83,11 @@ def submit_chunks(query: str, chunks: list[Any]) -> list[Any]:
     """Send every chunk (``ChunkSpec``) as a task; returns the AsyncResults in chunk order."""
     task = celery_app().tasks["linflow.sweep_chunk"]
     return [task.apply_async(args=(query, c.to_json())) for c in chunks]
+
+
+def redis_client() -> Any:
+    """The Redis client of the result backend (the job uses it to notice Redis losing data)."""
+    return celery_app().backend.client
 
 
 def revoke(task_ids: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""The ``linflow`` command: ``serve``, ``host``, ``worker``, ``export``, ``sweep``.
+"""The ``linflow`` command: ``serve``, ``host``, ``worker``, ``passwd``, ``export``, ``sweep``.
 
 Every subcommand takes the explorer's state the same way (``--state``: a ``state.json``, a
 linflow URL, its query string, ``preset:NAME`` or ``default``; see ``app.state_files``).
@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 
+from app import limits
 from app.export.style import FONTS, FORMATS, SIZES
 from app.views import FIGURES
 
@@ -70,6 +71,14 @@ def _parser() -> argparse.ArgumentParser:
     host.add_argument("--bind", default="127.0.0.1:8050", help="address:port (default loopback)")
     host.add_argument("--timeout", type=int, default=60, help="worker timeout in seconds")
     host.add_argument("--pid", default=None, help="write gunicorn's PID to this file")
+    host.add_argument(
+        "--threads",
+        type=int,
+        default=limits.HOST_THREADS,
+        help=f"request threads per worker (default {limits.HOST_THREADS}): a slow client holds one",
+    )
+    pw = sub.add_parser("passwd", help="print a LINFLOW_AUTH_FILE line for a user")
+    pw.add_argument("user", help="the user name (no ':')")
     wk = sub.add_parser("worker", help="a Celery worker for sweeps (needs LINFLOW_REDIS_URL)")
     wk.add_argument("--concurrency", type=int, default=1, help="chunks at once (default 1)")
     wk.add_argument(
@@ -91,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         return _worker(args)
     if args.command == "host":
         return _host(args)
+    if args.command == "passwd":
+        return _passwd(args)
     if args.command == "sweep":
         from app.cli.sweep import run as run_sweep
 
@@ -125,6 +136,17 @@ def _host(args: argparse.Namespace) -> int:
         str(args.timeout),
         "--graceful-timeout",
         "20",
+        # Threads: a slow client (a body trickled in, a slow reader) holds one thread, not the
+        # worker; idle keep-alive connections wait in the worker's poller, not in a thread.
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(max(1, args.threads)),
+        "--keep-alive",
+        "5",
+        # Gunicorn's control socket defaults to ~/.gunicorn/gunicorn.ctl, one path for every
+        # instance of the user: none here (signals and the PID file control an instance).
+        "--no-control-socket",
         "--access-logfile",
         "-",
     ]
@@ -134,10 +156,40 @@ def _host(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _passwd(args: argparse.Namespace) -> int:
+    """Print ``user:hash`` for the auth file; the password is read from the terminal (asked
+    twice) or from one line of standard input."""
+    import getpass
+
+    from app.hosting.access import AccessError, password_line
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.user}: ")
+        if getpass.getpass("again: ") != password:
+            print("linflow passwd: the passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        print(password_line(args.user, password))
+    except AccessError as exc:
+        print(f"linflow passwd: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _worker(args: argparse.Namespace) -> int:
-    if not os.environ.get("LINFLOW_REDIS_URL"):
+    from app.redis_url import RedisURLError, redis_url
+
+    try:
+        url = redis_url()
+    except RedisURLError as exc:
+        print(f"linflow worker: {exc}", file=sys.stderr)
+        return 2
+    if not url:
         print(
-            "linflow worker: set LINFLOW_REDIS_URL (e.g. redis://127.0.0.1:6379/0)", file=sys.stderr
+            "linflow worker: set LINFLOW_REDIS_URL (e.g. redis://:PASSWORD@127.0.0.1:6379/0)",
+            file=sys.stderr,
         )
         return 2
     from app.hosting.worker import run_worker

@@ -1,20 +1,24 @@
 """The explorer's results, cached: one computation per state, shared by every panel and worker.
 
 Callbacks never compute on their own: they call :func:`get_result` (and :func:`get_point`,
-:func:`get_slice`), which look the state up in the app's cache (flask-caching; the key holds
-the package version and the canonical URL of what the result depends on) and compute
-(``app.computation``) only on a miss. Without an app context (tests, the exporter) they just
-compute.
+:func:`get_slice`), which look the state up in the app's result cache (``app.hosting.results``;
+the key holds the package version and the canonical URL of what the result depends on) and
+compute (``app.computation``) only on a miss. A miss is computed once: the first request takes
+the key's lease and computes, the others (other threads, workers, machines) wait for its value
+within their own budget. All the work one request triggers draws on one budget
+(:func:`request_budget`). Without an app context (tests, the exporter) they just compute.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context
 
 import core
+from app.budget import Budget, BudgetExceeded, request_seconds
 from app.computation import (
     PointAnalysis,
     RunResult,
@@ -28,29 +32,75 @@ from app.state import AppState, encode
 
 T = TypeVar("T")
 VERSION = core.__version__
-CACHE_EXTENSION = "linflow_cache"  # key of the flask-caching object in app.extensions
+CACHE_EXTENSION = "linflow_cache"  # key of the result store in app.extensions
+WAIT_POLL = 0.05  # seconds between looks at a value another request is computing
+WAIT_SLACK = 5.0  # waiting may outlast the waiter's budget by this: the computing one is bounded
+LEASE_SLACK = 10.0  # a lease outlives its holder's budget by this before others take over
 
 
 def _cache() -> Any:
     return current_app.extensions.get(CACHE_EXTENSION) if has_app_context() else None
 
 
-def _cached(key: str, make: Callable[[], T], kind: type) -> T:
-    cache = _cache()
-    if cache is None:
-        return make()
+def request_budget() -> Budget | None:
+    """The budget of the current request (app context), started on first use; None outside."""
+    if not has_app_context():
+        return None
+    if "linflow_budget" not in g:
+        g.linflow_budget = Budget(request_seconds())
+    budget: Budget = g.linflow_budget
+    return budget
+
+
+def _get(cache: Any, key: str, kind: type) -> Any:
     try:
         hit = cache.get(key)
     except Exception:  # a cache that is down must not take the views with it
-        hit = None
-    if isinstance(hit, kind):
-        return hit  # type: ignore[return-value]
-    value = make()
+        return None
+    return hit if isinstance(hit, kind) else None
+
+
+def _store(cache: Any, key: str, value: Any) -> None:
     try:
         cache.set(key, value)
     except Exception:
         pass
-    return value
+
+
+def _cached(key: str, make: Callable[[], T], kind: type) -> T:
+    """The cached value of ``key``, else ``make()`` computed once across every process sharing
+    the cache: whoever takes the key's lease computes; the others wait for its value."""
+    cache = _cache()
+    if cache is None:
+        return make()
+    hit = _get(cache, key, kind)
+    if hit is not None:
+        return hit
+    budget = request_budget()
+    seconds = budget.seconds if budget is not None else request_seconds()
+    deadline = time.monotonic() + (budget.remaining if budget else seconds) + WAIT_SLACK
+    while True:
+        with cache.lease(key, seconds + LEASE_SLACK) as held:
+            if held is not False:  # ours, or no lease to be had (the store is down)
+                hit = _get(cache, key, kind) if held else None  # done while this one waited
+                if hit is not None:
+                    return hit
+                value = make()
+                _store(cache, key, value)
+                return value
+        while True:  # another request computes it: wait for its value
+            if time.monotonic() > deadline:
+                raise BudgetExceeded(
+                    "This view is still being computed for another visitor; it will be ready "
+                    "in a few seconds: reload the page."
+                )
+            time.sleep(WAIT_POLL)
+            hit = _get(cache, key, kind)
+            if hit is not None:
+                return hit
+            with cache.lease(key, 1.0) as free:
+                if free is not False:
+                    break  # it ended without a value (an error, or too big to keep): retry
 
 
 def _key(kind: str, state: AppState, *extra: object) -> str:
@@ -60,7 +110,7 @@ def _key(kind: str, state: AppState, *extra: object) -> str:
 
 def get_result(state: AppState) -> RunResult:
     """The cached run for ``state`` (keyed by version and run fields)."""
-    return _cached(_key("run", state), lambda: compute(state), RunResult)
+    return _cached(_key("run", state), lambda: compute(state, request_budget()), RunResult)
 
 
 def get_point(state: AppState, result: RunResult | None = None) -> PointAnalysis:
@@ -70,7 +120,9 @@ def get_point(state: AppState, result: RunResult | None = None) -> PointAnalysis
     if state.point.kind == "limit":
         return result.limit
     return _cached(
-        _key("point", state, state.point), lambda: analyse_point(state, result), PointAnalysis
+        _key("point", state, state.point),
+        lambda: analyse_point(state, result, request_budget()),
+        PointAnalysis,
     )
 
 
@@ -79,7 +131,7 @@ def get_slice(state: AppState, result: RunResult | None = None) -> SliceResult:
     result = get_result(state) if result is None else result
     point = get_point(state, result)
     key = _key("slice", state, state.point, state.slice_dirs, repr(state.slice_extent))
-    return _cached(key, lambda: compute_slice(state, result, point), SliceResult)
+    return _cached(key, lambda: compute_slice(state, result, point, request_budget()), SliceResult)
 
 
 def get_figures(

@@ -16,6 +16,7 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, ctx, dcc, no_update
 
+from app.budget import BudgetExceeded
 from app.computation import VIEW_FIELDS, PointAnalysis, RunResult, run_state
 from app.explorer import ids
 from app.explorer.cache import get_figures, get_point, get_result, get_slice
@@ -25,6 +26,7 @@ from app.explorer.sync import sync
 from app.figures.common import message_figure
 from app.presets import PRESETS, story_step
 from app.state import AppState, decode, encode
+from app.uploads import UploadError
 from app.views import figures, rate_text, view_name
 
 log = logging.getLogger(__name__)
@@ -177,6 +179,8 @@ def render(query: str | None, drawn: str | None) -> dict[str, Any]:
             out["rate_text"] = rate_text(state, r)
         if point is not None:
             out["hessian_table"], out["point_notice"] = hessian_table(point), point.notice
+    except (BudgetExceeded, UploadError) as exc:  # over budget, or the upload has expired
+        return _failed(str(exc))
     except Exception as exc:  # a failed computation is reported, and the server stays up
         log.exception("computation failed for %s", query)
         return _failed(f"The computation failed: {exc}")
@@ -188,16 +192,19 @@ def render(query: str | None, drawn: str | None) -> dict[str, Any]:
     return out
 
 
-def download(csv_clicks: int | None, json_clicks: int | None, query: str | None) -> Any:
+def download(csv_clicks: int | None, json_clicks: int | None, query: str | None) -> tuple[Any, Any]:
+    """The numbers behind the view (the download, and a message when there are none)."""
     if not query:
-        return no_update
+        return no_update, no_update
     state, _ = decode(query)
-    result = get_result(state)
-    if ctx.triggered_id == ids.DOWNLOAD_JSON:
-        return dcc.send_string(
-            view_json(state, result, get_point(state, result)), "linflow-view.json"
-        )
-    return dcc.send_string(view_csv(state, result), "linflow-view.csv")
+    try:
+        result = get_result(state)
+        if ctx.triggered_id == ids.DOWNLOAD_JSON:
+            text = view_json(state, result, get_point(state, result))
+            return dcc.send_string(text, "linflow-view.json"), ""
+        return dcc.send_string(view_csv(state, result), "linflow-view.csv"), ""
+    except (BudgetExceeded, UploadError) as exc:
+        return no_update, f"No data to download: {exc}"
 
 
 # The basin lab for the problem on screen (in the browser: one request less per change).
@@ -254,6 +261,7 @@ def register(app: Dash) -> None:
     )
     app.callback(
         Output(ids.DOWNLOAD, "data"),
+        Output(ids.VIEW_ERROR, "children", allow_duplicate=True),
         Input(ids.DOWNLOAD_CSV, "n_clicks"),
         Input(ids.DOWNLOAD_JSON, "n_clicks"),
         State(ids.STATE_STORE, "data"),

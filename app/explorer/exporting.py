@@ -33,7 +33,7 @@ def export_zip(
 
     if not query:
         return [no_update, "The settings are not valid; nothing to export."]
-    if not figures:
+    if not figures or not isinstance(figures, list):
         return [no_update, "Choose at least one figure."]
     state, _ = decode(query)
     try:

@@ -98,7 +98,8 @@ def _outputs(
     re-setting the page's class on every change cost the browser ~30 ms before each render."""
     clean = not errors and not shown.get("stale")
     page: Any = no_update
-    now = (shown.get("page") or "page").split()
+    classes = shown.get("page")  # from the client: anything may arrive (the fuzz sends lists)
+    now = (classes if isinstance(classes, str) and classes else "page").split()
     if state is not None and set(page_class(state).split()) != set(now) - {"sidebar-open"}:
         page = page_class(state) + (" sidebar-open" if "sidebar-open" in now else "")
     return {

@@ -1,9 +1,10 @@
 """What a hosted instance needs: security headers and a CSP the app's own pages satisfy, a
-request size cap, and /health.
+request size cap, one secret for every worker, and callback requests checked before Dash sees
+them (an unknown callback id is a 400, not a server error).
 
 Settings (environment variables):
     LINFLOW_MAX_REQUEST_BYTES  largest request body accepted (default 2 MB; uploads included)
-    LINFLOW_SECRET_KEY         Flask secret key (default: random per process)
+    LINFLOW_SECRET_KEY         the instance secret (default: made once in the cache folder)
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ import base64
 import hashlib
 import os
 import re
-import secrets
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify
+from flask import Response, jsonify, request
 
+from app.hosting.secret import instance_secret
 from app.limits import MAX_REQUEST_BYTES
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)([^>]*)>(.*?)</script>", re.S)
 DATA_TYPES = ("application/json",)  # script blocks that hold data, not code
+CALLBACK_PATH = "/_dash-update-component"
 
 # 'unsafe-eval': plotly.js compiles WebGL shaders (3-D scenes, surfaces) with Function().
 # Inline styles: plotly and Dash set style attributes on the fly.
@@ -52,56 +54,40 @@ def security_headers(response: Response) -> Response:
     return response
 
 
-def health_checks() -> dict[str, str]:
-    """Named checks: 'ok', or a sentence saying what is degraded."""
-    checks: dict[str, str] = {}
-    cache = current_app.extensions.get("linflow_cache")
-    if cache is not None and cache.config.get("CACHE_TYPE") == "RedisCache":
-        try:
-            cache.cache._write_client.ping()
-            checks["redis"] = "ok"
-        except Exception as exc:
-            checks["redis"] = f"Redis unreachable ({type(exc).__name__}): results are computed "
-            "without the cache"
-    url = os.environ.get("LINFLOW_REDIS_URL")
-    if url:
-        try:
-            from app.basin.tasks import celery_app
+def _well_formed(body: Any) -> bool:
+    """Inputs and states as Dash's renderer sends them: lists of {id, property, ...} (or of
+    such lists, for pattern-matching ids)."""
 
-            checks["workers"] = worker_pools(celery_app().control.ping(timeout=1.0))
-        except Exception as exc:
-            checks["workers"] = f"cannot reach the job queue ({type(exc).__name__})"
-    else:
-        checks["workers"] = "ok (local background processes)"
-    return checks
+    def item(x: Any) -> bool:
+        if isinstance(x, list):
+            return all(isinstance(y, dict) and "id" in y and "property" in y for y in x)
+        return isinstance(x, dict) and "id" in x and "property" in x
+
+    parts = [body.get("inputs", []), body.get("state", [])]
+    return all(isinstance(p, list) and all(item(x) for x in p) for p in parts)
 
 
-def worker_pools(replies: list[dict[str, Any]]) -> str:
-    """'ok (...)' when the Celery pools answering a ping can run an app sweep: at least one jobs
-    pool and one chunks pool (``linflow worker`` names them jobs-PID@host and chunks-PID@host)."""
-    names = [name for reply in replies for name in reply]
-    jobs = sum(1 for n in names if n.startswith("jobs-"))
-    chunks = sum(1 for n in names if n.startswith("chunks-"))
-    if not names:
-        return "no Celery workers answer: background jobs will wait"
-    if not jobs:
-        return f"no jobs pool answers (chunk pools: {chunks}): app sweeps will wait"
-    if not chunks:
-        return f"no chunk pool answers (jobs pools: {jobs}): sweeps will wait for chunks"
-    return f"ok (jobs pools: {jobs}, chunk pools: {chunks})"
+def callback_check(app: Any) -> Any:
+    """A before-request hook: a callback request must name a callback of this app."""
+
+    def check() -> tuple[Response, int] | None:
+        if request.path != CALLBACK_PATH or request.method != "POST":
+            return None
+        body = request.get_json(silent=True)
+        output = body.get("output") if isinstance(body, dict) else None
+        if not isinstance(output, str) or output not in app.callback_map or not _well_formed(body):
+            return jsonify({"error": "unknown or malformed callback request"}), 400
+        return None
+
+    return check
 
 
-def health() -> tuple[Response, int]:
-    checks = health_checks()
-    degraded = {k: v for k, v in checks.items() if not v.startswith("ok")}
-    body: dict[str, Any] = {"status": "degraded" if degraded else "ok", "checks": checks}
-    return jsonify(body), (503 if degraded else 200)
-
-
-def configure(server: Flask) -> None:
+def configure(app: Any) -> None:
+    """Headers, the body cap, the instance secret and the callback check on ``app`` (Dash)."""
+    server = app.server
     server.config["MAX_CONTENT_LENGTH"] = int(
         os.environ.get("LINFLOW_MAX_REQUEST_BYTES", MAX_REQUEST_BYTES)
     )
-    server.secret_key = os.environ.get("LINFLOW_SECRET_KEY") or secrets.token_hex(32)
+    server.secret_key = instance_secret()
     server.after_request(security_headers)
-    server.add_url_rule("/health", "health", health)
+    server.before_request(callback_check(app))

@@ -1,9 +1,11 @@
-"""The app factory: a Dash app with its cache, configured from the environment.
+"""The app factory: a Dash app with its result cache and background jobs, configured from the
+environment.
 
 Environment (all optional; the embedded defaults need no service):
-    LINFLOW_REDIS_URL   use RedisCache on that server instead of the local FileSystemCache
-    LINFLOW_CACHE_DIR   the local cache folder (default ./.linflow-cache, created mode 0700)
+    LINFLOW_REDIS_URL      Redis for the cache and the jobs (checked by ``app.redis_url``)
+    LINFLOW_CACHE_DIR      the local cache folder (default ./.linflow-cache, created mode 0700)
     LINFLOW_CACHE_TIMEOUT  seconds a cached result lives (default 86400)
+    LINFLOW_CACHE_BYTES    bytes the result cache may hold (default limits.CACHE_BYTES)
 """
 
 from __future__ import annotations
@@ -15,55 +17,55 @@ from typing import Any
 
 import dash
 from dash import Dash, html
-from flask_caching import Cache
 
+from app import limits
 from app.explorer.cache import CACHE_EXTENSION, VERSION
-from app.hosting import security
+from app.hosting import access, health, security
+from app.hosting.dash_app import LinflowDash
+from app.hosting.managers import LinflowCeleryManager, LinflowDiskcacheManager
+from app.hosting.results import DiskResults, RedisResults
+from app.hosting.secret import derived_key, instance_secret
 from app.paths import private_dir
+from app.redis_url import redis_url as checked_redis_url
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 PAGES = Path(__file__).resolve().parents[1] / "pages"
-CACHE_THRESHOLD = 2000  # Entries the file cache keeps before pruning.
 
 
-def cache_config(redis_url: str | None = None, cache_dir: str | None = None) -> dict[str, object]:
-    redis_url = redis_url if redis_url is not None else os.environ.get("LINFLOW_REDIS_URL")
-    timeout = int(os.environ.get("LINFLOW_CACHE_TIMEOUT", "86400"))
-    if redis_url:
-        return {
-            "CACHE_TYPE": "RedisCache",
-            "CACHE_REDIS_URL": redis_url,
-            "CACHE_DEFAULT_TIMEOUT": timeout,
-            "CACHE_KEY_PREFIX": "linflow:",
-        }
-    folder = private_dir(base=cache_dir)
-    return {
-        "CACHE_TYPE": "FileSystemCache",
-        "CACHE_DIR": str(folder),
-        "CACHE_DEFAULT_TIMEOUT": timeout,
-        "CACHE_THRESHOLD": CACHE_THRESHOLD,
-    }
+def result_store(redis_url: str | None = None, cache_dir: str | None = None) -> Any:
+    """The result cache: Redis when a URL is configured, else files in the cache folder;
+    values signed with the instance secret, bounded in bytes."""
+    url = checked_redis_url(redis_url)
+    timeout = float(os.environ.get("LINFLOW_CACHE_TIMEOUT", "86400"))
+    max_bytes = int(float(os.environ.get("LINFLOW_CACHE_BYTES", limits.CACHE_BYTES)))
+    key = derived_key(instance_secret(), "result-cache")
+    if url:
+        return RedisResults(
+            url, key, timeout=timeout, max_bytes=max_bytes, max_entry_bytes=limits.CACHE_ENTRY_BYTES
+        )
+    folder = private_dir("results", base=cache_dir)
+    return DiskResults(
+        folder, key, timeout=timeout, max_bytes=max_bytes, max_entry_bytes=limits.CACHE_ENTRY_BYTES
+    )
 
 
 def background_manager(redis_url: str | None = None) -> Any:
-    """Background jobs (basin sweeps): Celery workers when a Redis URL is configured, else one
-    local process per job (DiskcacheManager). Identical requests for the same version reuse a
-    finished job's result for an hour."""
+    """Background jobs (basin sweeps, escape experiments): Celery workers when a Redis URL is
+    configured, else one local process per job (``app.hosting.managers``: a job gone without a
+    result is reported). Identical requests for the same version reuse a finished job's result
+    for an hour."""
     from app.basin.store import jobs_dir
 
-    url = redis_url if redis_url is not None else os.environ.get("LINFLOW_REDIS_URL")
+    url = checked_redis_url(redis_url)
     if url:
-        from dash import CeleryManager
-
         from app.basin.tasks import DEFAULT_VISIBILITY, VISIBILITY_ENV, make_celery
 
         celery = make_celery(url, int(os.environ.get(VISIBILITY_ENV, DEFAULT_VISIBILITY)))
-        return CeleryManager(celery, cache_by=[lambda: VERSION], expire=3600)
+        return LinflowCeleryManager(celery, url, cache_by=[lambda: VERSION], expire=3600)
     import diskcache
-    from dash import DiskcacheManager
 
     store = diskcache.Cache(str(jobs_dir() / "dash"))
-    return DiskcacheManager(store, cache_by=[lambda: VERSION], expire=3600)
+    return LinflowDiskcacheManager(store, cache_by=[lambda: VERSION], expire=3600)
 
 
 def create_app(redis_url: str | None = None, cache_dir: str | None = None) -> Dash:
@@ -74,7 +76,7 @@ def create_app(redis_url: str | None = None, cache_dir: str | None = None) -> Da
         # Background jobs run in their own processes and find their store through this.
         os.environ["LINFLOW_CACHE_DIR"] = str(cache_dir)
     jobs = background_manager(redis_url)
-    app = Dash(
+    app = LinflowDash(
         __name__,
         background_callback_manager=jobs,
         title="linflow",
@@ -86,10 +88,10 @@ def create_app(redis_url: str | None = None, cache_dir: str | None = None) -> Da
         update_title="",
     )
     app.layout = html.Div([dash.page_container])
-    cache = Cache(config=cache_config(redis_url, cache_dir))
-    cache.init_app(app.server)
-    app.server.extensions[CACHE_EXTENSION] = cache
-    security.configure(app.server)
+    app.server.extensions[CACHE_EXTENSION] = result_store(redis_url, cache_dir)
+    access.configure(app.server, checked_redis_url(redis_url))  # login first: 401 before 400
+    security.configure(app)
+    health.configure(app.server)
     callbacks.register(app)
     basin_callbacks.register(app)
     return app

@@ -130,9 +130,20 @@ def layout(**_query: object) -> html.Div:
                                         id=bid.ESC_START,
                                         className="button",
                                     ),
+                                    html.Button(
+                                        "Cancel",
+                                        id=bid.ESC_CANCEL,
+                                        className="button",
+                                        disabled=True,
+                                    ),
                                 ],
                             ),
-                            dcc.Loading(html.Div(id=bid.ESC_RESULT), delay_show=200),
+                            html.Div(id=bid.ESC_ERROR, className="field-error", role="alert"),
+                            html.Progress(
+                                id=bid.ESC_PROGRESS, value="0", max="100", className="progress"
+                            ),
+                            html.Div(id=bid.ESC_PROGRESS_TEXT, className="status"),
+                            html.Div(id=bid.ESC_RESULT),
                         ],
                     ),
                 ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import socket
 import subprocess
@@ -16,7 +17,11 @@ from app.hosting.server import create_app
 
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory) -> Iterator[str]:
-    with serving(create_app(cache_dir=str(tmp_path_factory.mktemp("cache")))) as url:
+    # One client drives every browser test: no rate limit (tests/app/hosting/test_access.py).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LINFLOW_RATE_PER_MINUTE", "0")
+        app = create_app(cache_dir=str(tmp_path_factory.mktemp("cache")))
+    with serving(app) as url:
         yield url
 
 
@@ -47,27 +52,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def redis_url():
-    """A real redis-server on a free loopback port, stopped by its PID afterwards."""
+REDIS_PASSWORD = "test-" + secrets.token_hex(8)
+
+
+def start_redis(port: int) -> subprocess.Popen:
+    """redis-server on 127.0.0.1:``port`` with REDIS_PASSWORD, answering when this returns."""
     import redis
 
     exe = shutil.which("redis-server")
     if exe is None:
         pytest.fail("redis-server is missing: run `make system-deps`")
-    port = free_port()
-    proc = subprocess.Popen(
-        [exe, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(host="127.0.0.1", port=port)
-    for _ in range(100):
+    argv = [exe, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
+    proc = subprocess.Popen([*argv, "--requirepass", REDIS_PASSWORD], stdout=subprocess.DEVNULL)
+    client = redis.Redis(host="127.0.0.1", port=port, password=REDIS_PASSWORD)
+    for _ in range(200):
         try:
             client.ping()
             break
         except redis.ConnectionError:
             time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
+    client.close()
+    return proc
+
+
+def redis_url_for(port: int) -> str:
+    return f"redis://:{REDIS_PASSWORD}@127.0.0.1:{port}/0"
+
+
+@pytest.fixture
+def redis_url():
+    """A real redis-server (with a password) on a free loopback port, stopped by its PID."""
+    port = free_port()
+    proc = start_redis(port)
+    yield redis_url_for(port)
     proc.terminate()
     proc.wait(timeout=10)
 

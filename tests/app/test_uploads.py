@@ -6,6 +6,7 @@ import base64
 import io
 import os
 import time
+import zipfile
 
 import numpy as np
 import pytest
@@ -148,3 +149,64 @@ def test_repeated_singular_values_are_refused_as_core_says():
         [_csv(q.tolist()), _csv(q[:, :2].tolist())], ["X.csv", "Y.csv"], encode(AppState())
     )
     assert "Assumption 3" in out[1] and "distinct singular values" in out[1]
+
+
+def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _npy_bytes(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    return buf.getvalue()
+
+
+def test_an_npz_holding_x_twice_is_refused():
+    """Issue 16: with members X and X.npy one was checked and the other loaded."""
+    X, Y = _good()
+    raw = _zip({"X.npy": _npy_bytes(X), "Y.npy": _npy_bytes(Y), "X": _npy_bytes(np.ones((9, 9)))})
+    with pytest.raises(UploadError, match="holds X twice"):
+        parse_upload([("two.npz", _b64(raw))])
+    raw = _zip({"X.npy": _npy_bytes(X), "Y.npy": _npy_bytes(Y), "notes.txt": b"hi"})
+    with pytest.raises(UploadError, match="only the arrays X and Y"):
+        parse_upload([("extra.npz", _b64(raw))])
+
+
+def test_a_compression_bomb_is_refused_before_it_is_unpacked():
+    """Issue 16: a 4.8 KB bzip2 NPZ took a worker to 2 GB."""
+    header = _npy_bytes(np.zeros((1, 1)))[:-8].replace(b"(1, 1)", b"(4000000, 6)")
+    cases = ((zipfile.ZIP_BZIP2, "compressed unusually"), (zipfile.ZIP_DEFLATED, "unpacks to 20"))
+    for method, why in cases:
+        bomb = _zip({"X.npy": header + b"\0" * 20_000_000, "Y.npy": b"\0"}, method)
+        assert len(bomb) < 100_000
+        t0 = time.perf_counter()
+        with pytest.raises(UploadError, match=why):
+            parse_upload([("bomb.npz", _b64(bomb))])
+        assert time.perf_counter() - t0 < 0.5  # refused from the directory, nothing unpacked
+
+
+def test_what_is_loaded_is_what_was_checked():
+    X, Y = _good()
+    lying = bytearray(_npy_bytes(X))
+    lying = bytes(lying).replace(b"(12, 4)", b"(10, 4)")  # header says fewer rows than held
+    with pytest.raises(UploadError, match=r"declares shape \(10, 4\)"):
+        parse_upload([("lying.npz", _b64(_zip({"X.npy": lying, "Y.npy": _npy_bytes(Y)})))])
+    short = _npy_bytes(X)[:-8]
+    with pytest.raises(UploadError, match="holds"):
+        parse_upload([("short.npz", _b64(_zip({"X.npy": short, "Y.npy": _npy_bytes(Y)})))])
+    good = _zip({"X.npy": _npy_bytes(X), "Y.npy": _npy_bytes(Y)})
+    Xl, Yl = parse_upload([("good.npz", _b64(good))])
+    np.testing.assert_array_equal(Xl, X)
+    np.testing.assert_array_equal(Yl, Y)
+
+
+def test_malformed_npz_files_are_refused_with_a_message():
+    from tests.app.hosting.fuzz import malformed_uploads
+
+    for name, contents in malformed_uploads():
+        with pytest.raises(UploadError):
+            parse_upload([(name, contents)])

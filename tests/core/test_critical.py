@@ -141,6 +141,19 @@ def test_polish_reduces_gradient_by_orders_of_magnitude():
     assert classify(p, pol.weights).is_global_min
 
 
+def test_polish_stops_at_its_time_budget():
+    """Issue 16: polishing a 1,350-parameter point took 13-17 s of a request."""
+    import time
+
+    p = Problem.random(24, 6, 200, (15,) * 5, seed=0)
+    far = init_weights(p, 0.3, seed=1)  # nowhere near the critical set: many Newton steps
+    t0 = time.perf_counter()
+    pol = polish(p, far, max_seconds=0.05)
+    # One dense Newton step of 1,350 parameters is ~0.3 s: it stopped after one or two.
+    assert time.perf_counter() - t0 < 2.0 and pol.iterations <= 2 and not pol.converged
+    assert polish(p, far, max_seconds=0.0).iterations == 0
+
+
 def test_classify_reports_distance_to_least_squares():
     p = Problem.random(4, 2, 9, (2,), seed=1)
     Ws = critical_point(p, (0, 1), seed=2)

@@ -60,15 +60,22 @@ def test_sweep_shows_progress_then_results_and_links_to_explorer(page, server_ur
     assert page.console_errors == []
 
 
-def test_cancel_stops_a_sweep(page, server_url):
-    page.goto(server_url + "/basin" + encode(AppState(t_max=2000.0)))
-    page.wait_for_selector(f"#{bid.PROBLEM}:has-text('Problem:')", timeout=TIMEOUT)
+def _cancel_a_big_sweep(page) -> None:
+    """Start a long sweep and cancel it once it runs (a Cancel sent before the job's handle
+    reached the browser would cancel nothing)."""
     _fill(page, bid.RUNS, "3000")
     _fill(page, bid.SCALES, "1e-5, 1e-4, 1e-3")
     page.click(f"#{bid.START}")
     page.wait_for_selector(f"#{bid.START}[disabled]", timeout=TIMEOUT)
+    page.wait_for_selector(f"#{bid.PROGRESS_TEXT}:has-text('/ 9000 runs')", timeout=TIMEOUT)
     page.click(f"#{bid.CANCEL}")
     page.wait_for_selector(f"#{bid.START}:not([disabled])", timeout=TIMEOUT)
+
+
+def test_cancel_stops_a_sweep(page, server_url):
+    page.goto(server_url + "/basin" + encode(AppState(t_max=2000.0)))
+    page.wait_for_selector(f"#{bid.PROBLEM}:has-text('Problem:')", timeout=TIMEOUT)
+    _cancel_a_big_sweep(page)
     value = page.evaluate(f"() => document.querySelector('#{bid.PROGRESS}').value")
     assert value < 100
 
@@ -79,3 +86,35 @@ def test_bad_sweep_settings_are_refused_with_the_range(page, server_url):
     _fill(page, bid.RUNS, "100000")
     page.click(f"#{bid.START}")
     page.wait_for_selector(f"#{bid.ERROR}:has-text('[1, 5000]')", timeout=TIMEOUT)
+
+
+def test_sweeps_run_after_cancelled_ones(page, server_url):
+    """Issue 16: Cancel (SIGKILL without Redis) kept its job slot, so after two cancels every
+    sweep was refused as "2 sweeps already running" for an hour."""
+    page.goto(server_url + "/basin" + encode(AppState(t_max=2000.0)))
+    page.wait_for_selector(f"#{bid.PROBLEM}:has-text('Problem:')", timeout=TIMEOUT)
+    for _ in range(2):  # LINFLOW_MAX_JOBS sweeps cancelled
+        _cancel_a_big_sweep(page)
+    _fill(page, bid.RUNS, "20")
+    _fill(page, bid.SCALES, "0.5")
+    page.click(f"#{bid.START}")
+    page.wait_for_selector(f"#{bid.RESULT_NOTE}:has-text('Complete: 20 runs')", timeout=TIMEOUT)
+    assert "already running" not in page.locator(f"#{bid.ERROR}").inner_text()
+
+
+def test_escape_experiment_runs_as_a_job_with_progress(page, server_url):
+    from app.presets import PRESETS
+
+    page.goto(server_url + "/basin" + encode(PRESETS["stable-manifold"].state))
+    page.wait_for_selector(f"#{bid.PROBLEM}:has-text('Problem:')", timeout=TIMEOUT)
+    _fill(page, bid.ESC_SUBSET, "1, 3")
+    _fill(page, bid.ESC_SIZES, "0, 1e-3")
+    _fill(page, bid.ESC_RUNS, "3")
+    page.click(f"#{bid.ESC_START}")
+    page.wait_for_selector(f"#{bid.ESC_RESULT}:has-text('Saddle S = {{1,3}}')", timeout=TIMEOUT)
+    assert page.evaluate(f"() => document.querySelector('#{bid.ESC_PROGRESS}').value") == 100
+    assert "3 / 3" in page.locator(f"#{bid.ESC_RESULT}").inner_text()
+    _fill(page, bid.ESC_RUNS, "1e999")
+    page.click(f"#{bid.ESC_START}")
+    page.wait_for_selector(f"#{bid.ESC_ERROR}:has-text('runs must be an integer')", timeout=TIMEOUT)
+    assert page.console_errors == []

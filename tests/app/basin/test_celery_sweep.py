@@ -4,7 +4,9 @@ redis-server runs the job, the job runs its chunks as Celery tasks, and Cancel r
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -103,4 +105,38 @@ def test_cancel_revokes_the_chunks_a_celery_job_left(page, celery_site):
     assert "revoked" in text  # the chunks not yet started were revoked
     assert store.client.zcard(SLOTS_KEY) == 0  # and the cancelled job gave back its slot
     assert _succeeded(log, "linflow.sweep_chunk") < 24  # 6000 runs would be 24 chunks
+    store.close()
+
+
+def _job_process(timeout: float = 60.0) -> int:
+    """The PID of the jobs pool's process running the app's job (Celery's own report)."""
+    from app.basin.tasks import celery_app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        active = celery_app().control.inspect(timeout=1).active() or {}
+        for name, tasks in active.items():
+            for task in tasks:
+                if name.startswith("jobs-") and task["name"].startswith("background_callback"):
+                    return int(task["worker_pid"])
+        time.sleep(0.2)
+    pytest.fail("no running job found")
+
+
+def test_a_killed_celery_job_is_redone_and_its_result_shown(page, celery_site):
+    """Issue 16: killing a job process wedged both job slots; the job was redelivered and each
+    copy waited on the dead one."""
+    url, log, redis_url = celery_site
+    _start(page, url, AppState(t_max=400.0), "600", "1e-3, 1e-2")
+    page.wait_for_selector(f"#{bid.PROGRESS_TEXT}:has-text('/ 1200 runs')", timeout=TIMEOUT)
+    os.kill(_job_process(), signal.SIGKILL)
+    # The job is redelivered, takes over the dead copy's lease and resumes: the page shows it.
+    page.wait_for_selector(
+        f"#{bid.RESULT_NOTE}:has-text('Complete: 1200 runs'), #{bid.ERROR}:has-text('stopped')",
+        timeout=TIMEOUT,
+    )
+    assert "Complete: 1200 runs" in page.locator(f"#{bid.RESULT_NOTE}").inner_text()
+    assert "SIGKILL" in log.read_text()  # the pool saw its job process die
+    store = RedisStore(redis_url)
+    assert store.client.zcard(SLOTS_KEY) == 0  # no slot left wedged
     store.close()

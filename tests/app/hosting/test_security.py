@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
 
+from app.hosting.health import READY_EXTENSION
 from app.hosting.server import create_app
-from tests.app.conftest import free_port
+from tests.app.conftest import free_port, redis_url_for, start_redis
+from tests.app.hosting.instance import hosted
 
 
 @pytest.fixture
@@ -22,7 +18,7 @@ def client(tmp_path):
 
 
 def test_security_headers_on_pages_and_callbacks(client):
-    for path in ("/", "/about", "/basin", "/health"):
+    for path in ("/", "/about", "/basin", "/health", "/health/ready"):
         r = client.get(path)
         assert r.headers["X-Content-Type-Options"] == "nosniff"
         assert r.headers["Referrer-Policy"] == "same-origin"
@@ -45,46 +41,31 @@ def test_request_size_cap(client):
 
 def test_health_reports_redis_down_and_recovers_without_restart(tmp_path):
     port = free_port()
-    app = create_app(redis_url=f"redis://127.0.0.1:{port}/0", cache_dir=str(tmp_path))
+    app = create_app(redis_url=redis_url_for(port), cache_dir=str(tmp_path))
+    app.server.extensions[READY_EXTENSION].ttl = 0.0  # check on every call here
     c = app.server.test_client()
-    r = c.get("/health")
-    assert r.status_code == 503 and "Redis unreachable" in r.get_json()["checks"]["redis"]
-    proc = subprocess.Popen(
-        [
-            shutil.which("redis-server"),
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    r = c.get("/health/ready")
+    assert r.status_code == 503 and "Redis unreachable" in r.get_json()["checks"]["cache"]
+    assert c.get("/health").status_code == 200  # liveness: this process answers
+    proc = start_redis(port)
     try:
-        for _ in range(100):
-            r = c.get("/health")
-            if r.status_code == 200:
-                break
-            time.sleep(0.05)
-        assert r.status_code == 200 and r.get_json()["checks"]["redis"] == "ok"
+        r = c.get("/health/ready")
+        assert r.status_code == 200 and r.get_json()["checks"]["cache"] == "ok (redis)"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    assert c.get("/health").status_code == 503  # and it notices Redis going away again
+    assert c.get("/health/ready").status_code == 503  # and it notices Redis going away again
 
 
 def test_health_names_missing_workers(tmp_path, redis_url, monkeypatch):
     monkeypatch.setenv("LINFLOW_REDIS_URL", redis_url)
     c = create_app(cache_dir=str(tmp_path)).server.test_client()
-    r = c.get("/health")
+    r = c.get("/health/ready")
     assert r.status_code == 503 and "no Celery workers" in r.get_json()["checks"]["workers"]
 
 
 def test_health_needs_a_jobs_pool_and_a_chunk_pool():
-    from app.hosting.security import worker_pools
+    from app.hosting.health import worker_pools
 
     jobs, chunks = {"jobs-12@a": {"ok": "pong"}}, {"chunks-11@a": {"ok": "pong"}}
     assert worker_pools([jobs, chunks, {"chunks-40@b": {"ok": "pong"}}]) == (
@@ -97,40 +78,59 @@ def test_health_needs_a_jobs_pool_and_a_chunk_pool():
 
 @pytest.mark.slow
 def test_linflow_host_serves_with_gunicorn(tmp_path):
-    port = free_port()
     pidfile = tmp_path / "gunicorn.pid"
-    env = {**os.environ, "LINFLOW_CACHE_DIR": str(tmp_path / "cache")}
-    env.pop("LINFLOW_REDIS_URL", None)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app.cli",
-            "host",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--pid",
-            str(pidfile),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        body = b""
-        for _ in range(200):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                    body = r.read()
-                    break
-            except OSError:
-                time.sleep(0.1)
-        assert b'"status":"ok"' in body.replace(b" ", b"")
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+    with hosted(tmp_path, "--pid", str(pidfile)) as (url, proc):
+        with urllib.request.urlopen(url + "/health", timeout=2) as r:
+            assert b'"status":"ok"' in r.read().replace(b" ", b"")
+        with urllib.request.urlopen(url + "/", timeout=5) as r:
             assert r.status == 200 and "Content-Security-Policy" in r.headers
         assert int(pidfile.read_text()) == proc.pid  # exec'd: the command's PID is gunicorn's
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        # No control socket shared by every instance of this user (~/.gunicorn/gunicorn.ctl).
+        assert not (tmp_path / "home" / ".gunicorn").exists()
+
+
+def test_pages_do_not_disclose_versions(client):
+    import platform
+
+    import dash
+    import plotly
+
+    html = client.get("/").get_data(as_text=True)
+    for version in (dash.__version__, plotly.__version__, platform.python_version()):
+        assert version not in html and version.replace(".", "_") not in html
+    assert "python_version" not in html and "dash_version" not in html
+    scripts = [s for s in html.split('src="')[1:] if s.startswith("/_dash-component-suites")]
+    assert scripts and client.get(scripts[0].split('"')[0]).status_code == 200  # still served
+
+
+def test_unknown_or_malformed_callbacks_are_400(client):
+    for body in ({"output": "no-such.children"}, {"output": 3}, [], "x"):
+        r = client.post("/_dash-update-component", json=body)
+        assert r.status_code == 400 and b"Traceback" not in r.data
+    r = client.post("/_dash-update-component", data=b"{not json", content_type="application/json")
+    assert r.status_code == 400
+
+
+def test_redis_urls_need_a_password(monkeypatch):
+    from app.redis_url import RedisURLError, check_redis_url
+
+    assert check_redis_url("redis://:pw@10.0.0.5:6379/0")
+    assert check_redis_url("rediss://user:pw@redis.example:6380/1")
+    monkeypatch.delenv("LINFLOW_REDIS_NO_PASSWORD", raising=False)
+    for url in ("redis://127.0.0.1:6379/0", "redis://10.0.0.5:6379/0", "unix:///tmp/r.sock"):
+        with pytest.raises(RedisURLError, match="no password"):
+            check_redis_url(url)
+    monkeypatch.setenv("LINFLOW_REDIS_NO_PASSWORD", "1")  # the operator says so: loopback only
+    assert check_redis_url("redis://127.0.0.1:6379/0") and check_redis_url("redis://[::1]:1/0")
+    with pytest.raises(RedisURLError, match="always needs one"):
+        check_redis_url("redis://10.0.0.5:6379/0")
+    with pytest.raises(RedisURLError, match="must start with"):
+        check_redis_url("http://127.0.0.1:6379")
+
+
+def test_an_app_refuses_a_password_less_redis(tmp_path, monkeypatch):
+    from app.redis_url import RedisURLError
+
+    monkeypatch.delenv("LINFLOW_REDIS_NO_PASSWORD", raising=False)
+    with pytest.raises(RedisURLError):
+        create_app(redis_url="redis://192.168.1.20:6379/0", cache_dir=str(tmp_path))

@@ -19,9 +19,8 @@ from flask_caching import Cache
 
 from app.explorer.cache import CACHE_EXTENSION, VERSION
 from app.hosting import security
-from app.paths import private_dir
+from app.paths import ASSETS, private_dir
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
 PAGES = Path(__file__).resolve().parents[1] / "pages"
 CACHE_THRESHOLD = 2000  # Entries the file cache keeps before pruning.
 

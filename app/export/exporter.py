@@ -32,6 +32,26 @@ PDF_PARAMS = {
 log = logging.getLogger(__name__)
 
 
+def _torn_message(record: logging.LogRecord) -> bool:
+    """False for choreographer's "JSONError decoding message. Ignoring" (with a traceback): the
+    browser's pipe cut mid-message when the exporter stops after a failure; nothing is lost,
+    and the command line promises a clear message, never a traceback."""
+    return not str(record.msg).startswith("JSONError decoding message")
+
+
+def _quiet_torn_messages() -> None:
+    """Attach :func:`_torn_message` to choreographer's pipe logger (made by its own logging
+    package on import: asking ``logging`` for it first would make a plain logger it cannot
+    use)."""
+    try:
+        from choreographer.channels import pipe
+    except ImportError:  # another kaleido stack: nothing to quiet
+        return
+    logger = getattr(pipe, "_logger", None)
+    if isinstance(logger, logging.Logger) and _torn_message not in logger.filters:
+        logger.addFilter(_torn_message)
+
+
 class ExportError(RuntimeError):
     """A figure could not be exported (browser missing, timeout, or a rendering error)."""
 
@@ -74,6 +94,7 @@ def _ensure_server() -> None:
             "no browser is downloaded"
         )
     _exact_pdf_pages()
+    _quiet_torn_messages()
     mj = mathjax_path()
     kaleido.start_sync_server(
         mathjax=str(mj) if mj else False,

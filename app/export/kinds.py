@@ -21,9 +21,13 @@ from app.export.rungs import Side, rung_labels
 from app.figures.common import PLATEAU_FILL
 
 SCENE_TRACES = {"scatter3d", "surface", "mesh3d", "cone"}
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")  # greyscale-safe cycle
+LINE_WIDTH = 1.5  # px: data lines (1.1 pt)
+MARKER_MAX = 7  # px: markers are capped at this size in print
 MATH_EM = 1.12  # MathJax's glyphs are wider than the text font's
-COLORBAR_PX = 8.0  # px: the colour bar's thickness in print
-COLORBAR_GAP = 6.0  # px between the axes and the colour bar
+COLORBAR_PX = 6.0  # px: the colour bar's thickness in print
+COLORBAR_STEPS = (1.0, 2.0, 5.0)  # tick spacings of the colour bar, x 10^k
+COLORBAR_GAP = 4.0  # px between the axes and the colour bar
 
 # Legend names for print: the same statement in fewer characters (a column is 3.4 in wide).
 RENAMES = (
@@ -43,7 +47,30 @@ SHORTS = (
     (re.compile(r"^gradient descent"), "GD"),
     (re.compile(r"^\$\\text\{bound \} "), "$"),
     (re.compile(r"^bound "), ""),
+    (re.compile(r" \(conserved\)$"), ""),  # the level set of a conserved quantity says it
 )
+
+
+def strip_controls(fig: go.Figure) -> None:
+    """Remove everything interactive (buttons, sliders, animation frames) from ``fig``.
+    Assigned, not updated: ``update_layout(updatemenus=[])`` leaves existing menus in place."""
+    fig.layout.updatemenus = ()
+    fig.layout.sliders = ()
+    fig.frames = ()
+
+
+def style_traces(fig: go.Figure) -> None:
+    """Line styles as well as colours (greyscale), thin print lines, small markers."""
+    dash_k = 0
+    for trace in fig.data:
+        marker = getattr(trace, "marker", None)
+        if marker is not None and isinstance(marker.size, int | float) and marker.size > MARKER_MAX:
+            marker.size = MARKER_MAX
+        if trace.type == "scatter" and "lines" in (trace.mode or "lines"):
+            if trace.line.dash is None:
+                trace.line.dash = DASHES[dash_k % len(DASHES)]
+                dash_k += 1
+            trace.line.width = min(trace.line.width or LINE_WIDTH, LINE_WIDTH)
 
 
 def plain_math(latex: str) -> str:
@@ -213,7 +240,9 @@ def prepare(kind: str, fig: go.Figure, math: bool) -> None:
 def _z_axis(tr: Any) -> Axis:
     z = np.asarray(tr.z, dtype=float)
     z = z[np.isfinite(z)]
-    return linear_axis(float(z.min()), float(z.max()), 5) if z.size else linear_axis(0, 1)
+    # Short labels ("0.5", not "0.25": no 2.5 steps), so the bar takes little width.
+    lo, hi = (float(z.min()), float(z.max())) if z.size else (0.0, 1.0)
+    return linear_axis(lo, hi, 4, steps=COLORBAR_STEPS)
 
 
 def _colorbar_width(tr: Any, tick_px: float, px: float, family: str) -> float:

@@ -89,15 +89,17 @@ def _fmt(v: float, decimals: int) -> str:
     return text.replace("-", "−")  # plotly's minus sign
 
 
-def linear_axis(lo: float, hi: float, max_ticks: int = LIN_TICK_LIMIT) -> Axis:
-    """Ticks 1, 2, 2.5 or 5 x 10^k apart, the closest spacing that gives at most ``max_ticks``
-    labels in [lo, hi]."""
+def linear_axis(
+    lo: float, hi: float, max_ticks: int = LIN_TICK_LIMIT, steps: tuple[float, ...] = NICE_STEPS
+) -> Axis:
+    """Ticks ``steps`` (1, 2, 2.5 or 5) x 10^k apart, the closest spacing that gives at most
+    ``max_ticks`` labels in [lo, hi]."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         mid = lo if math.isfinite(lo) else 0.0
         lo, hi = mid - 1.0, mid + 1.0
     span = hi - lo
     base = 10.0 ** math.floor(math.log10(span / max(max_ticks, 1)))
-    for mult in (*NICE_STEPS, 10.0, 20.0, 25.0, 50.0):
+    for mult in (*steps, *(10.0 * m for m in steps)):
         step = base * mult
         first = math.ceil(lo / step - 1e-9) * step
         n = math.floor((hi - first) / step + 1e-9) + 1
@@ -189,15 +191,16 @@ def legend_size(
 
 
 def legend_rows(names: Sequence[str], size_px: float, family: str, width: float) -> int:
-    """How many rows plotly wraps a horizontal legend into within ``width`` px: one if all
-    entries fit side by side, else a grid whose columns are as wide as the widest entry."""
-    items = [LEGEND_TEXT_X + text_width(n, size_px, family) for n in names]
-    if not items:
-        return 0
-    if sum(items) + LEGEND_ITEM_GAP * (len(items) - 1) < width:
-        return 1
-    per_row = max(1, int(width // (max(items) + LEGEND_ITEM_GAP)))
-    return -(-len(items) // per_row)
+    """How many rows plotly wraps a horizontal legend into within ``width`` px: entries flow
+    left to right, each as wide as its own text, onto a new row when the next does not fit
+    (measured on plotly 7's PDFs: the entries of a wrapped row are not in a grid)."""
+    items = [LEGEND_TEXT_X + text_width(n, size_px, family) + LEGEND_ITEM_GAP for n in names]
+    rows, x = 0, 0.0
+    for w in items:
+        if rows == 0 or x + w - LEGEND_ITEM_GAP > width:
+            rows, x = rows + 1, 0.0
+        x += w
+    return rows
 
 
 # Where an inside legend may go, in order of preference: (x, y) of its anchor in paper units.

@@ -44,14 +44,11 @@ FONTS = {
     "serif": "Times New Roman, Liberation Serif, DejaVu Serif, serif",
     "sans": "Helvetica, Arial, Liberation Sans, DejaVu Sans, sans-serif",
 }
-DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")  # greyscale-safe cycle
 PAD = 3.0  # px kept free at the figure's edges
 TICK_LEN = 3.0  # px
 TICK_PAD = 3.0  # px from a tick to its label's box below an x axis (measured: 3-4)
 TICK_PAD_Y = 1.5  # px from a tick to its label's box left of a y axis (measured: 0-1)
 STANDOFF_EM = 0.3  # axis title to tick labels, in units of the font size
-LINE_WIDTH = 1.5  # px: data lines (1.1 pt)
-MARKER_MAX = 7  # px: markers are capped at this size in print
 
 
 @dataclass(frozen=True)
@@ -78,7 +75,7 @@ class Size:
 
 SLIDE_SCALE = 1.6  # slide text is the print range scaled up: 12.8-16 pt, read from a room
 SIZES = {
-    "single": Size("single", 3.4, 2.5, 8.0),  # one journal column
+    "single": Size("single", 3.4, 2.55, 8.0),  # one journal column, 4:3
     "double": Size("double", 7.0, 3.2, 9.0),  # full page width
     "slide": Size("slide", 10.0, 5.625, 14.0, 8.0 * SLIDE_SCALE, 10.0 * SLIDE_SCALE),  # 16:9
 }
@@ -125,28 +122,6 @@ def axis_titles(kind: str, math: bool, current: tuple[str, str] | None = None) -
     return x[idx], y[idx]
 
 
-def strip_controls(fig: go.Figure) -> None:
-    """Remove everything interactive (buttons, sliders, animation frames) from ``fig``.
-    Assigned, not updated: ``update_layout(updatemenus=[])`` leaves existing menus in place."""
-    fig.layout.updatemenus = ()
-    fig.layout.sliders = ()
-    fig.frames = ()
-
-
-def style_traces(fig: go.Figure) -> None:
-    """Line styles as well as colours (greyscale), thin print lines, small markers."""
-    dash_k = 0
-    for trace in fig.data:
-        marker = getattr(trace, "marker", None)
-        if marker is not None and isinstance(marker.size, int | float) and marker.size > MARKER_MAX:
-            marker.size = MARKER_MAX
-        if trace.type == "scatter" and "lines" in (trace.mode or "lines"):
-            if trace.line.dash is None:
-                trace.line.dash = DASHES[dash_k % len(DASHES)]
-                dash_k += 1
-            trace.line.width = min(trace.line.width or LINE_WIDTH, LINE_WIDTH)
-
-
 def paper_style(
     fig: go.Figure,
     kind: str,
@@ -160,7 +135,7 @@ def paper_style(
     out = go.Figure(fig)
     current = (str(fig.layout.xaxis.title.text or ""), str(fig.layout.yaxis.title.text or ""))
     title_text = str(fig.layout.title.text or "") if title else ""
-    strip_controls(out)
+    kinds.strip_controls(out)
     out.update_layout(
         width=size.width_px,
         height=size.height_px,
@@ -169,7 +144,7 @@ def paper_style(
         title=None,
         showlegend=True,
     )
-    style_traces(out)
+    kinds.style_traces(out)
     kinds.prepare(kind, out, math)
     if out.layout.scene.xaxis.title.text or any(t.type in kinds.SCENE_TRACES for t in out.data):
         _scene(out, p, title_text)
@@ -187,7 +162,8 @@ def _axis(fig: go.Figure, letter: str, length: float, p: Print) -> Axis:
     else:
         scatter = [t for t in fig.data if t.type == "scatter"]
         lines_only = all("markers" not in (t.mode or "lines") for t in scatter)
-        pad = 0.0 if letter == "x" and lines_only else 0.05
+        fills = any(t.type in ("contour", "heatmap") for t in fig.data)  # fills the axes
+        pad = 0.0 if fills or (letter == "x" and lines_only) else 0.05
         lo, hi = data_range(kinds.axis_data(fig, letter), log, pad)
     if letter == "x":
         probe = log_axis(lo, hi) if log else linear_axis(lo, hi)
@@ -371,19 +347,7 @@ def _plane(fig: go.Figure, kind: str, p: Print, titles: tuple[str, str], title: 
     # Assigned, not updated: update_layout merges a list into the existing one item by item.
     fig.layout.annotations = fr.side.annotations
     fig.layout.shapes = [*fig.layout.shapes, *fr.side.shapes]
-    if title:
-        fig.update_layout(
-            title={
-                "text": title,
-                "font": {"size": min(f * 1.1, p.max_px)},
-                "x": PAD / W,
-                "xanchor": "left",
-                "y": 1 - PAD / H,
-                "yanchor": "top",
-                "xref": "container",
-                "yref": "container",
-            }
-        )
+    _title(fig, title, p)
     for letter, ax, text in (("x", xax, titles[0]), ("y", yax, titles[1])):
         fig.update_layout(
             {
@@ -429,17 +393,25 @@ def _scene(fig: go.Figure, p: Print, title: str) -> None:
             "itemwidth": 30,
         },
     )
+    _title(fig, title, p)
+    for tr in fig.data:
+        if tr.type == "surface":
+            tr.colorbar = kinds.colorbar(tr, p.tick_px, f, p.family, 1 - top / H)
+
+
+def _title(fig: go.Figure, title: str, p: Print) -> None:
+    """The title, if asked for: top left, at most ``max_pt``, in the room left for it."""
     if title:
+        W, H = p.size.width_px, p.size.height_px
         fig.update_layout(
             title={
                 "text": title,
-                "font": {"size": min(f * 1.1, p.max_px)},
+                "font": {"size": min(p.font_px * 1.1, p.max_px)},
                 "x": PAD / W,
                 "xanchor": "left",
                 "y": 1 - PAD / H,
                 "yanchor": "top",
+                "xref": "container",
+                "yref": "container",
             }
         )
-    for tr in fig.data:
-        if tr.type == "surface":
-            tr.colorbar = kinds.colorbar(tr, p.tick_px, f, p.family, 1 - top / H)

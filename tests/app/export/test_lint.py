@@ -144,3 +144,35 @@ def test_the_lint_catches_what_it_should():
     assert "'off the p' leaves the page" in text  # PyMuPDF reads what is on the page
     assert "'one' overlaps 'two'" in text
     assert "no plotting area" in text
+
+
+@pytest.mark.parametrize("kind", ["loss", "hessian", "slice"])
+def test_titles_asked_for_stay_clear_of_legends_and_data(kind):
+    """``--title``: the title is drawn (at most 10 pt) and the page still passes the lint (the
+    plotting-area target is for the default, untitled figure: a title takes a row)."""
+    state = STATES["prop2"]
+    fig = figures(state, [kind])[kind]
+    styled = paper_style(fig, kind, SIZES["single"], title=True)
+    page = pdf_lint.read(export_image(styled, "pdf"))
+    words = str(fig.layout.title.text).split()[:2]
+    assert words and all(any(w in s.text for s in page.spans) for w in words)
+    assert not pdf_lint.problems(page, min_pt=8.0, max_pt=10.0, min_plot=0.45)
+
+
+def test_gallery_page_and_png_from_pdf(tmp_path):
+    """``make figures``: PNGs are rendered from the exported PDFs and shown by the docs page."""
+    from app.cli import gallery
+
+    pdf = export_image(
+        paper_style(figures(STATES["prop2"], ["drift"])["drift"], "drift", SIZES["single"]), "pdf"
+    )
+    out = tmp_path / "drift-single.png"
+    gallery.pdf_to_png(pdf, out)
+    png = out.read_bytes()
+    assert png.startswith(b"\x89PNG")
+    w = int.from_bytes(png[16:20], "big")
+    assert w == pytest.approx(SIZES["single"].width_in * gallery.DPI, abs=2)
+    page = gallery._page([("prop2", "Proposition 2", ["loss", "rate"], ("slice: none",))])
+    assert ".. figure:: prop2/loss-single.png" in page
+    assert ":download:`double column <prop2/rate-double.png>`" in page
+    assert "- skipped slice: none" in page

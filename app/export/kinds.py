@@ -24,6 +24,7 @@ SCENE_TRACES = {"scatter3d", "surface", "mesh3d", "cone"}
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")  # greyscale-safe cycle
 LINE_WIDTH = 1.5  # px: data lines (1.1 pt)
 MARKER_MAX = 7  # px: markers are capped at this size in print
+MARKER_MAX_3D = 4  # px: in a 3-D scene (plotly draws them larger there)
 MATH_EM = 1.12  # MathJax's glyphs are wider than the text font's
 COLORBAR_PX = 6.0  # px: the colour bar's thickness in print
 COLORBAR_STEPS = (1.0, 2.0, 5.0)  # tick spacings of the colour bar, x 10^k
@@ -64,8 +65,9 @@ def style_traces(fig: go.Figure) -> None:
     dash_k = 0
     for trace in fig.data:
         marker = getattr(trace, "marker", None)
-        if marker is not None and isinstance(marker.size, int | float) and marker.size > MARKER_MAX:
-            marker.size = MARKER_MAX
+        cap = MARKER_MAX_3D if trace.type == "scatter3d" else MARKER_MAX
+        if marker is not None and isinstance(marker.size, int | float) and marker.size > cap:
+            marker.size = cap
         if trace.type == "scatter" and "lines" in (trace.mode or "lines"):
             if trace.line.dash is None:
                 trace.line.dash = DASHES[dash_k % len(DASHES)]
@@ -108,6 +110,27 @@ def coordinate_titles(current: tuple[str, str], math: bool) -> tuple[str, str]:
         return rf"$w_{{{m.group(1)}}}$" if m else t
 
     return typeset(current[0]), typeset(current[1])
+
+
+# Axis titles per figure: (LaTeX for MathJax, Unicode fallback). Never raw $...$ without MathJax.
+LABELS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "loss": (("$t$", "t"), ("$L(t)$", "L(t)")),
+    "drift": (("$t$", "t"), (r"$\max_j \|C_j(t) - C_j(0)\|_F$", "max_j ‖C_j(t) − C_j(0)‖_F")),
+    "hessian": (("eigenvalue index", "eigenvalue index"), (r"$|\lambda|$", "|λ|")),
+    "trajectory": ((r"$P_{11}$", "P11"), (r"$P_{22}$", "P22")),
+    "slice": ((r"$\alpha$", "α"), (r"$\beta$", "β")),
+    "rate": (("$t$", "t"), (r"$\|M(t)\|_F^2$", "‖M(t)‖²_F")),
+}
+
+
+def axis_titles(kind: str, math: bool, current: tuple[str, str] | None = None) -> tuple[str, str]:
+    """The print titles of a figure's axes; the trajectory's name its projection's
+    coordinates (``current``: the app's own titles)."""
+    if kind == "trajectory" and current is not None:
+        return coordinate_titles(current, math)
+    x, y = LABELS[kind]
+    idx = 0 if math else 1
+    return x[idx], y[idx]
 
 
 def legend_names(fig: go.Figure) -> list[str]:

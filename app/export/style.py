@@ -80,16 +80,6 @@ SIZES = {
     "slide": Size("slide", 10.0, 5.625, 14.0, 8.0 * SLIDE_SCALE, 10.0 * SLIDE_SCALE),  # 16:9
 }
 
-# Axis titles per figure: (LaTeX for MathJax, Unicode fallback). Never raw $...$ without MathJax.
-LABELS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "loss": (("$t$", "t"), ("$L(t)$", "L(t)")),
-    "drift": (("$t$", "t"), (r"$\max_j \|C_j(t) - C_j(0)\|_F$", "max_j ‖C_j(t) − C_j(0)‖_F")),
-    "hessian": (("eigenvalue index", "eigenvalue index"), (r"$|\lambda|$", "|λ|")),
-    "trajectory": ((r"$P_{11}$", "P11"), (r"$P_{22}$", "P22")),
-    "slice": ((r"$\alpha$", "α"), (r"$\beta$", "β")),
-    "rate": (("$t$", "t"), (r"$\|M(t)\|_F^2$", "‖M(t)‖²_F")),
-}
-
 
 @dataclass(frozen=True)
 class Print:
@@ -110,16 +100,6 @@ class Print:
     @property
     def max_px(self) -> float:
         return self.size.max_pt / PT_PER_PX
-
-
-def axis_titles(kind: str, math: bool, current: tuple[str, str] | None = None) -> tuple[str, str]:
-    """The print titles of a figure's axes; the trajectory's name its projection's
-    coordinates (``current``: the app's own titles)."""
-    if kind == "trajectory" and current is not None:
-        return kinds.coordinate_titles(current, math)
-    x, y = LABELS[kind]
-    idx = 0 if math else 1
-    return x[idx], y[idx]
 
 
 def paper_style(
@@ -149,7 +129,7 @@ def paper_style(
     if out.layout.scene.xaxis.title.text or any(t.type in kinds.SCENE_TRACES for t in out.data):
         _scene(out, p, title_text)
         return out
-    _plane(out, kind, p, axis_titles(kind, math, current), title_text)
+    _plane(out, kind, p, kinds.axis_titles(kind, math, current), title_text)
     return out
 
 
@@ -242,6 +222,9 @@ def _frame(
     return Frame(plot, _axis(fig, "x", plot.w, p), yax, side)
 
 
+# The camera of a printed 3-D scene: farther out than plotly's (1.25, 1.25, 1.25), whose cube
+# reaches past the bottom of a wide, short figure and clips the axis titles there.
+SCENE_CAMERA = {"eye": {"x": 1.7, "y": 1.7, "z": 1.1}, "center": {"x": 0, "y": 0, "z": -0.3}}
 HEADROOM_MAX = 0.3  # the y range may grow by at most this share of the axes to fit a legend
 HEADROOM_ROWS = 2  # rows of legend along the top of the axes
 
@@ -379,6 +362,7 @@ def _scene(fig: go.Figure, p: Print, title: str) -> None:
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         scene={
             "domain": {"x": [0, 1], "y": [0, 1 - top / H]},
+            "camera": SCENE_CAMERA,
             "xaxis": axis,
             "yaxis": axis,
             "zaxis": axis,

@@ -95,3 +95,21 @@ def test_page_works_offline_and_animates(page, prop2_page):
     assert page.text_content("#traj-time-label").startswith("t = ")
     assert not outside, outside
     assert not page.console_errors, page.console_errors
+
+
+def test_the_explorers_export_dialog_offers_the_page(tmp_path):
+    """The explorer's "Export for a paper" with HTML chosen: a zip holding the page."""
+    import base64
+    import io
+    import zipfile
+
+    from app.explorer.exporting import export_zip
+    from app.state import encode
+
+    download, status = export_zip(
+        1, ["loss", "trajectory"], "html", "single", "serif", "300", [], encode(FULL)
+    )
+    assert status.startswith("Exported "), status
+    data = base64.b64decode(download["content"])
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert "linflow-prop2.html" in names and "state.json" in names

@@ -18,6 +18,7 @@ from functools import cache
 import plotly.graph_objects as go
 
 from app.explorer import ids
+from app.export.exporter import ExportError
 from app.paths import ASSETS
 
 GRAPH_IDS = {
@@ -40,7 +41,7 @@ CONFIG = {"responsive": True, "displaylogo": False}
 SPEEDS = ("slow", "normal", "fast")  # the player's (assets/player.js)
 
 
-class HtmlExportError(RuntimeError):
+class HtmlExportError(ExportError):
     """The page cannot be built (the explorer's assets are missing from this installation)."""
 
 

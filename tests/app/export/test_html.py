@@ -113,3 +113,18 @@ def test_the_explorers_export_dialog_offers_the_page(tmp_path):
     data = base64.b64decode(download["content"])
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert "linflow-prop2.html" in names and "state.json" in names
+
+
+def test_missing_assets_are_a_clear_error(monkeypatch, tmp_path, capsys):
+    """An installation without the explorer's assets: one line naming the file, no traceback."""
+    from app.cli import main
+    from app.export import html
+
+    monkeypatch.setattr(html, "ASSETS", tmp_path / "none")
+    html._asset.cache_clear()
+    try:
+        code = main(["export", "--figures", "loss", "--format", "html", "--out", str(tmp_path)])
+    finally:
+        html._asset.cache_clear()
+    err = capsys.readouterr().err
+    assert code == 2 and "needs " in err and "style.css" in err and "Traceback" not in err

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: install system-deps test check docs bench load serve screenshot clean
+.PHONY: install system-deps test check docs bench load serve screenshot figures clean
 
 $(STAMP): pyproject.toml setup.py core/_flownet.h core/_flownet.c core/_flowkernel.c
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ serve: install
 
 screenshot: install system-deps
 	$(PY) -m app.cli.screenshot assets
+
+# Every figure of every preset as `linflow export` writes it, single and double column, as PNG
+# rendered from the PDFs, with the docs page that shows them (docs/figures/index.rst).
+figures: install system-deps
+	$(PY) -m app.cli.gallery docs/figures
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .linflow-cache

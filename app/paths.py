@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 DEFAULT_CACHE_DIR = ".linflow-cache"
+# The explorer's style sheet and scripts (served by the app, inlined by the HTML export).
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
 
 
 def private_dir(name: str = "", base: str | None = None) -> Path:

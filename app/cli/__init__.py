@@ -1,4 +1,5 @@
-"""The ``linflow`` command: ``serve``, ``host``, ``worker``, ``passwd``, ``export``, ``sweep``.
+"""The ``linflow`` command: ``serve``, ``host``, ``worker``, ``passwd``, ``export``, ``sweep``,
+``fetch-mathjax``.
 
 Every subcommand takes the explorer's state the same way (``--state``: a ``state.json``, a
 linflow URL, its query string, ``preset:NAME`` or ``default``; see ``app.state_files``).
@@ -42,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--title", action="store_true", help="keep figure titles")
     export.add_argument("--out", default="linflow-export", help="output folder")
     export.add_argument("--zip", action="store_true", help="also write the bundle as a zip")
+    mj = sub.add_parser(
+        "fetch-mathjax", help="put MathJax into the user cache (typeset math in exported figures)"
+    )
+    mj.add_argument("--from", dest="tarball", default=None, help="an npm tarball of mathjax")
+    mj.add_argument("--version", default=None, help="MathJax version (default: the tested one)")
     sw = sub.add_parser("sweep", help="basin statistics over many initialisations (resumable)")
     sw.add_argument("--state", default="default", help="the problem and start: " + STATE_HELP)
     sw.add_argument("--runs", type=int, default=100, help="initialisations per scale")
@@ -110,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         from app.cli.export import run as run_export
 
         return run_export(args)
+    if args.command == "fetch-mathjax":
+        from app.cli.export import fetch_mathjax
+
+        return fetch_mathjax(args)
     from app.hosting.server import create_app, warm
 
     app = create_app()

@@ -40,5 +40,23 @@ def run(args: argparse.Namespace) -> int:
         (out / f"{bundle.name}.zip").write_bytes(zip_bundle(bundle.files))
     for reason in bundle.skipped:
         print(f"linflow export: skipped {reason}", file=sys.stderr)
+    for warning in bundle.warnings:
+        print(f"linflow export: warning: {warning}", file=sys.stderr)
     print(f"linflow export: wrote {len(bundle.files)} files to {out}/", file=sys.stderr)
+    return 0
+
+
+def fetch_mathjax(args: argparse.Namespace) -> int:
+    """``linflow fetch-mathjax``: MathJax into the user cache, for typeset labels."""
+    from app.export.mathjax import MATHJAX_VERSION, MathJaxError, fetch
+
+    try:
+        path = fetch(
+            version=args.version or MATHJAX_VERSION,
+            tarball=Path(args.tarball) if args.tarball else None,
+        )
+    except (MathJaxError, OSError) as exc:
+        print(f"linflow fetch-mathjax: {exc}", file=sys.stderr)
+        return 2
+    print(f"linflow fetch-mathjax: exported figures now typeset math with {path}", file=sys.stderr)
     return 0

@@ -58,6 +58,7 @@ def export_zip(
         return [no_update, f"Export failed: {exc}"]
     names = ", ".join(sorted(bundle.files))
     note = f" Skipped: {'; '.join(bundle.skipped)}." if bundle.skipped else ""
+    note += "".join(f" Warning: {w}." for w in bundle.warnings)
     return [
         dcc.send_bytes(zip_bundle(bundle.files), bundle.name + ".zip"),
         f"Exported {len(bundle.files)} files: {names}.{note}",

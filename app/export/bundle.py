@@ -20,9 +20,11 @@ import plotly.graph_objects as go
 
 from app import limits
 from app.computation import PointAnalysis, RunResult, SliceResult, compute
-from app.export.exporter import ExportError, export_image, mathjax_path, start_exporter
+from app.export.exporter import ExportError, export_image, start_exporter
+from app.export.html import html_page
+from app.export.mathjax import FALLBACK_WARNING, mathjax_path
 from app.export.style import FONTS, FORMATS, SIZES, paper_style
-from app.state import AppState
+from app.state import AppState, encode
 from app.state_files import state_document
 from app.views import FIGURES, rate_applies, rate_text, view_name
 from app.views import figures as draw_figures
@@ -57,10 +59,12 @@ class ExportOptions:
 
 @dataclass(frozen=True)
 class Bundle:
-    """The files of an export, the figures skipped with why, and a name for it."""
+    """The files of an export, the figures skipped with why, warnings (math labels set in
+    Unicode), and a name for it."""
 
     files: dict[str, bytes]
     skipped: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
     name: str = "linflow-figures"
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -146,9 +150,12 @@ def build_bundle(
 ) -> Bundle:
     """The files of an export: ``state.json`` and, per figure, the image, its CSV and its JSON.
     A figure with nothing to show for this state (Proposition 2 when its hypotheses fail) is
-    skipped, with the reason in ``Bundle.skipped``."""
+    skipped, with the reason in ``Bundle.skipped``. ``fmt="html"`` gives one interactive page
+    for the whole view (``NAME.html``) instead of an image per figure."""
     options = options or ExportOptions()
-    start_exporter()  # the browser boots in the background while the figures are computed
+    static = options.fmt != "html"
+    if static:
+        start_exporter()  # the browser boots in the background while the figures are computed
     r = compute(state) if result is None else result
     kinds, skipped = list(options.figures), []
     if "rate" in kinds and not rate_applies(state, r):
@@ -157,6 +164,7 @@ def build_bundle(
     meta = {"run": run_record(r), "export": asdict(options)}
     files = {"state.json": json.dumps(state_document(state, **meta), indent=1).encode()}
     math = mathjax_path() is not None
+    warnings = () if math or not static else (FALLBACK_WARNING,)
     t0 = time.perf_counter()
     figs = draw_figures(state, kinds, r, point, sl) if kinds else {}
     for kind, fig in figs.items():
@@ -170,11 +178,16 @@ def build_bundle(
         files[f"{kind}.json"] = json.dumps(
             {"figure": kind, "state": state.to_dict(), "traces": data}, indent=1
         ).encode()
+        if not static:
+            continue
         styled = paper_style(
             fig, kind, SIZES[options.size], options.font, math=math, title=options.title
         )
         files[f"{kind}.{options.fmt}"] = export_image(styled, options.fmt, options.dpi)
-    return Bundle(files, tuple(skipped), view_name(state), meta)
+    name = view_name(state)
+    if not static:
+        files[f"{name}.html"] = html_page(figs, name, tuple(skipped), encode(state))
+    return Bundle(files, tuple(skipped), warnings, name, meta)
 
 
 def zip_bundle(files: dict[str, bytes]) -> bytes:

@@ -7,29 +7,79 @@ import logging
 import os
 import shutil
 import threading
-from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
 
+from app.export.mathjax import mathjax_path
+
 EXPORT_TIMEOUT = 30.0  # seconds a single figure may take before the export fails
 TIMEOUT_ENV = "LINFLOW_EXPORT_TIMEOUT"  # overrides EXPORT_TIMEOUT (seconds)
-MATHJAX_ENV = "LINFLOW_MATHJAX"  # path of a local tex-svg.js; else the project's npm copy
-LOCAL_MATHJAX = Path(__file__).resolve().parents[2] / ".cache/node_modules/mathjax/es5/tex-svg.js"
+# kaleido prints PDFs with 0.1 in margins and Chromium shrinks the figure to fit inside them: a
+# 3.4 in figure came out 6 % small (8 pt text as 7.5 pt) on a white frame. The page is the
+# figure's own size (@page), so the margins are set to zero.
+PDF_PARAMS = {
+    "printBackground": True,
+    "marginTop": 0,
+    "marginBottom": 0,
+    "marginLeft": 0,
+    "marginRight": 0,
+    "preferCSSPageSize": True,
+    "pageRanges": "1",
+}
 
 
 log = logging.getLogger(__name__)
+
+
+def _torn_message(record: logging.LogRecord) -> bool:
+    """False for choreographer's "JSONError decoding message. Ignoring" (with a traceback): the
+    browser's pipe cut mid-message when the exporter stops after a failure; nothing is lost,
+    and the command line promises a clear message, never a traceback."""
+    return not str(record.msg).startswith("JSONError decoding message")
+
+
+def _quiet_torn_messages() -> None:
+    """Attach :func:`_torn_message` to choreographer's pipe logger (made by its own logging
+    package on import: asking ``logging`` for it first would make a plain logger it cannot
+    use)."""
+    try:
+        from choreographer.channels import pipe
+    except ImportError:  # another kaleido stack: nothing to quiet
+        return
+    logger = getattr(pipe, "_logger", None)
+    if isinstance(logger, logging.Logger) and _torn_message not in logger.filters:
+        logger.addFilter(_torn_message)
 
 
 class ExportError(RuntimeError):
     """A figure could not be exported (browser missing, timeout, or a rendering error)."""
 
 
-def mathjax_path() -> Path | None:
-    """The local MathJax (tex-svg.js) used for math labels, or None (Unicode labels then)."""
-    env = os.environ.get(MATHJAX_ENV)
-    path = Path(env) if env else LOCAL_MATHJAX
-    return path if path.is_file() else None
+def _exact_pdf_pages() -> None:
+    """Make kaleido print PDFs without margins (PDF_PARAMS), so that the page is the figure at
+    its true size. The figure lint (tests/app/export) measures the result."""
+    try:
+        from kaleido._kaleido_tab import _devtools_utils as dtools
+    except ImportError:  # another kaleido layout: its PDFs keep their margins (the lint says so)
+        log.warning("kaleido %s: cannot set PDF margins to zero", _kaleido_version())
+        return
+    if getattr(dtools.print_pdf, "_linflow", False):
+        return
+
+    async def print_pdf(tab: Any) -> str:
+        response = await tab.send_command("Page.printToPDF", params=PDF_PARAMS)
+        dtools._raise_error(response)
+        return response.get("result", {}).get("data")
+
+    print_pdf._linflow = True  # type: ignore[attr-defined]
+    dtools.print_pdf = print_pdf
+
+
+def _kaleido_version() -> str:
+    from importlib.metadata import version
+
+    return version("kaleido")
 
 
 _lock = threading.Lock()  # kaleido's sync server is a process-wide singleton
@@ -43,6 +93,8 @@ def _ensure_server() -> None:
             "static export needs Debian's chromium (apt-get install chromium); "
             "no browser is downloaded"
         )
+    _exact_pdf_pages()
+    _quiet_torn_messages()
     mj = mathjax_path()
     kaleido.start_sync_server(
         mathjax=str(mj) if mj else False,

@@ -25,10 +25,9 @@ from app.hosting.dash_app import LinflowDash
 from app.hosting.managers import LinflowCeleryManager, LinflowDiskcacheManager
 from app.hosting.results import DiskResults, RedisResults
 from app.hosting.secret import derived_key, instance_secret
-from app.paths import private_dir
+from app.paths import ASSETS, private_dir
 from app.redis_url import redis_url as checked_redis_url
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
 PAGES = Path(__file__).resolve().parents[1] / "pages"
 
 

@@ -1,0 +1,181 @@
+"""The figure lint over every figure x size x font, on the PDFs ``linflow export`` writes.
+
+One warm exporter renders every PDF once (module fixture); each test reads its own. The states:
+the Proposition 2 preset (all six figures), the default state (a staircase: plateaus, many
+rungs, zero Hessian eigenvalues) and the stable-manifold preset (a 3-D trajectory).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import numpy as np
+import pymupdf
+import pytest
+
+from app.computation import analyse_point, compute, compute_slice
+from app.export import FIGURES, FONTS, SIZES, ExportOptions, build_bundle
+from app.export.exporter import close_exporter, export_image
+from app.export.style import OWN_AXIS_TITLES, paper_style
+from app.presets import PRESETS
+from app.state import AppState
+from app.views import figures
+from tests.app.export import pdf_lint
+
+STATES = {
+    "prop2": PRESETS["prop2"].state,
+    "default": AppState(),
+    "manifold": PRESETS["stable-manifold"].state,
+}
+KINDS = {
+    "prop2": FIGURES,
+    "default": ("loss", "trajectory", "hessian", "drift", "slice"),
+    "manifold": ("loss", "trajectory"),
+}
+CASES = [
+    (name, kind, size, font)
+    for name, kinds in KINDS.items()
+    for kind in kinds
+    for size in SIZES
+    for font in FONTS
+]
+MIN_PLOT = 0.55  # the axes' share of a single-column figure (a journal's hand-made figure: ~60%)
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    """PDF bytes by (state, kind, size, font), each bundle exported on first use."""
+    results = {}
+    for name, state in STATES.items():
+        r = compute(state)
+        point = analyse_point(state, r)
+        results[name] = (r, point, compute_slice(state, r, point))
+
+    @functools.cache
+    def bundle(name: str, size: str, font: str) -> dict[str, bytes]:
+        r, point, sl = results[name]
+        opts = ExportOptions(figures=KINDS[name], size=size, font=font)
+        return build_bundle(STATES[name], opts, result=r, point=point, sl=sl).files
+
+    yield lambda name, kind, size, font: bundle(name, size, font)[f"{kind}.pdf"]
+    close_exporter()
+
+
+@pytest.mark.parametrize(("name", "kind", "size", "font"), CASES)
+def test_figure_lint(rendered, name, kind, size, font):
+    page = pdf_lint.read(rendered(name, kind, size, font))
+    s = SIZES[size]
+    assert page.width == pytest.approx(s.width_in * 72, abs=1.0)
+    assert page.height == pytest.approx(s.height_in * 72, abs=1.0)
+    assert page.spans, "no text drawn"
+    want = {"serif": "Serif", "sans": "Sans"}[font]
+    fonts = {sp.font for sp in page.spans}
+    assert any(want in f for f in fonts), fonts
+    # Stacked panels (curvature, outputs per item) have no single plotting area to measure; the
+    # lint reads one frame, so the share is checked on single-axes figures only.
+    min_plot = None if kind in OWN_AXIS_TITLES else MIN_PLOT
+    problems = pdf_lint.problems(page, min_pt=s.min_pt, max_pt=s.max_pt, min_plot=min_plot)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("kind", ["loss", "hessian", "drift", "rate", "slice"])
+def test_unicode_labels_pass_the_lint_too(kind):
+    """Without MathJax the axis titles are Unicode text: sized and placed like the rest."""
+    state = STATES["prop2"]
+    fig = figures(state, [kind])[kind]
+    page = pdf_lint.read(export_image(paper_style(fig, kind, SIZES["single"], math=False), "pdf"))
+    assert not page.formulas
+    assert not pdf_lint.problems(page, min_pt=8.0, max_pt=10.0, min_plot=MIN_PLOT)
+
+
+def test_rung_labels_sit_at_their_rungs(rendered):
+    """Each rung label's line is within half a line of its rung's height on the log axis (the
+    height is read from the PDF's axes and the rung's value)."""
+    pdf = rendered("default", "loss", "single", "serif")
+    page = pdf_lint.read(pdf)
+    r = compute(STATES["default"])
+    fig = paper_style(figures(STATES["default"], ["loss"], r)["loss"], "loss", SIZES["single"])
+    lo, hi = fig.layout.yaxis.range
+    plot = page.plot
+    assert plot is not None
+    values = {rung.label: rung.value for rung in r.ladder.rungs}
+    checked = 0
+    for span in page.spans:
+        names = re.findall(r"\{[\d,]*\}", span.text)
+        if not names or span.box.x0 < plot.x1:
+            continue
+        centre = (span.box.y0 + span.box.y1) / 2
+        for n in names:
+            if values[n] <= 0:
+                continue
+            frac = (np.log10(values[n]) - lo) / (hi - lo)
+            y = plot.y1 - frac * (plot.y1 - plot.y0)
+            # A shared line sits between its rungs; a moved label has a leader line to its rung.
+            assert abs(centre - y) < 1.5 * span.size, (n, centre, y)
+            checked += 1
+    assert checked >= 6
+
+
+def test_controls_never_reach_a_static_export():
+    """A figure with plotly frames, buttons and a slider (as the HTML export builds) comes out
+    of the paper style without them, and its PDF has no control label."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Scatter(x=[1, 2], y=[1, 2], name="run"), frames=[go.Frame(name="0")])
+    fig.update_layout(
+        updatemenus=[{"type": "buttons", "buttons": [{"label": "▶ play", "method": "animate"}]}],
+        sliders=[{"steps": [{"label": "t = 1", "method": "animate"}], "currentvalue": {}}],
+    )
+    out = paper_style(fig, "drift", SIZES["single"])
+    assert not out.layout.updatemenus and not out.layout.sliders and not out.frames
+    page = pdf_lint.read(export_image(out, "pdf"))
+    assert not [s.text for s in page.spans if pdf_lint.CONTROL_WORDS.search(s.text)]
+
+
+def test_the_lint_catches_what_it_should():
+    """The lint itself: small text, text off the page and overlapping text are reported."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=200, height=100)
+    page.insert_text((10, 20), "tiny", fontsize=6)
+    page.insert_text((170, 50), "off the page", fontsize=9)
+    page.insert_text((10, 60), "one", fontsize=9)
+    page.insert_text((12, 61), "two", fontsize=9)
+    found = pdf_lint.problems(pdf_lint.read(doc.tobytes()), min_pt=8, max_pt=10, min_plot=0.5)
+    text = "\n".join(found)
+    assert "'tiny' is 6.00 pt" in text
+    assert "'off the p' leaves the page" in text  # PyMuPDF reads what is on the page
+    assert "'one' overlaps 'two'" in text
+    assert "no plotting area" in text
+
+
+@pytest.mark.parametrize("kind", ["loss", "hessian", "slice"])
+def test_titles_asked_for_stay_clear_of_legends_and_data(kind):
+    """``--title``: the title is drawn (at most 10 pt) and the page still passes the lint (the
+    plotting-area target is for the default, untitled figure: a title takes a row)."""
+    state = STATES["prop2"]
+    fig = figures(state, [kind])[kind]
+    styled = paper_style(fig, kind, SIZES["single"], title=True)
+    page = pdf_lint.read(export_image(styled, "pdf"))
+    words = str(fig.layout.title.text).split()[:2]
+    assert words and all(any(w in s.text for s in page.spans) for w in words)
+    assert not pdf_lint.problems(page, min_pt=8.0, max_pt=10.0, min_plot=0.45)
+
+
+def test_gallery_page_and_png_from_pdf(tmp_path):
+    """``make figures``: PNGs are rendered from the exported PDFs and shown by the docs page."""
+    from app.cli import gallery
+
+    pdf = export_image(
+        paper_style(figures(STATES["prop2"], ["drift"])["drift"], "drift", SIZES["single"]), "pdf"
+    )
+    out = tmp_path / "drift-single.png"
+    gallery.pdf_to_png(pdf, out)
+    png = out.read_bytes()
+    assert png.startswith(b"\x89PNG")
+    w = int.from_bytes(png[16:20], "big")
+    assert w == pytest.approx(SIZES["single"].width_in * gallery.DPI, abs=2)
+    page = gallery._page([("prop2", "Proposition 2", ["loss", "rate"], ("slice: none",))])
+    assert ".. figure:: prop2/loss-single.png" in page
+    assert ":download:`double column <prop2/rate-double.png>`" in page
+    assert "- skipped slice: none" in page

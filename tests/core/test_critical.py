@@ -149,8 +149,10 @@ def test_polish_stops_at_its_time_budget():
     far = init_weights(p, 0.3, seed=1)  # nowhere near the critical set: many Newton steps
     t0 = time.perf_counter()
     pol = polish(p, far, max_seconds=0.05)
-    # One dense Newton step of 1,350 parameters is ~0.3 s: it stopped after one or two.
-    assert time.perf_counter() - t0 < 2.0 and pol.iterations <= 2 and not pol.converged
+    took = time.perf_counter() - t0
+    # MINRES steps of 1,350 parameters take ~10 ms: it stopped after a few of its 40.
+    unbounded = polish(p, far)
+    assert took < 0.5 and 1 <= pol.iterations < unbounded.iterations and not pol.converged
     assert polish(p, far, max_seconds=0.0).iterations == 0
 
 

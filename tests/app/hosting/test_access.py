@@ -125,22 +125,37 @@ def test_computations_are_limited_per_client(backend, request, tmp_path, monkeyp
 
 
 @pytest.mark.browser
-def test_a_logged_in_browser_uses_the_whole_app(tmp_path, monkeypatch, auth_file):
-    """The login covers the callback route, and a browser with the credentials draws views."""
+def test_a_logged_in_browser_uses_the_whole_app(tmp_path, monkeypatch, auth_file, browser_context):
+    """The login covers the callback route, and a browser with the credentials draws views.
+    The session's Chromium is used (a second Playwright in one thread is refused), the
+    credentials sent as the Basic header Chromium would send."""
+    import base64
+
     from app.explorer import ids
-    from app.hosting.local import chromium, serving
+    from app.hosting.local import serving
     from tests.app.conftest import wait_drawn
 
     monkeypatch.setenv("LINFLOW_AUTH_FILE", str(auth_file))
     app = create_app(cache_dir=str(tmp_path / "cache"))
+    basic = "Basic " + base64.b64encode(f"ada:{PASSWORD}".encode()).decode()
     with serving(app) as url:
-        with chromium(http_credentials={"username": "ada", "password": PASSWORD}) as ctx:
-            page = ctx.new_page()
+        page = browser_context.new_page()
+        try:
+            page.set_extra_http_headers({"Authorization": basic})  # every request, XHR too
             errors: list[str] = []
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.goto(url + "/")
             wait_drawn(page, ids.LOSS_GRAPH)
             assert errors == []
-        with chromium() as ctx:  # no credentials: Chromium is refused the page
-            with pytest.raises(Exception, match="ERR_INVALID_AUTH_CREDENTIALS"):
-                ctx.new_page().goto(url + "/")
+        finally:
+            page.close()
+        page = browser_context.new_page()  # no credentials: refused
+        try:
+            try:
+                response = page.goto(url + "/")
+            except Exception as exc:  # Chromium may turn the 401 into a navigation error
+                assert "ERR_INVALID_AUTH_CREDENTIALS" in str(exc)
+            else:
+                assert response is not None and response.status == 401
+        finally:
+            page.close()

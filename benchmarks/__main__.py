@@ -55,12 +55,13 @@ def main() -> None:
     chosen = only.split(",") if only else list(sections)
     out = HERE / "results.json"
     results: dict[str, Any] = json.loads(out.read_text()) if only and out.exists() else {}
+    results["machine"] = machine()
     for name in chosen:
         print(f"{name} benchmarks", flush=True)
         results[name] = sections[name]()
-    results["machine"] = machine()
-    out.write_text(json.dumps(results, indent=2, default=float))
-    write_results(results, HERE / "RESULTS.md")
+        # Written after every section, so a section that fails keeps the ones before it.
+        out.write_text(json.dumps(results, indent=2, default=float))
+        write_results(results, HERE / "RESULTS.md")
     print((HERE / "RESULTS.md").read_text())
 
 

@@ -126,7 +126,12 @@ def celery_throughput(n_runs: int = 10_000) -> dict[str, Any]:
         [exe, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
     )
-    env = {**os.environ, "LINFLOW_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+    # A private loopback Redis of this process: no password, said explicitly (app.redis_url).
+    env = {
+        **os.environ,
+        "LINFLOW_REDIS_URL": f"redis://127.0.0.1:{port}/0",
+        "LINFLOW_REDIS_NO_PASSWORD": "1",
+    }
     cli = [sys.executable, "-m", "app.cli"]
     args = [
         "sweep",

@@ -32,7 +32,6 @@ from core.basin_stats import (
     summarise,
     wilson_interval,
 )
-from core.batch import STABLE_H_RHO, integrate_batch, learned_subsets
 from core.derivatives import check_flow, end_to_end, objective
 from core.init import INIT_KINDS, init_weights
 from core.integration import (
@@ -167,6 +166,10 @@ def run_chunk(problem: Problem, chunk: ChunkSpec) -> list[RunSummary]:
     stability-bound step count is modest (the test ``core.integrate`` uses to pick the compiled
     kernel), else run by run with :func:`core.integrate` (an implicit method for stiff runs:
     small-init deep runs over long horizons, ~1e7 explicit steps each)."""
+    # Imported here: the batch reads its tableau from scipy.integrate (~0.3 s to import), which
+    # nothing else at ``import core`` needs.
+    from core.batch import STABLE_H_RHO, integrate_batch, learned_subsets
+
     spec = chunk.sweep
     idx = range(chunk.lo, chunk.hi)
     scales = [spec.scale_of(i) for i in idx]

@@ -16,7 +16,6 @@ import numpy as np
 
 from core._weights import flatten
 from core.basins import run_seeds
-from core.batch import integrate_batch
 from core.critical_values import label, ladder
 from core.derivatives import objective
 from core.geometry import stable_manifold_init
@@ -67,6 +66,8 @@ def escape_sweep(
     k_saddle = lad.rungs.index(saddle)
     obj = objective(problem, "reduced")
     bands, _ = bands_for(problem)
+    from core.batch import integrate_batch  # scipy.integrate: not needed at ``import core``
+
     rule = StopRule.for_problem(problem)
     escaped, stuck, times = [], [], []
     for j, eps in enumerate(perturbations):

@@ -125,8 +125,10 @@ def main() -> int:
         "# Load test of a hosted instance",
         "",
         f"Machine: {machine()}. `make load`: `linflow host --workers 2` on 127.0.0.1, "
-        f"locust users each changing a control every 2-5 s on the default problem (the sync "
-        f"callback plus every panel's callback), {seconds} s per level. Latency is over all "
+        f"locust users each changing a control every 2-5 s on the default problem (two posts "
+        f"of the explorer's one update callback per change, as the browser sends them: 41 seeds "
+        f"x 2 axes, so most states are cached after the first minutes), {seconds} s per level. "
+        "Latency is over all "
         "requests; memory is the RSS of each gunicorn worker at the start and end of the "
         "level.",
         "",

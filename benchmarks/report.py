@@ -177,4 +177,22 @@ def _browser(b: dict[str, Any] | None) -> list[str]:
                 f"| {label} | {r['median_ms']:.0f} | {r['max_ms']:.0f} | <= {target} | "
                 f"{r['median_kb']:.0f} | {r['requests']:.0f} |"
             )
+    sizes = b.get("by_size")
+    if sizes:
+        out += [
+            "",
+            "By network size (dx = 24, dy = 6: 64 rungs; the default view otherwise; the Hessian "
+            "panel dense up to 1,000 parameters, Lanczos beyond), median of "
+            f"{sizes[0]['new_run']['n']:.0f}:",
+            "",
+            "| hidden widths | parameters | a new run ms (target 600) | a cached change ms "
+            "(target 150) | payload kB |",
+            "|---|---|---|---|---|",
+        ]
+        for r in sizes:
+            out.append(
+                f"| {r['width']} x {r['depth']} | {r['params']:,} | "
+                f"{r['new_run']['median_ms']:.0f} | {r['cached_change']['median_ms']:.0f} | "
+                f"{r['new_run']['median_kb']:.0f} |"
+            )
     return out

@@ -69,16 +69,11 @@ def krylov_seconds(n_params: int) -> float:
     return limits.KRYLOV_SECONDS_PER_PARAM * n_params
 
 
-def spectrum_seconds(n_params: int) -> float:
-    """The Hessian panel's spectrum: dense up to DENSE_SPLIT_PARAMS, Lanczos beyond."""
-    dense = n_params <= limits.DENSE_SPLIT_PARAMS
-    return eigh_seconds(n_params) if dense else krylov_seconds(n_params)
-
-
-def small_dense_seconds(n_params: int) -> float:
-    """Polishing steps and the slice's directions: dense up to core's DENSE_SMALL_PARAMS."""
-    dense = n_params <= DENSE_SMALL_PARAMS
-    return eigh_seconds(n_params) if dense else krylov_seconds(n_params)
+def eig_seconds(n_params: int, dense_up_to: int) -> float:
+    """An eigen-problem of the Hessian: dense (``eigh``) up to ``dense_up_to`` parameters, on
+    Hessian-vector products beyond (the spectrum: DENSE_SPLIT_PARAMS; polishing steps and the
+    slice's directions: core's DENSE_SMALL_PARAMS)."""
+    return eigh_seconds(n_params) if n_params <= dense_up_to else krylov_seconds(n_params)
 
 
 @dataclass(frozen=True)
@@ -111,8 +106,9 @@ def view_cost(state: AppState) -> Cost:
     return Cost(
         runs=1 + COMPARISON_RUNS[state.compare],
         discrete=discrete,
-        analysis=small_dense_seconds(n) + spectrum_seconds(n),  # a Newton step, the spectrum
-        slice=small_dense_seconds(n) + limits.SLICE_SECONDS,
+        # A Newton step, then the spectrum; the slice's directions, then its grid.
+        analysis=eig_seconds(n, DENSE_SMALL_PARAMS) + eig_seconds(n, limits.DENSE_SPLIT_PARAMS),
+        slice=eig_seconds(n, DENSE_SMALL_PARAMS) + limits.SLICE_SECONDS,
     )
 
 

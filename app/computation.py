@@ -15,8 +15,7 @@ import numpy as np
 
 import core
 from app import limits
-from app.budget import Budget, check_cost, spectrum_seconds, view_cost
-from app.limits import DENSE_SPLIT_PARAMS
+from app.budget import Budget, check_cost, eig_seconds, view_cost
 from app.state import AppState, Point
 from app.theory import Theory, theory
 from core.integration import DEFAULT_SAMPLES
@@ -145,7 +144,7 @@ def _analyse(
 ) -> PointAnalysis:
     cls = core.classify(problem, pol.weights, flow=flow)
     # Dense (every eigenvalue, exact counts) within the interactive budget, Lanczos beyond.
-    method = "dense" if problem.n_params <= DENSE_SPLIT_PARAMS else "lanczos"
+    method = "dense" if problem.n_params <= limits.DENSE_SPLIT_PARAMS else "lanczos"
     split = core.hessian_split(problem, pol.weights, flow=flow, method=method)
     predicted = core.predicted_split(problem, cls.subset)
     return PointAnalysis(point, title, how, pol, cls, split, predicted)
@@ -172,7 +171,7 @@ def _polish_seconds(budget: Budget | None, n_params: int, reserve: float = 0.0) 
     ``reserve``) for after it."""
     if budget is None:
         return None
-    return budget.share(1, reserve + spectrum_seconds(n_params))
+    return budget.share(1, reserve + eig_seconds(n_params, limits.DENSE_SPLIT_PARAMS))
 
 
 def analyse_point(

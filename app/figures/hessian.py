@@ -62,7 +62,7 @@ def hessian_figure(
                 x=idx[mask],
                 y=np.where(exact[mask], floor, mag[mask]),
                 mode="markers",
-                name=f"{name}: {int(mask.sum())}" + (" of the extremes" if lanczos else ""),
+                name=f"{name}: {int(mask.sum())}",
                 marker={"color": color, "symbol": symbol, "size": 7},
                 customdata=ev[mask],
                 hovertemplate="#%{x}<br>lambda = %{customdata:.4e}<extra></extra>",
@@ -97,9 +97,7 @@ def hessian_figure(
         bottom = min(bottom, float(np.log10(tol)) - 0.5)
     measured = f"measured (n-, n0, n+) = ({split.n_neg}, {_fmt(split.n_zero)}, {_fmt(split.n_pos)})"
     if lanczos:
-        measured = (
-            f"Lanczos, {ev.size // 2} extremes per end: n- >= {split.n_neg}, n0 and n+ not computed"
-        )
+        measured = f"Lanczos, {ev.size // 2} per end: n- >= {split.n_neg}; n0, n+ not computed"
     theory = "theory (" + ", ".join(_fmt(v) for v in predicted.counts) + ")"
     base_layout(
         fig,
@@ -108,13 +106,18 @@ def hessian_figure(
         "|lambda| (log scale)",
     )
     fig.update_yaxes(type="log", exponentformat="power", range=[bottom, top])
+    # Three or more sign groups wrap to a row each in a half-width panel: room for them under the
+    # title (pinned to the top), which they would otherwise cover.
+    rows = sum(1 for t in fig.data if t.name)
     fig.update_layout(
         legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom", "xanchor": "left"},
-        margin={"t": 80, "b": 80},
+        title={"y": 0.99, "yref": "container", "yanchor": "top"},
+        margin={"t": 80 if rows <= 2 else 50 + 22 * rows, "b": 90},
     )
     fig.add_annotation(
         x=0,
-        y=-0.22,
+        y=0.0,
+        yshift=-62,  # in pixels under the axis title, whatever the plot's height
         xref="paper",
         yref="paper",
         yanchor="top",

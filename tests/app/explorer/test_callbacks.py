@@ -112,11 +112,12 @@ def test_hessian_figure_colours_by_sign():
 
 def test_a_large_net_gets_lanczos_extremes_and_the_panel_says_so(monkeypatch):
     import app.computation as computation
+    from app import limits
     from app.explorer.summary import hessian_table
     from app.views import hessian_view
 
-    # The default problem (44 parameters) with the dense budget set below it: the Lanczos path.
-    monkeypatch.setattr(computation, "DENSE_SPLIT_PARAMS", 10)
+    # A 78-parameter net with the dense budget set below it: the Lanczos path.
+    monkeypatch.setattr(limits, "DENSE_SPLIT_PARAMS", 10)
     state = AppState(spectrum=(4.0, 2.0, 1.0), widths=(6,), t_max=30.0)  # on the {1} plateau
     result = compute(state)
     n = result.problem.n_params

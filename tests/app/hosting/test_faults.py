@@ -113,11 +113,12 @@ def test_the_heavy_link_is_computed_once_within_its_budget_and_health_answers(tm
         # Four requests for one state on two workers: one computation, the others wait for it.
         assert took < 2 * budget + 5, [a[1] for a in answers]
         texts = [a[2].decode() for a in answers]
-        # Drawn: the run's end said truly, whether it finished inside the budget (it does since
-        # polishing and spectra went to Krylov methods) or stopped at it, or the part that did
-        # not fit named.
-        said = ("the time budget", "did not fit", "Flow: ")
-        assert all(any(w in t for w in said) for t in texts), texts[0][:300]
+        # Each answer says what happened: the run's end (finished inside the budget, as it can
+        # since polishing and spectra went to Krylov methods, or stopped at it), the part that
+        # did not fit, or the view refused before it started with what costs most.
+        said = ("the time budget", "did not fit", "needs about", "Flow: ")
+        missing = [t[-400:] for t in texts if not any(w in t for w in said)]
+        assert not missing, missing
         assert pollers.answers and all(s == 200 for s, _ in pollers.answers)
         assert max(t for _, t in pollers.answers) < 1.0
         assert {p.pid for p in psutil.Process(proc.pid).children()} == workers  # none killed

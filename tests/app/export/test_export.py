@@ -127,16 +127,19 @@ def test_a_figure_with_nothing_to_show_is_skipped_with_the_reason():
 
 
 def _chromium_pids() -> set[str]:
-    """Live chromium processes, except the browser-test profile's; zombies are not live."""
-    out = subprocess.run(["ps", "-eo", "pid,stat,args"], capture_output=True, text=True).stdout
-    return {
-        line.split()[0]
-        for line in out.splitlines()
-        if "chrom" in line
-        and "linflow-chromium-" not in line
-        and "ps -eo" not in line
-        and not line.split()[1].startswith("Z")
-    }
+    """Live chromium processes, except the browser tests' (the session's Chromium, whose profile
+    is a linflow-chromium- folder, and every process under it: its renderers come and go while
+    it is idle); zombies are not live."""
+    out = subprocess.run(["ps", "-eo", "pid,ppid,stat,args"], capture_output=True, text=True).stdout
+    rows = [line.split(None, 3) for line in out.splitlines()[1:]]
+    rows = [r for r in rows if len(r) == 4 and not r[2].startswith("Z")]
+    session = {r[0] for r in rows if "linflow-chromium-" in r[3]}
+    grew = True
+    while grew:  # the session browser's descendants
+        more = {r[0] for r in rows if r[1] in session} - session
+        session |= more
+        grew = bool(more)
+    return {r[0] for r in rows if "chrom" in r[3] and "ps -eo" not in r[3]} - session
 
 
 def _no_new_browsers(before: set[str]) -> bool:

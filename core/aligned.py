@@ -40,6 +40,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from core._weights import Weights, as_weights
 from core.derivatives import check_flow
+from core.lazy import scipy_module
 from core.problem import Problem
 
 __all__ = [
@@ -125,6 +126,7 @@ def _scalar_ode(
     s: NDArray[np.float64], u0: NDArray[np.float64], t: NDArray[np.float64], N: int
 ) -> NDArray[np.float64]:
     """H >= 2: integrate y = log|s/u - 1| for every mode with 0 < u0 != s."""
+    scipy_module("integrate")
     from scipy.integrate import solve_ivp
 
     out = np.empty((t.size, s.size))
@@ -215,6 +217,7 @@ def time_to_half(s: float, u0: float, depth: int) -> float:
     y0 = float(np.log(s / u0 - 1.0))
     if N == 2:
         return y0 / (2.0 * s)
+    scipy_module("integrate")
     from scipy.integrate import quad
 
     # t = 1/(N s^(2-2/N)) int_0^y0 (1 + e^y)^(1-2/N) dy

@@ -42,6 +42,7 @@ from core.integration import (
     integrate,
     stiffness_estimate,
 )
+from core.lazy import scipy_module
 from core.problem import Problem
 from core.solve import SolveSpec
 from core.stopping import StopRule
@@ -168,6 +169,7 @@ def run_chunk(problem: Problem, chunk: ChunkSpec) -> list[RunSummary]:
     small-init deep runs over long horizons, ~1e7 explicit steps each)."""
     # Imported here: the batch reads its tableau from scipy.integrate (~0.3 s to import), which
     # nothing else at ``import core`` needs.
+    scipy_module("integrate")
     from core.batch import STABLE_H_RHO, integrate_batch, learned_subsets
 
     spec = chunk.sweep

@@ -24,6 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 from core._weights import Weights, as_weights, flatten, unflatten
 from core.critical_values import Rung, label, ladder
 from core.derivatives import DENSE_SMALL_PARAMS, Objective, end_to_end, objective
+from core.lazy import scipy_module
 from core.problem import Problem
 
 __all__ = [
@@ -240,6 +241,7 @@ def _newton_step(
         ev, V = np.linalg.eigh(obj.hessian(Ws))
         keep = np.abs(ev) > PINV_RCOND * max(np.abs(ev).max(), 1e-300)
         return np.asarray(-(V[:, keep] @ ((V[:, keep].T @ g) / ev[keep])), dtype=np.float64)
+    scipy_module("sparse.linalg")
     from scipy.sparse.linalg import minres
 
     # From x0 = 0 MINRES stays in the Krylov space of g, which near the critical set lies in

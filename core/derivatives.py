@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from core._weights import Weights, as_weights, flatten, offsets, unflatten
+from core.lazy import scipy_module
 from core.problem import Problem
 
 if TYPE_CHECKING:
@@ -207,6 +208,7 @@ class Objective:
         """The Hessian at Ws as a scipy ``LinearOperator`` on flat vectors (n_params,), applied
         by :meth:`hvp`: for Krylov methods (MINRES, Lanczos) at any size."""
         # Imported here: scipy.sparse.linalg costs ~0.2 s to import; small problems never need it.
+        scipy_module("sparse.linalg")
         from scipy.sparse.linalg import LinearOperator
 
         n = self.n_params

@@ -20,6 +20,7 @@ from core.critical_values import label, ladder
 from core.derivatives import objective
 from core.geometry import stable_manifold_init
 from core.integration import bands_for
+from core.lazy import scipy_module
 from core.problem import Problem
 from core.stopping import StopRule
 
@@ -66,7 +67,8 @@ def escape_sweep(
     k_saddle = lad.rungs.index(saddle)
     obj = objective(problem, "reduced")
     bands, _ = bands_for(problem)
-    from core.batch import integrate_batch  # scipy.integrate: not needed at ``import core``
+    scipy_module("integrate")  # not needed at ``import core``
+    from core.batch import integrate_batch
 
     rule = StopRule.for_problem(problem)
     escaped, stuck, times = [], [], []

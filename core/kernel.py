@@ -41,6 +41,7 @@ from core._kernel_abi import Out as _Out
 from core._kernel_abi import Spec as _Spec
 from core._kernel_abi import State as _State
 from core.derivatives import Objective
+from core.lazy import scipy_module
 from core.solve import RawRun, SolveSpec
 from core.visits import MAX_VISITS, Visit
 
@@ -118,6 +119,7 @@ def supports(obj: Objective) -> bool:
 @functools.cache
 def _dop853_tableau() -> NDArray[np.float64]:
     """DOP853's coefficients (Hairer) in the kernel's layout: A (16 x 16), B, E3, E5, D (4 x 16)."""
+    scipy_module("integrate")
     from scipy.integrate._ivp import dop853_coefficients as d
 
     parts = (d.A[:16, :16], d.B, d.E3, d.E5, d.D)

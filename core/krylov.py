@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from core.lazy import scipy_module
+
 if TYPE_CHECKING:
     from scipy.sparse.linalg import LinearOperator
 
@@ -38,6 +40,7 @@ def extremes(
     ``lo`` the smallest eigenvalue and the last of ``hi`` the largest (see above on repeated
     values): ``(lo, V_lo, hi, V_hi)`` ascending, shapes (k,) and (n, k), unit eigenvectors. A
     zero operator (the Hessian at W = 0 for H >= 2) gives zeros and an orthonormal basis."""
+    scipy_module("sparse.linalg")
     from scipy.sparse.linalg import LinearOperator
 
     n = op.shape[0]
@@ -71,6 +74,7 @@ def _eigsh(
     """The top ``k`` pairs; once more with twice the vectors and RETRY_TOL if ARPACK does not
     converge (eigenvalues inside a cluster at the end converge slowly; the extreme one is
     accurate to about the residual, RETRY_TOL max|lambda|, either way)."""
+    scipy_module("sparse.linalg")
     from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 
     try:

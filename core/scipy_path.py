@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from core._weights import unflatten
 from core.derivatives import HESSIAN_MAX_PARAMS, Objective
+from core.lazy import scipy_module
 from core.solve import RawRun, SolveSpec
 from core.visits import VisitTracker
 
@@ -29,6 +30,7 @@ RTOL_FACTOR = {"RK45": 0.1}
 def make_solver(method: str, obj: Objective, theta0: NDArray[np.float64], solve: SolveSpec) -> Any:
     """A scipy OdeSolver (or RKC) for ``method``; implicit ones get the exact Jacobian, minus the
     dense Hessian, up to HESSIAN_MAX_PARAMS parameters."""
+    scipy_module("integrate")
     from scipy.integrate._ivp.ivp import METHODS as SCIPY_METHODS
 
     from core.rkc import RKC

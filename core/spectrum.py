@@ -24,6 +24,7 @@ from core import krylov
 from core._weights import as_weights
 from core.critical_values import q_count
 from core.derivatives import HESSIAN_MAX_PARAMS, Objective, objective
+from core.lazy import scipy_module
 from core.problem import Problem
 
 __all__ = [
@@ -161,6 +162,7 @@ def lanczos_extremes(
     (:func:`core.krylov.extremes`, which says why the bottom end is found as the top of a shifted
     operator); the Hessian is never formed. If ARPACK does not converge, the dense spectrum is
     used where it fits."""
+    scipy_module("sparse.linalg")
     from scipy.sparse.linalg import ArpackNoConvergence
 
     n = obj.n_params

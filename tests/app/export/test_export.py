@@ -8,7 +8,9 @@ import re
 import struct
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -126,42 +128,70 @@ def test_a_figure_with_nothing_to_show_is_skipped_with_the_reason():
     assert bundle.skipped and "Hypotheses do not hold" in bundle.skipped[0]
 
 
-def _chromium_pids() -> set[str]:
-    """Live chromium processes, except the browser tests' (the session's Chromium, whose profile
-    is a linflow-chromium- folder, and every process under it: its renderers come and go while
-    it is idle); zombies are not live."""
-    out = subprocess.run(["ps", "-eo", "pid,ppid,stat,args"], capture_output=True, text=True).stdout
+def _marked_sessions(mark: bytes) -> dict[int, int]:
+    """Live processes carrying ``mark`` in their environment -> their session ids (zombies and
+    vanished processes skipped)."""
+    found = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as env:
+                if mark not in env.read():
+                    continue
+            stat = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat[0] != "Z":
+            found[int(entry.name)] = int(stat[3])
+    return found
+
+
+def _live_in_sessions(sessions: set[int]) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,sid,stat,args"], capture_output=True, text=True).stdout
     rows = [line.split(None, 3) for line in out.splitlines()[1:]]
-    rows = [r for r in rows if len(r) == 4 and not r[2].startswith("Z")]
-    session = {r[0] for r in rows if "linflow-chromium-" in r[3]}
-    grew = True
-    while grew:  # the session browser's descendants
-        more = {r[0] for r in rows if r[1] in session} - session
-        session |= more
-        grew = bool(more)
-    return {r[0] for r in rows if "chrom" in r[3] and "ps -eo" not in r[3]} - session
+    return [r[3] for r in rows if len(r) == 4 and int(r[1]) in sessions and r[2][0] != "Z"]
 
 
-def _no_new_browsers(before: set[str]) -> bool:
-    for _ in range(50):  # a browser's children exit shortly after it
-        if _chromium_pids() <= before:
-            return True
-        time.sleep(0.1)
-    return False
+def _cli(*args: str, env: dict | None = None, browser: bool = False) -> subprocess.CompletedProcess:
+    """``linflow export`` in a subprocess, and afterwards no process it started may be alive.
 
-
-def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", "export", *args],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env={**os.environ, **(env or {})},
-    )
+    Its processes are told apart from every other browser on the machine (the browser tests'
+    Chromium, this process's own Kaleido) by a mark in their environment: Chromium's processes
+    inherit it (the crashpad handlers, which leave for their own sessions, too) except the
+    zygote's children, which rewrite it with their titles but stay in the browser's session. So
+    the sessions of marked processes are collected while it runs; after it exits nothing may be
+    left in them, and nothing marked may be left anywhere. ``browser``: the export must have
+    started one (so the watch is known to see it)."""
+    mark = f"LINFLOW_TEST_MARK={uuid.uuid4().hex}"
+    own = os.getsid(0)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "export", *args],
+            stdout=out,
+            stderr=err,
+            text=True,
+            start_new_session=True,
+            env={**os.environ, **(env or {}), "LINFLOW_TEST_MARK": mark.split("=")[1]},
+        )
+        sessions: set[int] = set()
+        t0 = time.monotonic()
+        while proc.poll() is None and time.monotonic() - t0 < 240:
+            sessions |= set(_marked_sessions(mark.encode()).values()) - {own}
+            time.sleep(0.05)
+        proc.wait(timeout=5)
+        assert sessions or not browser, "no browser seen while the export ran"
+        for _ in range(50):  # a browser's helpers exit shortly after it
+            left = _live_in_sessions(sessions) + [str(p) for p in _marked_sessions(mark.encode())]
+            if not left:
+                break
+            time.sleep(0.1)
+        assert not left, f"the export left processes behind: {left}"
+        out.seek(0), err.seek(0)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, out.read(), err.read())
 
 
 def test_cli_round_trip_is_bit_for_bit_and_leaves_no_browser(tmp_path):
-    before = _chromium_pids()
     first = _cli(
         "--state",
         "default",
@@ -172,6 +202,7 @@ def test_cli_round_trip_is_bit_for_bit_and_leaves_no_browser(tmp_path):
         "--out",
         str(tmp_path / "a"),
         "--zip",
+        browser=True,
     )
     assert first.returncode == 0, first.stderr
     again = _cli(
@@ -196,17 +227,14 @@ def test_cli_round_trip_is_bit_for_bit_and_leaves_no_browser(tmp_path):
     ):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert (tmp_path / "a" / "linflow-s4-2-1-H2-gaussian0.01-seed0.zip").stat().st_size > 0
-    assert _no_new_browsers(before)
 
 
 def test_failing_export_is_a_clear_error_without_stray_browser(tmp_path):
-    before = _chromium_pids()
     bad = _cli(
         "--figures", "loss", "--out", str(tmp_path / "x"), env={"LINFLOW_EXPORT_TIMEOUT": "0.0001"}
     )
     assert bad.returncode == 2
     assert "linflow export:" in bad.stderr and "Traceback" not in bad.stderr
-    assert _no_new_browsers(before)
     missing = _cli("--state", str(tmp_path / "nope.json"), "--out", str(tmp_path / "y"))
     assert missing.returncode == 2 and "cannot read state file" in missing.stderr
 

@@ -22,8 +22,10 @@ from app.presets import PRESETS
 
 README_SIZE = {"width": 1280, "height": 1400}
 SCREEN = {"width": 1280, "height": 720}  # a projector
+# Every graph drawn, or owed its figure until it scrolls into view (assets/lazy_graphs.js).
 DRAWN = """() => [...document.querySelectorAll('.js-plotly-plot')].every(
-    g => g._fullLayout && g.data && (g.data.length || (g.layout.annotations || []).length))"""
+    g => g.closest('[data-owed]') ||
+    (g._fullLayout && g.data && (g.data.length || (g.layout.annotations || []).length)))"""
 
 
 def shoot(page: Any, url: str, out: Path, full_page: bool = False) -> None:

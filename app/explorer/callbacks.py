@@ -209,6 +209,10 @@ def download(csv_clicks: int | None, json_clicks: int | None, query: str | None)
 
 # The basin lab for the problem on screen (in the browser: one request less per change).
 BASIN_LINK = 'function (search) { return "/basin" + (search || ""); }'
+# A figure goes from its store to its graph now if the graph is in view, else when it scrolls
+# in (assets/lazy_graphs.js): Plotly's drawing of the eight panels, not the server, was most of
+# a change's time in the browser, and at 1280 x 720 two of them are on screen.
+DRAW_WHEN_IN_VIEW = "function (figure, id) { return window.linflowLazy.draw(id, figure); }"
 # Read the address bar at the moment of the click: the URL on screen, after every change.
 COPY_CURRENT_URL = "function (n) { return window.location.href; }"
 
@@ -234,7 +238,7 @@ def register(app: Dash) -> None:
             "errors": {f: Output(ids.ERROR[f], "children") for f in ids.FIELDS},
             "stale": Output(ids.STALE, "children"),
             "page": Output(ids.PAGE, "className"),
-            **{k: Output(v, "figure") for k, v in GRAPHS.items()},
+            **{k: Output(ids.figure_data(v), "data") for k, v in GRAPHS.items()},
             **{k: Output(v, "children") for k, v in children.items()},
             "point_options": Output(ids.CONTROL["point"], "options"),
             "story_prev": Output(ids.STORY_PREV, "disabled"),
@@ -268,6 +272,13 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )(download)
     app.clientside_callback(BASIN_LINK, Output(ids.BASIN_LINK, "href"), Input(ids.URL, "search"))
+    for graph_id in GRAPHS.values():
+        app.clientside_callback(
+            DRAW_WHEN_IN_VIEW,
+            Output(graph_id, "figure"),
+            Input(ids.figure_data(graph_id), "data"),
+            State(graph_id, "id"),
+        )
     exporting.register(app)
     uploading.register(app)
     register_view_logic(app)

@@ -28,6 +28,14 @@ SLICE_GRAPH = "slice-graph"
 RATE_GRAPH = "rate-graph"
 CURVATURE_GRAPH = "curvature-graph"  # assets/player.js draws the time cursor on it
 OUTPUTS_GRAPH = "outputs-graph"  # and on this one
+
+
+def figure_data(graph_id: str) -> str:
+    """The store the server writes a graph's figure to; assets/lazy_graphs.js draws it from
+    there once the graph is in view."""
+    return f"{graph_id}-data"
+
+
 RATE_TEXT = "rate-text"
 ABOUT = "about-page"
 BASIN_LINK = "basin-link"

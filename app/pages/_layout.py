@@ -26,12 +26,15 @@ def panel(title: str, *children: Any, help_text: str = "", name: str = "") -> ht
     )
 
 
-def graph(graph_id: str, tall: bool = False) -> dcc.Loading:
-    return dcc.Loading(
-        dcc.Graph(id=graph_id, config=GRAPH_CONFIG, className="graph tall" if tall else "graph"),
-        type="default",
-        delay_show=200,
+def graph(graph_id: str, tall: bool = False, data_id: str | None = None) -> dcc.Loading:
+    """A graph with its toolbar and loading spinner; ``data_id``: the store its figure arrives
+    in (drawn from there when in view), inside the spinner so that it spins while the store
+    is being computed."""
+    figure = dcc.Graph(
+        id=graph_id, config=GRAPH_CONFIG, className="graph tall" if tall else "graph"
     )
+    store = [dcc.Store(id=data_id)] if data_id else []
+    return dcc.Loading([figure, *store], type="default", delay_show=200)
 
 
 NAV = (("Explorer", "/"), ("Basin lab", "/basin"), ("About the mathematics", "/about"))

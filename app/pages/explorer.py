@@ -73,6 +73,11 @@ FIGURE_NAMES = {
 assert set(FIGURE_NAMES) == set(FIGURES)
 
 
+def _graph(graph_id: str, tall: bool = False) -> Any:
+    """A graph drawn from its figure store when in view (see app.explorer.callbacks)."""
+    return graph(graph_id, tall, data_id=ids.figure_data(graph_id))
+
+
 def _header() -> html.Header:
     presets = [{"label": "Presets...", "value": ""}] + [
         {"label": p.title, "value": name} for name, p in PRESETS.items()
@@ -187,20 +192,20 @@ def _main_pair(s: AppState) -> html.Div:
                 ),
             ],
         ),
-        graph(ids.LOSS_GRAPH),
+        _graph(ids.LOSS_GRAPH),
         html.Div(id=ids.STATUS, className="status"),
         help_text=LOSS_HELP,
         name="loss",
     )
     curvature = panel(
         "Curvature along the run",
-        graph(ids.CURVATURE_GRAPH),
+        _graph(ids.CURVATURE_GRAPH),
         help_text=CURVATURE_HELP,
         name="curvature",
     )
     outputs = panel(
         "Network output per item",
-        graph(ids.OUTPUTS_GRAPH),
+        _graph(ids.OUTPUTS_GRAPH),
         help_text=OUTPUTS_HELP,
         name="outputs",
     )
@@ -230,7 +235,7 @@ def _main_pair(s: AppState) -> html.Div:
                 ),
             ],
         ),
-        graph(ids.TRAJECTORY_GRAPH, tall=True),
+        _graph(ids.TRAJECTORY_GRAPH, tall=True),
         _player(),
         help_text=TRAJECTORY_HELP,
         name="trajectory",
@@ -249,7 +254,7 @@ def _point_pair(s: AppState) -> html.Div:
         ),
         html.Div(id=ids.ERROR["point"], className="field-error"),
         html.Div(id=ids.POINT_NOTICE, className="notice-inline", role="status"),
-        graph(ids.HESSIAN_GRAPH),
+        _graph(ids.HESSIAN_GRAPH),
         dcc.Loading(html.Div(id=ids.HESSIAN_TABLE), delay_show=200),
         help_text=HESSIAN_HELP,
     )
@@ -278,7 +283,7 @@ def _point_pair(s: AppState) -> html.Div:
                 inline_radio("slice_kind", SLICE_KINDS, s.slice_kind),
             ],
         ),
-        graph(ids.SLICE_GRAPH),
+        _graph(ids.SLICE_GRAPH),
         help_text=SLICE_HELP,
     )
     return html.Div([hessian, slice_panel], className="pair")
@@ -368,10 +373,10 @@ def _views(s: AppState) -> list[Any]:
                 panel(
                     "Proposition 2: exponential convergence",
                     html.Div(id=ids.RATE_TEXT, className="rate-text"),
-                    graph(ids.RATE_GRAPH),
+                    _graph(ids.RATE_GRAPH),
                     help_text=RATE_HELP,
                 ),
-                panel("Invariants", graph(ids.DRIFT_GRAPH), help_text=DRIFT_HELP),
+                panel("Invariants", _graph(ids.DRIFT_GRAPH), help_text=DRIFT_HELP),
             ],
             className="pair",
         ),

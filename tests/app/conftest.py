@@ -25,11 +25,16 @@ def server_url(tmp_path_factory) -> Iterator[str]:
         yield url
 
 
+TEST_VIEWPORT = {"width": 1280, "height": 4800}
+
+
 @pytest.fixture(scope="session")
 def browser_context():
     pytest.importorskip("playwright.sync_api")
     try:
-        with chromium(accept_downloads=True) as ctx:
+        # Tall enough that every explorer panel is in view, so tests read each panel's latest
+        # drawing; drawing only what is in view is tested at 1280 x 800 (test_browser_lazy.py).
+        with chromium(accept_downloads=True, viewport=TEST_VIEWPORT) as ctx:
             yield ctx
     except RuntimeError as exc:  # chromium missing: a failure, not a skip
         pytest.fail(str(exc))
@@ -90,9 +95,12 @@ def redis_url():
 
 
 def wait_drawn(page, graph_id: str, min_traces: int = 1, timeout: int = 30_000) -> None:
-    """Wait until the Dash graph ``graph_id`` has drawn at least ``min_traces`` traces."""
+    """Wait until the Dash graph ``graph_id`` has drawn at least ``min_traces`` traces, scrolling
+    it into view while waiting (a graph is drawn when in view: assets/lazy_graphs.js)."""
     page.wait_for_function(
-        "([id, n]) => { const g = document.querySelector('#' + id + ' .js-plotly-plot');"
+        "([id, n]) => { const el = document.getElementById(id);"
+        " if (el) { el.scrollIntoView({block: 'nearest'}); }"
+        " const g = document.querySelector('#' + id + ' .js-plotly-plot');"
         " return g && g.data && g.data.length >= n; }",
         arg=[graph_id, min_traces],
         timeout=timeout,

@@ -1,0 +1,58 @@
+// Draw a figure when its graph is in view. The server sends every changed panel's figure to a
+// store (app.explorer.callbacks); a clientside callback hands it to the graph through draw():
+// at once if the graph is on screen, otherwise when it scrolls in, is shown (a hidden panel
+// opened) or the page is printed. Plotly's drawing of eight panels, not the server, was most of
+// a change's time in the browser; at 1280 x 800 two or three are on screen.
+(function () {
+  "use strict";
+  var CHECK_MS = 250; // also look this often: a panel can appear without a scroll (layout change)
+  var owed = {}; // graph id -> the latest figure not drawn yet
+
+  function inView(el) {
+    var r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) { return false; } // hidden (display: none)
+    return r.bottom >= 0 && r.top <= window.innerHeight;
+  }
+
+  function flush(id) {
+    var figure = owed[id];
+    delete owed[id];
+    var el = document.getElementById(id);
+    if (el) { el.removeAttribute("data-owed"); }
+    window.dash_clientside.set_props(id, { figure: figure });
+  }
+
+  function flushInView() {
+    // Looked up by id each time: Dash may replace a graph's element (its loading wrapper).
+    Object.keys(owed).forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el && inView(el)) { flush(id); }
+    });
+  }
+
+  function draw(id, figure) {
+    if (!figure) { return window.dash_clientside.no_update; }
+    var el = document.getElementById(id);
+    if (!el || inView(el)) {
+      delete owed[id];
+      if (el) { el.removeAttribute("data-owed"); }
+      return figure;
+    }
+    owed[id] = figure;
+    el.setAttribute("data-owed", "1");
+    return window.dash_clientside.no_update;
+  }
+
+  var pending = false;
+  function soon() {
+    if (pending) { return; }
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; flushInView(); });
+  }
+  window.addEventListener("scroll", soon, { passive: true, capture: true });
+  window.addEventListener("resize", soon);
+  setInterval(flushInView, CHECK_MS);
+  // A printed page shows every panel as it is now.
+  window.addEventListener("beforeprint", function () { Object.keys(owed).forEach(flush); });
+  window.linflowLazy = { draw: draw, owed: owed };
+})();

@@ -1,0 +1,78 @@
+"""Panels are drawn when in view (assets/lazy_graphs.js), at a projector's 1280 x 800: after a
+change, what is on screen is drawn at once, a panel below the fold is owed its latest figure and
+shows exactly that when scrolled in, and printing draws every owed panel first. (On the first
+load every graph may be drawn: until plotly's chunk has loaded the graphs have no height, so all
+of them are in view.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.explorer import ids
+from app.state import decode
+from app.views import figures
+from tests.app.conftest import wait_drawn
+
+pytestmark = pytest.mark.browser
+TIMEOUT = 30_000  # ms
+SCREEN = {"width": 1280, "height": 800}
+NAMES = "id => (document.querySelector('#' + id + ' .js-plotly-plot').data || []).map(t => t.name)"
+OWED = (
+    "id => { const el = document.getElementById(id); return el && el.getAttribute('data-owed'); }"
+)
+BELOW = (ids.HESSIAN_GRAPH, ids.SLICE_GRAPH, ids.DRIFT_GRAPH)  # below the fold at 1280 x 800
+
+
+def _expected_names(page, kind: str) -> list[str]:
+    """The trace names of the server's figure for the view on screen (read from the URL)."""
+    state, _ = decode(page.evaluate("() => window.location.search"))
+    return [t.name for t in figures(state, [kind])[kind].data]
+
+
+def _changed_at_the_top(page, server_url) -> list[list[str]]:
+    """Open the explorer, draw every panel, go to the top and change the spectrum to (5, 3):
+    the names each panel in BELOW showed before the change."""
+    page.set_viewport_size(SCREEN)
+    page.goto(server_url + "/")
+    before = []
+    for gid in BELOW:
+        wait_drawn(page, gid)  # scrolls it in
+        before.append(page.evaluate(NAMES, gid))
+    page.evaluate("() => window.scrollTo(0, 0)")
+    box = page.locator(f"#{ids.CONTROL['spectrum']}")
+    box.fill("5, 3")
+    box.press("Enter")
+    for gid in BELOW:
+        page.wait_for_function(f"() => ({OWED})('{gid}') === '1'", timeout=TIMEOUT)
+    # The new run is on L(t) at once (s = (5, 3): three positive rungs).
+    page.wait_for_function(
+        f"() => ((document.querySelector('#{ids.LOSS_GRAPH} .js-plotly-plot').data[0] || {{}})"
+        ".y || []).filter(v => v === null).length === 3",
+        timeout=TIMEOUT,
+    )
+    assert page.evaluate(OWED, ids.LOSS_GRAPH) is None
+    assert page.evaluate(OWED, ids.TRAJECTORY_GRAPH) is None
+    return before
+
+
+def test_a_change_off_screen_is_drawn_as_it_scrolls_in(page, server_url):
+    before = _changed_at_the_top(page, server_url)
+    # Below the fold the old point is still drawn, the new figure owed ...
+    assert [page.evaluate(NAMES, gid) for gid in BELOW] == before
+    # ... and drawn, exactly, when it scrolls in.
+    page.locator(f"#{ids.HESSIAN_GRAPH}").scroll_into_view_if_needed()
+    page.wait_for_function(f"() => ({OWED})('{ids.HESSIAN_GRAPH}') === null", timeout=TIMEOUT)
+    after = page.evaluate(NAMES, ids.HESSIAN_GRAPH)
+    assert after == _expected_names(page, "hessian") and after != before[0]
+    assert page.evaluate(OWED, ids.DRIFT_GRAPH) == "1"  # still below
+    assert page.console_errors == []
+
+
+def test_printing_draws_every_owed_panel(page, server_url):
+    _changed_at_the_top(page, server_url)
+    page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+    page.wait_for_function("() => document.querySelectorAll('[data-owed]').length === 0")
+    for gid, kind in ((ids.HESSIAN_GRAPH, "hessian"), (ids.DRIFT_GRAPH, "drift")):
+        page.wait_for_function(f"() => ({NAMES})('{gid}').length > 0", timeout=TIMEOUT)
+        assert page.evaluate(NAMES, gid) == _expected_names(page, kind)
+    assert page.console_errors == []

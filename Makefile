@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: install system-deps test check docs bench load serve screenshot figures clean
+.PHONY: install system-deps test check docs bench load serve screenshot figures plotly-bundle clean
 
 $(STAMP): pyproject.toml setup.py core/_flownet.h core/_flownet.c core/_flowkernel.c
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ load: install
 
 serve: install
 	$(PY) -m app --host $(HOST) --port $(PORT)
+
+# assets/plotly-linflow.min.js: plotly.js with linflow's trace types only (needs node and npm;
+# the built file is committed, so install and test do not)
+plotly-bundle:
+	cd app/plotly_bundle && npm ci --no-audit --no-fund && node build.js
 
 screenshot: install system-deps
 	$(PY) -m app.cli.screenshot assets

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 from app.explorer import ids
 from app.export.exporter import ExportError
-from app.paths import ASSETS
+from app.paths import ASSETS, PLOTLY_BUNDLE
 
 GRAPH_IDS = {
     "loss": ids.LOSS_GRAPH,
@@ -60,11 +60,8 @@ def _asset(name: str) -> str:
         ) from None
 
 
-@cache
 def _plotly_js() -> str:
-    from plotly.offline import get_plotlyjs
-
-    return get_plotlyjs()
+    return _asset(PLOTLY_BUNDLE)
 
 
 def _script(text: str) -> str:

@@ -18,6 +18,8 @@ from typing import Any
 import dash
 from dash import Dash
 
+from app.paths import PLOTLY_BUNDLE
+
 DISCLOSING_CONFIG = (
     "dash_version",
     "dash_version_url",  # where dev tools look for a newer Dash
@@ -31,7 +33,13 @@ FAVICON_VERSION = re.compile(r"(_favicon\.ico)\?v=[^\"'&]+")
 
 
 class LinflowDash(Dash):
-    """Dash without version disclosure in its pages (see the module docstring)."""
+    """Dash without version disclosure in its pages (see the module docstring), drawing with
+    linflow's own plotly.js bundle."""
+
+    def _setup_plotlyjs(self) -> None:
+        # Dash would add the full plotly.min.js to dcc's scripts; dcc.Graph uses window.Plotly,
+        # which assets/PLOTLY_BUNDLE defines (assets load before the app starts).
+        self._plotlyjs_url = self.get_asset_url(PLOTLY_BUNDLE)
 
     def _opaque(self, version: str) -> str:
         key = str(self.server.secret_key or "")

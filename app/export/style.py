@@ -230,6 +230,7 @@ def _frame(
 # The camera of a printed 3-D scene: farther out than plotly's (1.25, 1.25, 1.25), whose cube
 # reaches past the bottom of a wide, short figure and clips the axis titles there.
 SCENE_CAMERA = {"eye": {"x": 1.7, "y": 1.7, "z": 1.1}, "center": {"x": 0, "y": 0, "z": -0.3}}
+SCENE_TICKS = 4  # at most about this many ticks on each axis of a 3-D scene
 HEADROOM_MAX = 0.3  # the y range may grow by at most this share of the axes to fit a legend
 HEADROOM_ROWS = 2  # rows of legend along the top of the axes
 
@@ -340,9 +341,8 @@ def _plane(fig: go.Figure, kind: str, p: Print, titles: tuple[str, str], title: 
         fig.update_layout(
             {
                 f"{letter}axis": {
-                    **ax.layout(),
+                    **ax.layout(p.tick_px),
                     "title": {"text": text, "font": {"size": f}, "standoff": STANDOFF_EM * f},
-                    "tickfont": {"size": p.tick_px},
                     "ticks": "outside",
                     "ticklen": TICK_LEN,
                     "automargin": False,
@@ -362,7 +362,8 @@ def _scene(fig: go.Figure, p: Print, title: str) -> None:
     title_h = 1.3 * min(f * 1.1, p.max_px) if title else 0.0
     row_h = legend_size(names, f, p.family, horizontal=True)[1] if names else 0.0
     top = PAD + title_h + row_h
-    axis = {"tickfont": {"size": p.tick_px}, "title": {"font": {"size": f}}}
+    # Few ticks: seen at an angle, plotly's default half steps run into each other.
+    axis = {"tickfont": {"size": p.tick_px}, "title": {"font": {"size": f}}, "nticks": SCENE_TICKS}
     fig.update_layout(
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         scene={

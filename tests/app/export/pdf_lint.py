@@ -1,7 +1,7 @@
 """A figure lint: what a journal's production desk checks, measured on the PDF itself (PyMuPDF).
 
-- every text 8-10 pt (slides scaled up); exponents (superscripts) at least 70 % of the largest
-  size, TeX's scriptsize ratio;
+- every text 8-10 pt (slides scaled up), exponents (superscripts) included: a 7 pt exponent is
+  as hard to read as any 7 pt text;
 - every text, and every typeset formula, inside the page;
 - no text over text (text spans, and MathJax formulas, which are drawn as glyph outlines);
 - the plotting area (the axes' white background, or a 3-D scene's image) a given fraction of
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import pymupdf
 
 CONTROL_WORDS = re.compile(r"\b(play|pause|stop|slow|normal|fast|speed)\b|[▶❚⏸]", re.IGNORECASE)
-SCRIPT_RATIO = 0.7  # exponents may be this fraction of the largest text size
 SIZE_SLACK = 0.06  # pt: PDF sizes are rounded
 EDGE_SLACK = 0.5  # pt a bounding box may touch past the page edge
 GLYPH_GAP = 2.0  # pt: glyph outlines closer than this belong to one formula
@@ -159,9 +158,9 @@ def problems(page: Page, *, min_pt: float, max_pt: float, min_plot: float | None
     """Everything wrong with the page, as sentences (empty: the figure passes)."""
     out = []
     for s in page.spans:
-        lo = SCRIPT_RATIO * max_pt if s.script else min_pt
-        if not lo - SIZE_SLACK <= s.size <= max_pt + SIZE_SLACK:
-            out.append(f"{s.text!r} is {s.size:.2f} pt (allowed {lo:.1f}-{max_pt:.1f})")
+        if not min_pt - SIZE_SLACK <= s.size <= max_pt + SIZE_SLACK:
+            what = "exponent " if s.script else ""
+            out.append(f"{what}{s.text!r} is {s.size:.2f} pt (allowed {min_pt:.1f}-{max_pt:.1f})")
     W, H = page.width, page.height
     boxes = [(f"{s.text!r}", s.box) for s in page.spans] + [
         (f"formula at ({f.x0:.0f}, {f.y0:.0f})", f) for f in page.formulas

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from app.export import kinds
+from app.export import kinds, stacked
 from app.export.layout import (
     LEGEND_INSET,
     LEGEND_PAD,
@@ -128,7 +128,8 @@ def paper_style(
     )
     kinds.style_traces(out)
     if kind in OWN_AXIS_TITLES:
-        kinds.stacked(out, p.font_px, p.tick_px, title_text)
+        text = stacked.Text(size.width_px, size.height_px, p.font_px, p.tick_px, font)
+        stacked.stacked(out, text, title_text)
         return out
     kinds.prepare(kind, out, math)
     if out.layout.scene.xaxis.title.text or any(t.type in kinds.SCENE_TRACES for t in out.data):
@@ -285,7 +286,11 @@ def _above(
     if rows > 1 and not wide:
         return None
     box = legend_size(names, p.font_px, p.family, horizontal=True)[1]
-    band = rows * (box - 2 * LEGEND_PAD) + LEGEND_PAD + 1
+    # A row is taller than its text (plotly: at least 19 px): the empty part of the last row
+    # may reach into the axes too.
+    row = box - 2 * LEGEND_PAD
+    slack = max(0.0, (row - 1.3 * p.font_px) / 2)
+    band = rows * row + LEGEND_PAD + 1 - slack
     fr = _frame(fig, kind, p, titles, title_h, band)
     return replace(fr, band=band), {
         "orientation": "h",

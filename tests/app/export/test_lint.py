@@ -1,8 +1,10 @@
 """The figure lint over every figure x size x font, on the PDFs ``linflow export`` writes.
 
 One warm exporter renders every PDF once (module fixture); each test reads its own. The states:
-the Proposition 2 preset (all six figures), the default state (a staircase: plateaus, many
-rungs, zero Hessian eigenvalues) and the stable-manifold preset (a 3-D trajectory).
+the Proposition 2 preset (all eight figures), the scalar-chain preset (all eight: a two-weight
+trajectory with five legend entries, a curvature panel whose symmetric-log ticks must be
+thinned), the default state (a staircase: plateaus, many rungs, zero Hessian eigenvalues) and
+the stable-manifold preset (a 3-D trajectory).
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from tests.app.export import pdf_lint
 
 STATES = {
     "prop2": PRESETS["prop2"].state,
+    "scalar-chain": PRESETS["scalar-chain"].state,
     "default": AppState(),
     "manifold": PRESETS["stable-manifold"].state,
 }
 KINDS = {
     "prop2": FIGURES,
+    "scalar-chain": FIGURES,
     "default": ("loss", "trajectory", "hessian", "drift", "slice"),
     "manifold": ("loss", "trajectory"),
 }
@@ -72,10 +76,15 @@ def test_figure_lint(rendered, name, kind, size, font):
     want = {"serif": "Serif", "sans": "Sans"}[font]
     fonts = {sp.font for sp in page.spans}
     assert any(want in f for f in fonts), fonts
-    # Stacked panels (curvature, outputs per item) have no single plotting area to measure; the
-    # lint reads one frame, so the share is checked on single-axes figures only.
-    min_plot = None if kind in OWN_AXIS_TITLES else MIN_PLOT
-    problems = pdf_lint.problems(page, min_pt=s.min_pt, max_pt=s.max_pt, min_plot=min_plot)
+    # Stacked panels (curvature, outputs per item): their panels together, not one of them.
+    stacked = kind in OWN_AXIS_TITLES
+    problems = pdf_lint.problems(
+        page,
+        min_pt=s.min_pt,
+        max_pt=s.max_pt,
+        min_plot=None if stacked else MIN_PLOT,
+        min_panels=MIN_PLOT if stacked else None,
+    )
     assert not problems, "\n".join(problems)
 
 

@@ -16,6 +16,11 @@ import numpy as np
 
 from app.export.metrics import text_width
 
+PAD = 3.0  # px kept free at the figure's edges
+TICK_LEN = 3.0  # px
+TICK_PAD = 3.0  # px from a tick to its label's box below an x axis (measured: 3-4)
+TICK_PAD_Y = 1.5  # px from a tick to its label's box left of a y axis (measured: 0-1)
+STANDOFF_EM = 0.3  # axis title to tick labels, in units of the font size
 LEGEND_TEXT_X = 40.0  # px from the legend's left edge to its text (symbol and gaps)
 LEGEND_PAD = 5.0  # px of padding around a legend's entries
 LEGEND_ITEM_GAP = 5.0  # px after each entry of a horizontal legend
@@ -132,13 +137,16 @@ def log_label(n: int) -> str:
     return f"10<sup>{'−' if n < 0 else ''}{abs(n)}</sup>"
 
 
+def sized_exponents(label: str, exponent_px: float) -> str:
+    """``label`` with its exponents drawn at ``exponent_px`` (``<sup>`` scales what is inside
+    it to 70 %, so an inner span's absolute size wins)."""
+    sized = f"<sup><span style='font-size:{exponent_px:.2f}px'>"
+    return label.replace("<sup>", sized).replace("</sup>", "</span></sup>")
+
+
 def power_label(n: int, exponent_px: float) -> str:
-    """The drawn label of 10^n: its exponent's size set explicitly (``<sup>`` scales what is
-    inside it, so the inner span's absolute size wins)."""
-    label = log_label(n)
-    return label.replace("<sup>", f"<sup><span style='font-size:{exponent_px:.2f}px'>").replace(
-        "</sup>", "</span></sup>"
-    )
+    """The drawn label of 10^n, its exponent at ``exponent_px``."""
+    return sized_exponents(log_label(n), exponent_px)
 
 
 def _log_ticks(lo: float, hi: float, dtick: int) -> list[int]:

@@ -18,7 +18,12 @@ import plotly.graph_objects as go
 from app.export.layout import (
     EXPONENT_RATIO,
     LEGEND_PAD,
+    PAD,
     POWER_SCALE,
+    STANDOFF_EM,
+    TICK_LEN,
+    TICK_PAD,
+    TICK_PAD_Y,
     Box,
     data_range,
     densify,
@@ -27,14 +32,10 @@ from app.export.layout import (
     legend_rows,
     legend_size,
     linear_axis,
+    sized_exponents,
 )
 from app.export.metrics import text_width
 
-PAD = 3.0  # px kept free at the figure's edges (as app.export.style.PAD)
-TICK_LEN = 3.0  # px
-TICK_PAD = 3.0  # px from a tick to its label's box below an x axis
-TICK_PAD_Y = 1.5  # px from a tick to its label's box left of a y axis
-STANDOFF_EM = 0.3  # axis title to tick labels, in font sizes
 LABEL_EM = 1.15  # a tick label's height, in its font size
 MIN_GAP = 4.0  # px between two stacked panels at least
 TICK_SPACING_EM = 1.3  # explicit tick labels of a panel at least this far apart (tick sizes)
@@ -148,15 +149,15 @@ def _ticks(fig: go.Figure, name: str, text: Text) -> Ticks:
 
 
 def _label_width(labels: list[str], size: float, text: Text) -> float:
-    ratio = EXPONENT_RATIO if size > text.tick_px else 0.7
-    return max((text_width(t, size, text.family, ratio) for t in labels), default=0.0)
+    """The widest of ``labels`` at ``size`` px (exponents, if any, as ``_draw_ticks`` sizes
+    them: the tick size, under a base POWER_SCALE larger)."""
+    return max((text_width(t, size, text.family, EXPONENT_RATIO) for t in labels), default=0.0)
 
 
 def _draw_ticks(ax: Any, ticks: Ticks, kept: list[int], text: Text) -> None:
     labels = [ticks.labels[k] for k in kept]
     size = ticks.size if any("<sup>" in t for t in labels) else text.tick_px
-    sized = f"<sup><span style='font-size:{text.tick_px:.2f}px'>"
-    labels = [t.replace("<sup>", sized).replace("</sup>", "</span></sup>") for t in labels]
+    labels = [sized_exponents(t, text.tick_px) for t in labels]
     ax.update(
         tickmode="array",
         tickvals=[ticks.vals[k] for k in kept],

@@ -22,6 +22,11 @@ from app.export import kinds, stacked
 from app.export.layout import (
     LEGEND_INSET,
     LEGEND_PAD,
+    PAD,
+    STANDOFF_EM,
+    TICK_LEN,
+    TICK_PAD,
+    TICK_PAD_Y,
     Axis,
     Box,
     data_range,
@@ -44,11 +49,6 @@ FONTS = {
     "serif": "Times New Roman, Liberation Serif, DejaVu Serif, serif",
     "sans": "Helvetica, Arial, Liberation Sans, DejaVu Sans, sans-serif",
 }
-PAD = 3.0  # px kept free at the figure's edges
-TICK_LEN = 3.0  # px
-TICK_PAD = 3.0  # px from a tick to its label's box below an x axis (measured: 3-4)
-TICK_PAD_Y = 1.5  # px from a tick to its label's box left of a y axis (measured: 0-1)
-STANDOFF_EM = 0.3  # axis title to tick labels, in units of the font size
 
 
 @dataclass(frozen=True)

@@ -242,7 +242,9 @@ def _headroom(
     """A legend in one or two rows along the top of the axes, the y range raised (by at most
     HEADROOM_MAX of the axes) so that no data is under it; None if that does not work."""
     names = kinds.legend_names(fig)
-    rows = legend_rows(names, p.font_px, p.family, fr.plot.w - 2 * LEGEND_INSET)
+    # Left-anchored LEGEND_INSET in, the legend may run to the axes' right edge (plotly wraps
+    # it there: the rest of the plot's width from its x).
+    rows = legend_rows(names, p.font_px, p.family, fr.plot.w - LEGEND_INSET)
     if rows > HEADROOM_ROWS:
         return None
     one = legend_size(names, p.font_px, p.family, horizontal=True)[1] - 2 * LEGEND_PAD

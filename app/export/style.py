@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from app.export import kinds, stacked
+from app.export import kinds, scene, stacked
 from app.export.layout import (
     LEGEND_INSET,
     LEGEND_PAD,
@@ -228,10 +228,6 @@ def _frame(
     return Frame(plot, _axis(fig, "x", plot.w, p), yax, side)
 
 
-# The camera of a printed 3-D scene: farther out than plotly's (1.25, 1.25, 1.25), whose cube
-# reaches past the bottom of a wide, short figure and clips the axis titles there.
-SCENE_CAMERA = {"eye": {"x": 1.7, "y": 1.7, "z": 1.1}, "center": {"x": 0, "y": 0, "z": -0.3}}
-SCENE_TICKS = 4  # at most about this many ticks on each axis of a 3-D scene
 HEADROOM_MAX = 0.3  # the y range may grow by at most this share of the axes to fit a legend
 HEADROOM_ROWS = 2  # rows of legend along the top of the axes
 
@@ -364,36 +360,9 @@ def _plane(fig: go.Figure, kind: str, p: Print, titles: tuple[str, str], title: 
 
 def _scene(fig: go.Figure, p: Print, title: str) -> None:
     """A 3-D figure: the scene fills the figure under a one-row legend (and the title)."""
-    W, H, f = p.size.width_px, p.size.height_px, p.font_px
-    names = kinds.legend_names(fig)
-    title_h = 1.3 * min(f * 1.1, p.max_px) if title else 0.0
-    row_h = legend_size(names, f, p.family, horizontal=True)[1] if names else 0.0
-    top = PAD + title_h + row_h
-    # Few ticks: seen at an angle, plotly's default half steps run into each other.
-    axis = {"tickfont": {"size": p.tick_px}, "title": {"font": {"size": f}}, "nticks": SCENE_TICKS}
-    fig.update_layout(
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        scene={
-            "domain": {"x": [0, 1], "y": [0, 1 - top / H]},
-            "camera": SCENE_CAMERA,
-            "xaxis": axis,
-            "yaxis": axis,
-            "zaxis": axis,
-        },
-        legend={
-            "orientation": "h",
-            "x": PAD / W,
-            "xanchor": "left",
-            "y": 1 - (PAD + title_h) / H,
-            "yanchor": "top",
-            "font": {"size": f},
-            "itemwidth": 30,
-        },
-    )
+    title_h = 1.3 * min(p.font_px * 1.1, p.max_px) if title else 0.0
+    scene.lay_out(fig, p.size.width_px, p.size.height_px, p.font_px, p.tick_px, p.family, title_h)
     _title(fig, title, p)
-    for tr in fig.data:
-        if tr.type == "surface":
-            tr.colorbar = kinds.colorbar(tr, p.tick_px, f, p.family, 1 - top / H)
 
 
 def _title(fig: go.Figure, title: str, p: Print) -> None:

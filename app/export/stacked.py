@@ -232,30 +232,84 @@ def _spread(
     return out
 
 
-def _occupied(fig: go.Figure, name: str, box: Box, text: Text) -> np.ndarray:
-    """Figure px of the data drawn on y axis ``name`` (in ``box``), lines densified."""
+def _x_units(fig: go.Figure) -> tuple[float, float, bool]:
     xa = fig.layout.xaxis
-    x_lo, x_hi = (float(v) for v in (xa.range or (0.0, 1.0)))
+    lo, hi = (float(v) for v in (xa.range or (0.0, 1.0)))
+    return lo, hi, xa.type == "log"
+
+
+def _data_points(fig: go.Figure, name: str, box: Box, skip: str = "") -> np.ndarray:
+    """Figure px of the data drawn on y axis ``name`` (in ``box``), lines densified; the trace
+    named ``skip`` left out."""
+    x_lo, x_hi, log = _x_units(fig)
     y_lo, y_hi = (float(v) for v in fig.layout[name].range)
-    pts = []
+    pts = [np.zeros((0, 2))]
     for t in _traces(fig, name):
+        if skip and t.name == skip:
+            continue
         x = _floats(t.x)
-        if xa.type == "log":
+        if log:
             with np.errstate(divide="ignore", invalid="ignore"):
                 x = np.where(x > 0, np.log10(np.where(x > 0, x, 1.0)), np.nan)
         px = box.x0 + (x - x_lo) / (x_hi - x_lo) * box.w
         py = box.y1 - (_floats(t.y) - y_lo) / (y_hi - y_lo) * box.h
         pts.append(densify(px, py, "lines" in (t.mode or "lines")))
-    for a in fig.layout.annotations:  # a note on a line takes its room too
-        if a.yref == name[0] + name[5:] and a.x is not None and a.y is not None:
-            ax = box.x0 + (float(a.x) - x_lo) / (x_hi - x_lo) * box.w
-            ay = box.y1 - (float(a.y) - y_lo) / (y_hi - y_lo) * box.h
-            size = a.font.size or text.tick_px
-            w = text_width(str(a.text), size, text.family)
-            dy = (-1.0 if a.yanchor == "bottom" else 1.0) * LABEL_EM * size
-            xs, ys = np.meshgrid(np.linspace(ax, ax + w, 12), np.linspace(ay, ay + dy, 4))
-            pts.append(np.stack([xs.ravel(), ys.ravel()], axis=1))
-    return np.concatenate(pts) if pts else np.zeros((0, 2))
+    return np.concatenate(pts)
+
+
+def _notes(fig: go.Figure, name: str) -> list[Any]:
+    ref = name[0] + name[5:]
+    return [a for a in fig.layout.annotations if a.yref == ref and a.xref == "x"]
+
+
+def _note_box(a: Any, fig: go.Figure, name: str, box: Box, text: Text) -> Box:
+    """Where the note ``a`` (left-anchored, above or below its y) is drawn, figure px."""
+    x_lo, x_hi, _ = _x_units(fig)
+    y_lo, y_hi = (float(v) for v in fig.layout[name].range)
+    x = box.x0 + (float(a.x) - x_lo) / (x_hi - x_lo) * box.w
+    y = box.y1 - (float(a.y) - y_lo) / (y_hi - y_lo) * box.h
+    size = a.font.size or text.tick_px
+    h = LABEL_EM * size
+    w = text_width(str(a.text), size, text.family)
+    return Box(x, y - h, x + w, y) if a.yanchor == "bottom" else Box(x, y, x + w, y + h)
+
+
+def _covers(b: Box, pts: np.ndarray) -> bool:
+    inside = (pts[:, 0] >= b.x0 - 1) & (pts[:, 0] <= b.x1 + 1)
+    return bool((inside & (pts[:, 1] >= b.y0 - 1) & (pts[:, 1] <= b.y1 + 1)).any())
+
+
+def _place_notes(fig: go.Figure, name: str, box: Box, text: Text) -> None:
+    """Move each note on a line (left-anchored, at the line's height) along it, above or
+    below, to the first place where it covers no other data: in print the panels are short,
+    and the app's place at the left edge can lie on the run."""
+    x_lo, x_hi, _ = _x_units(fig)
+    for a in _notes(fig, name):
+        if a.x is None or a.y is None or a.xanchor != "left":
+            continue
+        pts = _data_points(fig, name, box, skip=str(a.name or ""))
+        w = _note_box(a, fig, name, box, text).w / box.w * (x_hi - x_lo)
+        start, anchor = float(a.x), a.yanchor
+        spots = [start, *np.linspace(x_lo, max(x_lo, x_hi - 1.02 * w), 12)]
+
+        def clear(x: float, y_anchor: str, a: Any = a, pts: np.ndarray = pts) -> bool:
+            a.update(x=x, yanchor=y_anchor)
+            return not _covers(_note_box(a, fig, name, box, text), pts)
+
+        other = "top" if anchor == "bottom" else "bottom"
+        free = [(x, y) for y in (anchor, other) for x in spots if clear(x, y)]
+        x, y_anchor = free[0] if free else (start, anchor)
+        a.update(x=x, yanchor=y_anchor)
+
+
+def _occupied(fig: go.Figure, name: str, box: Box, text: Text) -> np.ndarray:
+    """Figure px of everything drawn in the panel of y axis ``name``: data and notes."""
+    pts = [_data_points(fig, name, box)]
+    for a in _notes(fig, name):
+        b = _note_box(a, fig, name, box, text)
+        xs, ys = np.meshgrid(np.linspace(b.x0, b.x1, 12), np.linspace(b.y0, b.y1, 4))
+        pts.append(np.stack([xs.ravel(), ys.ravel()], axis=1))
+    return np.concatenate(pts)
 
 
 def stacked(fig: go.Figure, text: Text, title: str) -> None:
@@ -303,6 +357,12 @@ def stacked(fig: go.Figure, text: Text, title: str) -> None:
     bar = _colorbar(fig, text)
     right = PAD + bar if bar else right
     legend: dict[str, Any] = {"visible": False}
+
+    def boxes() -> dict[str, Box]:
+        return {n: Box(left, top + y0, W - right, top + y0 + h) for n, (y0, h, _) in placed.items()}
+
+    for n, b in boxes().items():
+        _place_notes(fig, n, b, text)
     if show_legend:
         y0, h, _ = placed[first]
         box = Box(left, top + y0, W - right, top + y0 + h)
@@ -318,6 +378,8 @@ def stacked(fig: go.Figure, text: Text, title: str) -> None:
             row = legend_size(names, f, text.family, horizontal=True)[1] - 2 * LEGEND_PAD
             top = PAD + title_h + rows * row + LEGEND_PAD + 1
             placed = _spread(fig, ticks, H - top - bottom, text)
+            for n, b in boxes().items():
+                _place_notes(fig, n, b, text)
             legend = {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.0}
             legend.update(yanchor="bottom", bgcolor="rgba(0,0,0,0)")
     for n, (_, _, kept) in placed.items():

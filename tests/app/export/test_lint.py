@@ -20,6 +20,7 @@ from app.computation import analyse_point, compute, compute_slice
 from app.export import FIGURES, FONTS, SIZES, ExportOptions, build_bundle
 from app.export.exporter import close_exporter, export_image
 from app.export.style import OWN_AXIS_TITLES, paper_style
+from app.figures.common import FLOW_COLOR
 from app.presets import PRESETS
 from app.state import AppState
 from app.views import figures
@@ -202,3 +203,38 @@ def test_log_axis_exponents_are_print_size(rendered, kind, size):
     assert all(e.size >= s.min_pt - pdf_lint.SIZE_SLACK for e in exponents), exponents
     bases = [sp for sp in page.spans if sp.text.strip() == "10"]
     assert bases and all(b.size <= s.max_pt + pdf_lint.SIZE_SLACK for b in bases)
+
+
+def _stroke_points(page: pymupdf.Page, rgb: tuple[float, float, float]) -> list[pymupdf.Point]:
+    """Points every ~1 pt along the lines (and the marker outlines) drawn in colour ``rgb``."""
+    pts = []
+    for d in page.get_drawings():
+        color = d.get("color")
+        if color is None or max(abs(a - b) for a, b in zip(color, rgb, strict=True)) > 0.01:
+            continue
+        for item in d["items"]:
+            if item[0] == "l":
+                a, b = item[1], item[2]
+                n = max(2, int(abs(b - a) + 1))
+                pts += [a + (b - a) * (k / n) for k in range(n + 1)]
+            elif item[0] == "re":
+                pts += [item[1].tl, item[1].br]
+            elif item[0] == "c":
+                pts += [item[1], item[4]]
+    return pts
+
+
+@pytest.mark.parametrize("font", ["serif", "sans"])
+def test_curvature_note_stays_off_the_run(rendered, font):
+    """The label of the flattest minimum's line is moved along its line to where the run is
+    not: on the app's place (the left edge) the printed panel put the run through the text."""
+    pdf = rendered("prop2", "curvature", "single", font)
+    page = pdf_lint.read(pdf)
+    notes = [s for s in page.spans if s.text.startswith("flattest minimum")]
+    assert len(notes) == 1, [s.text for s in page.spans]
+    box = notes[0].box.inset(0.15)
+    rgb = tuple(int(FLOW_COLOR[k : k + 2], 16) / 255 for k in (1, 3, 5))
+    run = _stroke_points(pymupdf.open(stream=pdf, filetype="pdf")[0], rgb)
+    assert len(run) > 50
+    inside = [p for p in run if box.x0 <= p.x <= box.x1 and box.y0 <= p.y <= box.y1]
+    assert not inside, (box, inside[:5])

@@ -12,6 +12,7 @@ import io
 import json
 import time
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -167,23 +168,34 @@ def build_bundle(
     warnings = () if math or not static else (FALLBACK_WARNING,)
     t0 = time.perf_counter()
     figs = draw_figures(state, kinds, r, point, sl) if kinds else {}
-    for kind, fig in figs.items():
-        if deadline is not None and time.perf_counter() - t0 > deadline:
-            raise ExportError(
-                f"the export took longer than {deadline:g} s; export fewer figures "
-                "at once, or use `linflow export` from the command line"
+    # The browser draws one figure while the next is styled here (one export at a time: the
+    # exporter is a single browser tab); the images are put in their places at the end.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linflow-export")
+    images: dict[str, Future[bytes]] = {}
+    try:
+        for kind, fig in figs.items():
+            if deadline is not None and time.perf_counter() - t0 > deadline:
+                raise ExportError(
+                    f"the export took longer than {deadline:g} s; export fewer figures "
+                    "at once, or use `linflow export` from the command line"
+                )
+            csv, data = figure_data(fig)
+            files[f"{kind}.csv"] = csv.encode()
+            files[f"{kind}.json"] = json.dumps(
+                {"figure": kind, "state": state.to_dict(), "traces": data}, indent=1
+            ).encode()
+            if not static:
+                continue
+            styled = paper_style(
+                fig, kind, SIZES[options.size], options.font, math=math, title=options.title
             )
-        csv, data = figure_data(fig)
-        files[f"{kind}.csv"] = csv.encode()
-        files[f"{kind}.json"] = json.dumps(
-            {"figure": kind, "state": state.to_dict(), "traces": data}, indent=1
-        ).encode()
-        if not static:
-            continue
-        styled = paper_style(
-            fig, kind, SIZES[options.size], options.font, math=math, title=options.title
-        )
-        files[f"{kind}.{options.fmt}"] = export_image(styled, options.fmt, options.dpi)
+            name = f"{kind}.{options.fmt}"
+            files[name] = b""  # its place among the figure's files
+            images[name] = pool.submit(export_image, styled, options.fmt, options.dpi)
+        for name, image in images.items():
+            files[name] = image.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     name = view_name(state)
     if not static:
         files[f"{name}.html"] = html_page(figs, name, tuple(skipped), encode(state))

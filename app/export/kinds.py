@@ -335,26 +335,3 @@ def finish(
             bar = colorbar(tr, tick_px, px, family, plot.h / (plot.h + band))
             bar.update(x=1.0 + COLORBAR_GAP / plot.w, xanchor="left")
             tr.colorbar = bar
-
-
-def stacked(fig: go.Figure, px: float, tick_px: float, title: str) -> None:
-    """Print layout of a figure of stacked panels (curvature, outputs per item): every axis's
-    title and ticks at print size, its own notes kept at tick size, the legend in one row above,
-    margins of a few characters (their own axis titles, plain text, are kept)."""
-    fig.update_layout(
-        margin={"l": 5.5 * px, "r": 1.5 * px, "t": (4.2 if title else 2.6) * px, "b": 3.4 * px},
-        legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom", "font": {"size": px}},
-        title={"text": title, "font": {"size": px}, "x": 0.0, "y": 0.99} if title else None,
-    )
-    axis = {"title_font": {"size": px}, "tickfont": {"size": tick_px}, "showgrid": False}
-    fig.update_xaxes(**axis)
-    fig.update_yaxes(**axis)
-    # Log axes label powers of ten only: plotly draws the 2s and 5s between them at 0.6 of the
-    # tick size, below print size.
-    fig.for_each_xaxis(lambda ax: ax.update(dtick=1) if ax.type == "log" else None)
-    fig.for_each_yaxis(lambda ax: ax.update(dtick=1) if ax.type == "log" else None)
-    for a in fig.layout.annotations:
-        a.font = {**(a.font.to_plotly_json() if a.font else {}), "size": tick_px}
-    for tr in fig.data:
-        if tr.type in ("heatmap", "contour"):
-            tr.colorbar = {"title": {"font": {"size": px}}, "tickfont": {"size": tick_px}}

@@ -16,12 +16,21 @@ import numpy as np
 
 from app.export.metrics import text_width
 
+PAD = 3.0  # px kept free at the figure's edges
+TICK_LEN = 3.0  # px
+TICK_PAD = 3.0  # px from a tick to its label's box below an x axis (measured: 3-4)
+TICK_PAD_Y = 1.5  # px from a tick to its label's box left of a y axis (measured: 0-1)
+STANDOFF_EM = 0.3  # axis title to tick labels, in units of the font size
 LEGEND_TEXT_X = 40.0  # px from the legend's left edge to its text (symbol and gaps)
 LEGEND_PAD = 5.0  # px of padding around a legend's entries
 LEGEND_ITEM_GAP = 5.0  # px after each entry of a horizontal legend
 LEGEND_INSET = 4.0  # px between an inside legend and the axes
 DENSIFY_PX = 3.0  # lines are tested for covering a legend at points this far apart
-POWER_SCALE = 1.25  # plotly draws "10^n" tick labels at 1.25 x the tick font (exponents at 0.7)
+# Log axes label 10^n at 1.25 x the tick font (10 pt in print, as plotly's own power labels),
+# their exponents at the tick font itself (8 pt): plotly's <sup> alone would draw them at 70 %
+# of the base, 7 pt, below print size. The labels are set as tick text (``Axis.layout``).
+POWER_SCALE = 1.25
+EXPONENT_RATIO = 1 / POWER_SCALE  # an exponent's size over its base's
 NICE_STEPS = (1.0, 2.0, 2.5, 5.0)
 LOG_TICK_LIMIT = 6  # at most this many decades labelled on a log axis
 LIN_TICK_LIMIT = 6
@@ -64,19 +73,28 @@ class Axis:
         frac = (v - self.lo) / (self.hi - self.lo)
         return start + (1.0 - frac if flip else frac) * length
 
-    def layout(self) -> dict[str, object]:
-        """Plotly axis settings that draw exactly these ticks."""
+    def layout(self, tick_px: float) -> dict[str, object]:
+        """Plotly axis settings that draw exactly these ticks, labels at ``tick_px`` (a log
+        axis: bases at POWER_SCALE x ``tick_px``, exponents at ``tick_px``)."""
+        if self.log:
+            powers = _log_ticks(self.lo, self.hi, int(self.dtick))
+            return {
+                "range": [self.lo, self.hi],
+                "autorange": False,
+                "tickmode": "array",
+                "tickvals": [10.0**n for n in powers],
+                "ticktext": [power_label(n, tick_px) for n in powers],
+                "tickfont": {"size": POWER_SCALE * tick_px},
+            }
         out: dict[str, object] = {
             "range": [self.lo, self.hi],
             "autorange": False,
             "tickmode": "linear",
             "tick0": self.tick0,
             "dtick": self.dtick,
+            "exponentformat": "none",
+            "tickfont": {"size": tick_px},
         }
-        if self.log:
-            out.update(exponentformat="power", minorloglabels="none")
-        else:
-            out.update(exponentformat="none")
         return out
 
 
@@ -111,12 +129,29 @@ def linear_axis(
 
 
 def log_label(n: int) -> str:
-    """Plotly's "power" label of 10^n."""
+    """The label of 10^n as plotly's "power" format writes it (for measuring)."""
     if n == 0:
         return "1"
     if n == 1:
         return "10"
     return f"10<sup>{'−' if n < 0 else ''}{abs(n)}</sup>"
+
+
+def sized_exponents(label: str, exponent_px: float) -> str:
+    """``label`` with its exponents drawn at ``exponent_px`` (``<sup>`` scales what is inside
+    it to 70 %, so an inner span's absolute size wins)."""
+    sized = f"<sup><span style='font-size:{exponent_px:.2f}px'>"
+    return label.replace("<sup>", sized).replace("</sup>", "</span></sup>")
+
+
+def power_label(n: int, exponent_px: float) -> str:
+    """The drawn label of 10^n, its exponent at ``exponent_px``."""
+    return sized_exponents(log_label(n), exponent_px)
+
+
+def _log_ticks(lo: float, hi: float, dtick: int) -> list[int]:
+    first = math.ceil(lo / dtick - 1e-9) * dtick
+    return list(range(first, math.floor(hi + 1e-9) + 1, dtick))
 
 
 def log_axis(lo: float, hi: float, max_ticks: int = LOG_TICK_LIMIT) -> Axis:
@@ -126,18 +161,16 @@ def log_axis(lo: float, hi: float, max_ticks: int = LOG_TICK_LIMIT) -> Axis:
         mid = lo if math.isfinite(lo) else 0.0
         lo, hi = mid - 1.0, mid + 1.0
     dtick = 1
-    while True:
-        first = math.ceil(lo / dtick - 1e-9) * dtick
-        ticks = list(range(first, math.floor(hi + 1e-9) + 1, dtick))
-        if len(ticks) <= max_ticks:
-            break
+    while len(ticks := _log_ticks(lo, hi, dtick)) > max_ticks:
         dtick += 1
     return Axis(True, lo, hi, 0.0, float(dtick), tuple(log_label(n) for n in ticks))
 
 
 def tick_label_width(axis: Axis, size_px: float, family: str) -> float:
-    scale = POWER_SCALE if axis.log else 1.0
-    return max((text_width(t, size_px * scale, family) for t in axis.labels), default=0.0)
+    if axis.log:
+        size_px, ratio = POWER_SCALE * size_px, EXPONENT_RATIO
+        return max((text_width(t, size_px, family, ratio) for t in axis.labels), default=0.0)
+    return max((text_width(t, size_px, family) for t in axis.labels), default=0.0)
 
 
 def tick_label_height(axis: Axis, size_px: float) -> float:

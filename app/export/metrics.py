@@ -37,7 +37,7 @@ SCRIPT = 0.7  # plotly draws <sup> and <sub> at 70 %
 _TAG = re.compile(r"<(/?)(sup|sub|b|i|span)[^>]*>", re.IGNORECASE)
 
 
-def _line_width(line: str, family: str) -> float:
+def _line_width(line: str, family: str, script: float = SCRIPT) -> float:
     table, width, scale, pos = WIDTHS[family], 0.0, 1.0, 0
     for m in [*_TAG.finditer(line), None]:
         chunk = line[pos : m.start()] if m else line[pos:]
@@ -45,7 +45,7 @@ def _line_width(line: str, family: str) -> float:
         if m is None:
             break
         if m.group(2).lower() in ("sup", "sub"):
-            scale = 1.0 if m.group(1) else SCRIPT
+            scale = 1.0 if m.group(1) else script
         pos = m.end()
     return width
 
@@ -55,9 +55,10 @@ def lines(text: str) -> list[str]:
     return re.split(r"<br\s*/?>", text or "", flags=re.IGNORECASE)
 
 
-def text_width(text: str, size_px: float, family: str = "sans") -> float:
-    """Width in px of the widest line of ``text`` at ``size_px``."""
-    return size_px * max(_line_width(line, family) for line in lines(text))
+def text_width(text: str, size_px: float, family: str = "sans", script: float = SCRIPT) -> float:
+    """Width in px of the widest line of ``text`` at ``size_px`` (``<sup>``/``<sub>`` at
+    ``script`` of it: plotly's 70 %, unless the label sets its own exponent size)."""
+    return size_px * max(_line_width(line, family, script) for line in lines(text))
 
 
 def text_height(text: str, size_px: float) -> float:

@@ -18,10 +18,15 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from app.export import kinds
+from app.export import kinds, scene, stacked
 from app.export.layout import (
     LEGEND_INSET,
     LEGEND_PAD,
+    PAD,
+    STANDOFF_EM,
+    TICK_LEN,
+    TICK_PAD,
+    TICK_PAD_Y,
     Axis,
     Box,
     data_range,
@@ -44,11 +49,6 @@ FONTS = {
     "serif": "Times New Roman, Liberation Serif, DejaVu Serif, serif",
     "sans": "Helvetica, Arial, Liberation Sans, DejaVu Sans, sans-serif",
 }
-PAD = 3.0  # px kept free at the figure's edges
-TICK_LEN = 3.0  # px
-TICK_PAD = 3.0  # px from a tick to its label's box below an x axis (measured: 3-4)
-TICK_PAD_Y = 1.5  # px from a tick to its label's box left of a y axis (measured: 0-1)
-STANDOFF_EM = 0.3  # axis title to tick labels, in units of the font size
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,8 @@ def paper_style(
     )
     kinds.style_traces(out)
     if kind in OWN_AXIS_TITLES:
-        kinds.stacked(out, p.font_px, p.tick_px, title_text)
+        text = stacked.Text(size.width_px, size.height_px, p.font_px, p.tick_px, font)
+        stacked.stacked(out, text, title_text)
         return out
     kinds.prepare(kind, out, math)
     if out.layout.scene.xaxis.title.text or any(t.type in kinds.SCENE_TRACES for t in out.data):
@@ -227,9 +228,6 @@ def _frame(
     return Frame(plot, _axis(fig, "x", plot.w, p), yax, side)
 
 
-# The camera of a printed 3-D scene: farther out than plotly's (1.25, 1.25, 1.25), whose cube
-# reaches past the bottom of a wide, short figure and clips the axis titles there.
-SCENE_CAMERA = {"eye": {"x": 1.7, "y": 1.7, "z": 1.1}, "center": {"x": 0, "y": 0, "z": -0.3}}
 HEADROOM_MAX = 0.3  # the y range may grow by at most this share of the axes to fit a legend
 HEADROOM_ROWS = 2  # rows of legend along the top of the axes
 
@@ -240,7 +238,9 @@ def _headroom(
     """A legend in one or two rows along the top of the axes, the y range raised (by at most
     HEADROOM_MAX of the axes) so that no data is under it; None if that does not work."""
     names = kinds.legend_names(fig)
-    rows = legend_rows(names, p.font_px, p.family, fr.plot.w - 2 * LEGEND_INSET)
+    # Left-anchored LEGEND_INSET in, the legend may run to the axes' right edge (plotly wraps
+    # it there: the rest of the plot's width from its x).
+    rows = legend_rows(names, p.font_px, p.family, fr.plot.w - LEGEND_INSET)
     if rows > HEADROOM_ROWS:
         return None
     one = legend_size(names, p.font_px, p.family, horizontal=True)[1] - 2 * LEGEND_PAD
@@ -284,7 +284,11 @@ def _above(
     if rows > 1 and not wide:
         return None
     box = legend_size(names, p.font_px, p.family, horizontal=True)[1]
-    band = rows * (box - 2 * LEGEND_PAD) + LEGEND_PAD + 1
+    # A row is taller than its text (plotly: at least 19 px): the empty part of the last row
+    # may reach into the axes too.
+    row = box - 2 * LEGEND_PAD
+    slack = max(0.0, (row - 1.3 * p.font_px) / 2)
+    band = rows * row + LEGEND_PAD + 1 - slack
     fr = _frame(fig, kind, p, titles, title_h, band)
     return replace(fr, band=band), {
         "orientation": "h",
@@ -340,9 +344,8 @@ def _plane(fig: go.Figure, kind: str, p: Print, titles: tuple[str, str], title: 
         fig.update_layout(
             {
                 f"{letter}axis": {
-                    **ax.layout(),
+                    **ax.layout(p.tick_px),
                     "title": {"text": text, "font": {"size": f}, "standoff": STANDOFF_EM * f},
-                    "tickfont": {"size": p.tick_px},
                     "ticks": "outside",
                     "ticklen": TICK_LEN,
                     "automargin": False,
@@ -357,35 +360,9 @@ def _plane(fig: go.Figure, kind: str, p: Print, titles: tuple[str, str], title: 
 
 def _scene(fig: go.Figure, p: Print, title: str) -> None:
     """A 3-D figure: the scene fills the figure under a one-row legend (and the title)."""
-    W, H, f = p.size.width_px, p.size.height_px, p.font_px
-    names = kinds.legend_names(fig)
-    title_h = 1.3 * min(f * 1.1, p.max_px) if title else 0.0
-    row_h = legend_size(names, f, p.family, horizontal=True)[1] if names else 0.0
-    top = PAD + title_h + row_h
-    axis = {"tickfont": {"size": p.tick_px}, "title": {"font": {"size": f}}}
-    fig.update_layout(
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        scene={
-            "domain": {"x": [0, 1], "y": [0, 1 - top / H]},
-            "camera": SCENE_CAMERA,
-            "xaxis": axis,
-            "yaxis": axis,
-            "zaxis": axis,
-        },
-        legend={
-            "orientation": "h",
-            "x": PAD / W,
-            "xanchor": "left",
-            "y": 1 - (PAD + title_h) / H,
-            "yanchor": "top",
-            "font": {"size": f},
-            "itemwidth": 30,
-        },
-    )
+    title_h = 1.3 * min(p.font_px * 1.1, p.max_px) if title else 0.0
+    scene.lay_out(fig, p.size.width_px, p.size.height_px, p.font_px, p.tick_px, p.family, title_h)
     _title(fig, title, p)
-    for tr in fig.data:
-        if tr.type == "surface":
-            tr.colorbar = kinds.colorbar(tr, p.tick_px, f, p.family, 1 - top / H)
 
 
 def _title(fig: go.Figure, title: str, p: Print) -> None:

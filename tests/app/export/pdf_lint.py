@@ -1,11 +1,12 @@
 """A figure lint: what a journal's production desk checks, measured on the PDF itself (PyMuPDF).
 
-- every text 8-10 pt (slides scaled up); exponents (superscripts) at least 70 % of the largest
-  size, TeX's scriptsize ratio;
+- every text 8-10 pt (slides scaled up), exponents (superscripts) included: a 7 pt exponent is
+  as hard to read as any 7 pt text;
 - every text, and every typeset formula, inside the page;
 - no text over text (text spans, and MathJax formulas, which are drawn as glyph outlines);
 - the plotting area (the axes' white background, or a 3-D scene's image) a given fraction of
-  the page;
+  the page; for figures of stacked panels, the panels' areas together (each panel's share is
+  reported);
 - no labels of interactive controls (play, pause, speeds, sliders).
 """
 
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 import pymupdf
 
 CONTROL_WORDS = re.compile(r"\b(play|pause|stop|slow|normal|fast|speed)\b|[▶❚⏸]", re.IGNORECASE)
-SCRIPT_RATIO = 0.7  # exponents may be this fraction of the largest text size
 SIZE_SLACK = 0.06  # pt: PDF sizes are rounded
 EDGE_SLACK = 0.5  # pt a bounding box may touch past the page edge
 GLYPH_GAP = 2.0  # pt: glyph outlines closer than this belong to one formula
@@ -73,6 +73,7 @@ class Page:
     spans: tuple[Span, ...]
     formulas: tuple[Rect, ...]
     plot: Rect | None
+    panels: tuple[Rect, ...] = ()  # every axes' background (or scene image), largest first
 
 
 def _formulas(drawings: list[dict]) -> list[Rect]:
@@ -108,9 +109,10 @@ def _formulas(drawings: list[dict]) -> list[Rect]:
     return clusters
 
 
-def _plot(page: pymupdf.Page, drawings: list[dict]) -> Rect | None:
-    """The axes: the largest opaque white rectangle short of the page (plotly's plot
-    background); a 3-D scene: its image."""
+def _panels(page: pymupdf.Page, drawings: list[dict]) -> list[Rect]:
+    """Every axes' background: the opaque white rectangles short of the page (plotly draws
+    one per subplot; a legend's or an annotation's box would be one too, so print figures
+    draw those transparent), largest first; without any, the images (a 3-D scene)."""
     W, H = page.rect.width, page.rect.height
     rects = [
         Rect(*d["rect"])
@@ -122,9 +124,17 @@ def _plot(page: pymupdf.Page, drawings: list[dict]) -> Rect | None:
         and d["items"][0][0] == "re"
     ]
     rects = [r for r in rects if r.area < 0.97 * W * H]
+    if not rects:
+        rects = [Rect(*i["bbox"]) for i in page.get_image_info()]
+    return sorted(rects, key=lambda r: -r.area)
+
+
+def _plot(page: pymupdf.Page, drawings: list[dict]) -> Rect | None:
+    """The axes: the largest opaque white rectangle short of the page (plotly's plot
+    background), or the largest image (a 3-D scene; a heat map's image lies on its axes)."""
+    rects = _panels(page, drawings)
     images = [Rect(*i["bbox"]) for i in page.get_image_info()]
-    best = max([*rects, *images], key=lambda r: r.area, default=None)
-    return best
+    return max([*rects[:1], *images], key=lambda r: r.area, default=None)
 
 
 def read(pdf: bytes) -> Page:
@@ -152,16 +162,26 @@ def read(pdf: bytes) -> Page:
         tuple(spans),
         tuple(_formulas(drawings)),
         _plot(page, drawings),
+        tuple(_panels(page, drawings)),
     )
 
 
-def problems(page: Page, *, min_pt: float, max_pt: float, min_plot: float | None) -> list[str]:
-    """Everything wrong with the page, as sentences (empty: the figure passes)."""
+def problems(
+    page: Page,
+    *,
+    min_pt: float,
+    max_pt: float,
+    min_plot: float | None,
+    min_panels: float | None = None,
+) -> list[str]:
+    """Everything wrong with the page, as sentences (empty: the figure passes). ``min_plot``:
+    the share of the page the (largest) plotting area must have; ``min_panels``: the share
+    all panels together must have (figures of stacked panels)."""
     out = []
     for s in page.spans:
-        lo = SCRIPT_RATIO * max_pt if s.script else min_pt
-        if not lo - SIZE_SLACK <= s.size <= max_pt + SIZE_SLACK:
-            out.append(f"{s.text!r} is {s.size:.2f} pt (allowed {lo:.1f}-{max_pt:.1f})")
+        if not min_pt - SIZE_SLACK <= s.size <= max_pt + SIZE_SLACK:
+            what = "exponent " if s.script else ""
+            out.append(f"{what}{s.text!r} is {s.size:.2f} pt (allowed {min_pt:.1f}-{max_pt:.1f})")
     W, H = page.width, page.height
     boxes = [(f"{s.text!r}", s.box) for s in page.spans] + [
         (f"formula at ({f.x0:.0f}, {f.y0:.0f})", f) for f in page.formulas
@@ -196,4 +216,12 @@ def problems(page: Page, *, min_pt: float, max_pt: float, min_plot: float | None
                     f"the plotting area is {100 * frac:.0f}% of the figure "
                     f"(< {100 * min_plot:.0f}%)"
                 )
+    if min_panels is not None:
+        shares = [p.area / (W * H) for p in page.panels]
+        if sum(shares) < min_panels:
+            each = " + ".join(f"{100 * s:.0f}%" for s in shares) or "none"
+            out.append(
+                f"the panels are {100 * sum(shares):.0f}% of the figure ({each}; "
+                f"< {100 * min_panels:.0f}%)"
+            )
     return out

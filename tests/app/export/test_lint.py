@@ -1,8 +1,10 @@
 """The figure lint over every figure x size x font, on the PDFs ``linflow export`` writes.
 
 One warm exporter renders every PDF once (module fixture); each test reads its own. The states:
-the Proposition 2 preset (all six figures), the default state (a staircase: plateaus, many
-rungs, zero Hessian eigenvalues) and the stable-manifold preset (a 3-D trajectory).
+the Proposition 2 preset (all eight figures), the scalar-chain preset (all eight: a two-weight
+trajectory with five legend entries, a curvature panel whose symmetric-log ticks must be
+thinned), the default state (a staircase: plateaus, many rungs, zero Hessian eigenvalues) and
+the stable-manifold preset (a 3-D trajectory).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from app.computation import analyse_point, compute, compute_slice
 from app.export import FIGURES, FONTS, SIZES, ExportOptions, build_bundle
 from app.export.exporter import close_exporter, export_image
 from app.export.style import OWN_AXIS_TITLES, paper_style
+from app.figures.common import FLOW_COLOR
 from app.presets import PRESETS
 from app.state import AppState
 from app.views import figures
@@ -25,11 +28,13 @@ from tests.app.export import pdf_lint
 
 STATES = {
     "prop2": PRESETS["prop2"].state,
+    "scalar-chain": PRESETS["scalar-chain"].state,
     "default": AppState(),
     "manifold": PRESETS["stable-manifold"].state,
 }
 KINDS = {
     "prop2": FIGURES,
+    "scalar-chain": FIGURES,
     "default": ("loss", "trajectory", "hessian", "drift", "slice"),
     "manifold": ("loss", "trajectory"),
 }
@@ -72,10 +77,15 @@ def test_figure_lint(rendered, name, kind, size, font):
     want = {"serif": "Serif", "sans": "Sans"}[font]
     fonts = {sp.font for sp in page.spans}
     assert any(want in f for f in fonts), fonts
-    # Stacked panels (curvature, outputs per item) have no single plotting area to measure; the
-    # lint reads one frame, so the share is checked on single-axes figures only.
-    min_plot = None if kind in OWN_AXIS_TITLES else MIN_PLOT
-    problems = pdf_lint.problems(page, min_pt=s.min_pt, max_pt=s.max_pt, min_plot=min_plot)
+    # Stacked panels (curvature, outputs per item): their panels together, not one of them.
+    stacked = kind in OWN_AXIS_TITLES
+    problems = pdf_lint.problems(
+        page,
+        min_pt=s.min_pt,
+        max_pt=s.max_pt,
+        min_plot=None if stacked else MIN_PLOT,
+        min_panels=MIN_PLOT if stacked else None,
+    )
     assert not problems, "\n".join(problems)
 
 
@@ -179,3 +189,52 @@ def test_gallery_page_and_png_from_pdf(tmp_path):
     assert ".. figure:: prop2/loss-single.png" in page
     assert ":download:`double column <prop2/rate-double.png>`" in page
     assert "- skipped slice: none" in page
+
+
+@pytest.mark.parametrize(("kind", "size"), [("loss", "single"), ("hessian", "slide")])
+def test_log_axis_exponents_are_print_size(rendered, kind, size):
+    """The exponents of 10^k tick labels are read as exponents (raised, smaller) and are at
+    least the smallest print size (8 pt; 12.8 pt on a slide): plotly's own <sup> is 70 % of
+    the base, 7 pt, which the lint reports."""
+    page = pdf_lint.read(rendered("prop2", kind, size, "serif"))
+    exponents = [s for s in page.spans if s.script]
+    assert len(exponents) >= 2, [s.text for s in page.spans]
+    s = SIZES[size]
+    assert all(e.size >= s.min_pt - pdf_lint.SIZE_SLACK for e in exponents), exponents
+    bases = [sp for sp in page.spans if sp.text.strip() == "10"]
+    assert bases and all(b.size <= s.max_pt + pdf_lint.SIZE_SLACK for b in bases)
+
+
+def _stroke_points(page: pymupdf.Page, rgb: tuple[float, float, float]) -> list[pymupdf.Point]:
+    """Points every ~1 pt along the lines (and the marker outlines) drawn in colour ``rgb``."""
+    pts = []
+    for d in page.get_drawings():
+        color = d.get("color")
+        if color is None or max(abs(a - b) for a, b in zip(color, rgb, strict=True)) > 0.01:
+            continue
+        for item in d["items"]:
+            if item[0] == "l":
+                a, b = item[1], item[2]
+                n = max(2, int(abs(b - a) + 1))
+                pts += [a + (b - a) * (k / n) for k in range(n + 1)]
+            elif item[0] == "re":
+                pts += [item[1].tl, item[1].br]
+            elif item[0] == "c":
+                pts += [item[1], item[4]]
+    return pts
+
+
+@pytest.mark.parametrize("font", ["serif", "sans"])
+def test_curvature_note_stays_off_the_run(rendered, font):
+    """The label of the flattest minimum's line is moved along its line to where the run is
+    not: on the app's place (the left edge) the printed panel put the run through the text."""
+    pdf = rendered("prop2", "curvature", "single", font)
+    page = pdf_lint.read(pdf)
+    notes = [s for s in page.spans if s.text.startswith("flattest minimum")]
+    assert len(notes) == 1, [s.text for s in page.spans]
+    box = notes[0].box.inset(0.15)
+    rgb = tuple(int(FLOW_COLOR[k : k + 2], 16) / 255 for k in (1, 3, 5))
+    run = _stroke_points(pymupdf.open(stream=pdf, filetype="pdf")[0], rgb)
+    assert len(run) > 50
+    inside = [p for p in run if box.x0 <= p.x <= box.x1 and box.y0 <= p.y <= box.y1]
+    assert not inside, (box, inside[:5])

@@ -108,17 +108,23 @@ def _fmt(v: float, decimals: int) -> str:
 
 
 def linear_axis(
-    lo: float, hi: float, max_ticks: int = LIN_TICK_LIMIT, steps: tuple[float, ...] = NICE_STEPS
+    lo: float,
+    hi: float,
+    max_ticks: int = LIN_TICK_LIMIT,
+    steps: tuple[float, ...] = NICE_STEPS,
+    min_step: float = 0.0,
 ) -> Axis:
     """Ticks ``steps`` (1, 2, 2.5 or 5) x 10^k apart, the closest spacing that gives at most
-    ``max_ticks`` labels in [lo, hi]."""
+    ``max_ticks`` labels in [lo, hi] and is at least ``min_step`` (1 for integer indices)."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         mid = lo if math.isfinite(lo) else 0.0
         lo, hi = mid - 1.0, mid + 1.0
     span = hi - lo
-    base = 10.0 ** math.floor(math.log10(span / max(max_ticks, 1)))
+    base = 10.0 ** math.floor(math.log10(max(span / max(max_ticks, 1), min_step)))
     for mult in (*steps, *(10.0 * m for m in steps)):
         step = base * mult
+        if step < min_step:
+            continue
         first = math.ceil(lo / step - 1e-9) * step
         n = math.floor((hi - first) / step + 1e-9) + 1
         if n <= max_ticks:

@@ -151,13 +151,15 @@ def _axis(fig: go.Figure, letter: str, length: float, p: Print) -> Axis:
         fills = any(t.type in ("contour", "heatmap") for t in fig.data)  # fills the axes
         pad = 0.0 if fills or (letter == "x" and lines_only) else 0.05
         lo, hi = data_range(kinds.axis_data(fig, letter), log, pad)
+    # An axis of integers (the Hessian's eigenvalue index) says so with dtick 1: no 1.2, 1.4.
+    least = 1.0 if not log and ax.dtick == 1 else 0.0
     if letter == "x":
-        probe = log_axis(lo, hi) if log else linear_axis(lo, hi)
+        probe = log_axis(lo, hi) if log else linear_axis(lo, hi, min_step=least)
         room = max(tick_label_width(probe, p.tick_px, p.family), 1.0)
         limit = max(2, min(6, int(length // (room + 1.5 * p.tick_px))))
     else:
         limit = max(2, min(6, int(length // (2.6 * p.tick_px * (1.25 if log else 1.0)))))
-    return log_axis(lo, hi, limit) if log else linear_axis(lo, hi, limit)
+    return log_axis(lo, hi, limit) if log else linear_axis(lo, hi, limit, min_step=least)
 
 
 def _occupied(fig: go.Figure, x: Axis, y: Axis, plot: Box) -> np.ndarray:

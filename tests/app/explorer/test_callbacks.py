@@ -110,6 +110,16 @@ def test_hessian_figure_colours_by_sign():
     assert fig.layout.yaxis.type == "log"
 
 
+def test_hessian_indices_tick_at_integers_on_a_short_spectrum():
+    """Two eigenvalues (the scalar chain): plotly ticked the index axis 1, 1.2, 1.4, ..."""
+    from app.presets import PRESETS
+    from app.views import figures
+
+    fig = figures(PRESETS["scalar-chain"].state, ["hessian"])["hessian"]
+    xs = [x for t in fig.data for x in t.x]
+    assert len(xs) == 2 and fig.layout.xaxis.tick0 == 1 and fig.layout.xaxis.dtick == 1
+
+
 def test_a_large_net_gets_lanczos_extremes_and_the_panel_says_so(monkeypatch):
     import app.computation as computation
     from app import limits
@@ -256,3 +266,14 @@ def test_one_request_syncs_the_state_and_draws_what_changed():
         )
     assert "[1, 24]" in bad["errors"]["dx"] and bad["stale"]
     assert all(bad[k] is no_update for k in (*callbacks.GRAPHS, "store", "url"))
+
+
+def test_hessian_indices_tick_at_integers_in_print_too():
+    from app.export import SIZES
+    from app.export.style import paper_style
+    from app.presets import PRESETS
+    from app.views import figures
+
+    fig = figures(PRESETS["scalar-chain"].state, ["hessian"])["hessian"]
+    out = paper_style(fig, "hessian", SIZES["single"], math=False)
+    assert out.layout.xaxis.dtick >= 1 and float(out.layout.xaxis.tick0).is_integer()

@@ -20,6 +20,8 @@ from app.figures.theory import aligned_loss_trace, exit_marks, mode_notes
 
 MAX_RUNG_LABELS = 16  # Label rungs on the plot up to this many; beyond, hover only.
 PLOT_PX = 300  # The plot's height assumed when rung labels are kept apart (they are in px).
+# ... and in presentation mode (larger type, graphs ~245 px high at 1280 x 720, measured).
+PRESENT_PLOT_PX = 240
 MOVE_FRACTION = 5e-3  # The run "starts to move" when L has fallen by this fraction of its drop.
 HOVER_FLOW = (
     "t = %{x:.4g}<br>L = %{y:.6g}<br>nearest rung %{customdata}<extra>%{fullData.name}</extra>"
@@ -41,11 +43,15 @@ def _positive_times(traj: core.Trajectory) -> tuple[np.ndarray, np.ndarray]:
 
 
 def label_groups(
-    rungs: list[core.Rung], ys: list[float], span: float, label_px: float
+    rungs: list[core.Rung],
+    ys: list[float],
+    span: float,
+    label_px: float,
+    plot_px: float = PLOT_PX,
 ) -> list[tuple[float, str]]:
-    """Rung labels that would overprint (closer than a line of text at PLOT_PX plot height)
-    merged into one, top to bottom: (height, "{1}, {1,3}")."""
-    gap = span * 1.3 * label_px / PLOT_PX
+    """Rung labels that would overprint (closer than a line of text at ``plot_px`` plot
+    height) merged into one, top to bottom: (height, "{1}, {1,3}")."""
+    gap = span * 1.3 * label_px / plot_px
     order = sorted(range(len(rungs)), key=lambda k: -ys[k])
     groups: list[list[int]] = []
     for k in order:
@@ -139,6 +145,7 @@ def loss_figure(
     what each plateau has just learned (``mode_names``, one per mode).
     """
     log = loss_axis == "log"
+    plot_px = PLOT_PX if label_px <= 10 else PRESENT_PLOT_PX
     fig = go.Figure()
     _, L = _positive_times(trajectory)
     t_lo, t_hi, x_lo = time_window(trajectory, [o for _, o in others], discrete)
@@ -169,7 +176,7 @@ def loss_figure(
     longest = 0
     if len(ladder) <= MAX_RUNG_LABELS:
         heights = [axis_y(r.value, log) for r in shown]
-        groups = label_groups(shown, heights, y_range[1] - y_range[0], label_px)
+        groups = label_groups(shown, heights, y_range[1] - y_range[0], label_px, plot_px)
         for y, text in groups:
             longest = max(longest, *(len(line) for line in text.split("<br>")))
             notes.append(
@@ -266,7 +273,8 @@ def loss_figure(
         fig.add_trace(marks)
         notes += exit_notes
     if mode_names:
-        notes += mode_notes(plateaus, mode_names, trajectory, window, log, label_px)
+        span = y_range[1] - y_range[0]
+        notes += mode_notes(plateaus, mode_names, trajectory, window, log, label_px, span, plot_px)
     base_layout(
         fig, "Loss L(t) against the ladder of critical values", "time t (log scale)", "loss L(t)"
     )

@@ -92,9 +92,13 @@ def mode_notes(
     x_range: tuple[float, float],
     log: bool,
     label_px: float,
+    y_span: float = 0.0,
+    plot_px: float = 300.0,
 ) -> list[dict[str, Any]]:
-    """What each plateau has just learned ("+ animals vs plants"), written above the curve at
-    the plateau's middle, and the modes learned after the last plateau at the run's end."""
+    """What each plateau has just learned ("+ animals vs plants"), written under the plateau's
+    level left of the drop into it, and the modes learned after the last plateau at the run's
+    end. With ``y_span`` (the y axis's range in layout units, drawn ``plot_px`` high, about as
+    wide as 1.5 ``plot_px``) a note that would overprint the one before is moved under it."""
     t, L = trajectory.t, trajectory.loss
     notes: list[dict[str, Any]] = []
     before: set[int] = set()
@@ -134,4 +138,29 @@ def mode_notes(
         x = float(t[after[0]]) if after.size else float(trajectory.t_end)
         y = level / 4 if log else level / 2
         note(x, "+ " + ", ".join(names[k] for k in rest), y, **UNDER_LEFT)
+    if y_span > 0:
+        _stack(
+            notes, (np.log10(x_range[1]) - np.log10(x_range[0])) or 1.0, y_span, plot_px, label_px
+        )
     return notes
+
+
+def _stack(
+    notes: list[dict[str, Any]], x_span: float, y_span: float, plot_px: float, label_px: float
+) -> None:
+    """Move each note (right-anchored, hanging from its y) down until it clears the notes before
+    it, in px at the assumed plot size; each gets a light background, since the dense rungs of a
+    big ladder run through them (the semantic preset's names overprinted each other and them)."""
+    px_x, px_y = 1.5 * plot_px / x_span, plot_px / y_span
+    line = 1.3 * label_px
+    boxes: list[tuple[float, float, float, float]] = []  # px: left, right, top, bottom (down +)
+    for n in notes:
+        right = n["x"] * px_x + n.get("xshift", 0.0)
+        left = right - 0.55 * label_px * len(n["text"])
+        top = -n["y"] * px_y - n.get("yshift", 0.0)
+        for bl, br, bt, bb in sorted(boxes, key=lambda b: b[2]):
+            if left < br and bl < right and top < bb and bt < top + line:
+                top = bb
+        n["yshift"] = -(top + n["y"] * px_y)
+        n["bgcolor"] = "rgba(255,255,255,0.8)"
+        boxes.append((left, right, top, top + line))

@@ -148,3 +148,29 @@ def test_the_semantic_preset_names_the_modes_and_shows_each_items_outputs(page, 
         timeout=TIMEOUT,
     )
     assert page.console_errors == []
+
+
+def test_semantic_mode_names_do_not_overprint_in_presentation_mode(page, server_url):
+    """At 1280 x 720 with projector type, "+ living things" and "+ animals vs plants" were drawn
+    over each other; read the drawn boxes of every "+ ..." note on L(t)."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(server_url + "/?preset=semantic-development&present=1&step=6")
+    wait_drawn(page, ids.LOSS_GRAPH, 3)
+    page.wait_for_load_state("networkidle")
+    boxes = page.evaluate(
+        f"() => [...document.querySelectorAll('#{ids.LOSS_GRAPH} .annotation')]"
+        ".filter(a => a.textContent.startsWith('+ '))"
+        ".map(a => { const r = a.querySelector('.annotation-text').getBoundingClientRect();"
+        " return [a.textContent, r.left, r.top, r.right, r.bottom]; })"
+    )
+    assert len(boxes) == 5, boxes
+    for i, (ta, *a) in enumerate(boxes):
+        for tb, *b in boxes[i + 1 :]:
+            apart = a[2] <= b[0] or b[2] <= a[0] or a[3] + 2 <= b[1] or b[3] + 2 <= a[1]
+            assert apart, (ta, tb, a, b)
+    # The dense rung lines run behind the names, not through them: each has a background.
+    backs = page.evaluate(
+        f"() => {PLOT.format(ids.LOSS_GRAPH)}._fullLayout.annotations"
+        ".filter(a => (a.text || '').startsWith('+ ')).map(a => a.bgcolor)"
+    )
+    assert len(backs) == 5 and all(b not in (None, "rgba(0,0,0,0)") for b in backs), backs

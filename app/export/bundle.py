@@ -13,6 +13,7 @@ import json
 import time
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -172,13 +173,22 @@ def build_bundle(
     # exporter is a single browser tab); the images are put in their places at the end.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linflow-export")
     images: dict[str, Future[bytes]] = {}
+    late = False
+
+    def too_long() -> ExportError:
+        return ExportError(
+            f"the export took longer than {deadline:g} s; export fewer figures "
+            "at once, or use `linflow export` from the command line"
+        )
+
+    def left() -> float | None:
+        """Seconds left of the deadline (None: no deadline)."""
+        return None if deadline is None else deadline - (time.perf_counter() - t0)
+
     try:
         for kind, fig in figs.items():
-            if deadline is not None and time.perf_counter() - t0 > deadline:
-                raise ExportError(
-                    f"the export took longer than {deadline:g} s; export fewer figures "
-                    "at once, or use `linflow export` from the command line"
-                )
+            if (rest := left()) is not None and rest < 0:
+                raise too_long()
             csv, data = figure_data(fig)
             files[f"{kind}.csv"] = csv.encode()
             files[f"{kind}.json"] = json.dumps(
@@ -193,9 +203,16 @@ def build_bundle(
             files[name] = b""  # its place among the figure's files
             images[name] = pool.submit(export_image, styled, options.fmt, options.dpi)
         for name, image in images.items():
-            files[name] = image.result()
+            # The deadline covers the drawing too (the figures are queued at once): waiting
+            # past it would keep the request beyond the server's worker timeout.
+            rest = left()
+            try:
+                files[name] = image.result(timeout=None if rest is None else max(rest, 0.0))
+            except FutureTimeout:
+                late = True  # the figure being drawn finishes in the background
+                raise too_long() from None
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=not late, cancel_futures=True)
     name = view_name(state)
     if not static:
         files[f"{name}.html"] = html_page(figs, name, tuple(skipped), encode(state))

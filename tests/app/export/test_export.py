@@ -128,9 +128,9 @@ def test_a_figure_with_nothing_to_show_is_skipped_with_the_reason():
     assert bundle.skipped and "Hypotheses do not hold" in bundle.skipped[0]
 
 
-def _marked_sessions(mark: bytes) -> dict[int, int]:
-    """Live processes carrying ``mark`` in their environment -> their session ids (zombies and
-    vanished processes skipped)."""
+def _marked_sessions(mark: bytes) -> dict[int, tuple[int, bytes]]:
+    """Live processes carrying ``mark`` in their environment -> (session id, command line);
+    zombies and vanished processes skipped."""
     found = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -140,10 +140,11 @@ def _marked_sessions(mark: bytes) -> dict[int, int]:
                 if mark not in env.read():
                     continue
             stat = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = Path(f"/proc/{entry.name}/cmdline").read_bytes()
         except OSError:
             continue
         if stat[0] != "Z":
-            found[int(entry.name)] = int(stat[3])
+            found[int(entry.name)] = (int(stat[3]), cmdline)
     return found
 
 
@@ -175,12 +176,15 @@ def _cli(*args: str, env: dict | None = None, browser: bool = False) -> subproce
             env={**os.environ, **(env or {}), "LINFLOW_TEST_MARK": mark.split("=")[1]},
         )
         sessions: set[int] = set()
+        saw_browser = False
         t0 = time.monotonic()
         while proc.poll() is None and time.monotonic() - t0 < 240:
-            sessions |= set(_marked_sessions(mark.encode()).values()) - {own}
+            marked = _marked_sessions(mark.encode())
+            sessions |= {sid for sid, _ in marked.values()} - {own}
+            saw_browser |= any(b"chrom" in cmd for _, cmd in marked.values())
             time.sleep(0.05)
         proc.wait(timeout=5)
-        assert sessions or not browser, "no browser seen while the export ran"
+        assert saw_browser or not browser, "no browser seen while the export ran"
         for _ in range(50):  # a browser's helpers exit shortly after it
             left = _live_in_sessions(sessions) + [str(p) for p in _marked_sessions(mark.encode())]
             if not left:
@@ -252,3 +256,22 @@ def test_export_deadline_is_a_clear_error():
         build_bundle(
             AppState(), ExportOptions(figures=("loss", "hessian"), fmt="svg"), deadline=0.0
         )
+
+
+def test_export_deadline_covers_the_drawing(monkeypatch):
+    """The figures are queued at once and drawn one by one: the deadline must bound the wait for
+    the drawing too, not only the queueing (a hosted export stayed inside gunicorn's timeout
+    only if it did)."""
+    import app.export.bundle as bundle
+
+    def slow(fig, fmt, dpi=None):
+        time.sleep(1.5)
+        return b"%PDF-slow"
+
+    monkeypatch.setattr(bundle, "export_image", slow)
+    opts = ExportOptions(figures=("loss", "hessian", "drift"), fmt="pdf")
+    t0 = time.perf_counter()
+    with pytest.raises(ExportError, match=r"took longer than 0\.5 s"):
+        build_bundle(AppState(), opts, deadline=0.5)
+    # Past the deadline by at most the styling of a figure, not by three drawings (4.5 s).
+    assert time.perf_counter() - t0 < 2.5

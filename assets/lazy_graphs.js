@@ -6,6 +6,9 @@
 (function () {
   "use strict";
   var CHECK_MS = 250; // also look this often: a panel can appear without a scroll (layout change)
+  // Drawn at once wherever it is: the player reads the run's frames from it and moves the time
+  // cursor on every time-axis panel by them.
+  var ALWAYS = ["trajectory-graph"];
   var owed = {}; // graph id -> the latest figure not drawn yet
 
   function inView(el) {
@@ -14,11 +17,28 @@
     return r.bottom >= 0 && r.top <= window.innerHeight;
   }
 
-  function flush(id) {
+  // While a graph is owed its figure it shows nothing (style.css hides [data-owed] plots), never
+  // the previous view; the mark goes when plotly has drawn the new one.
+  function drawn(el) {
+    var gd = el.querySelector(".js-plotly-plot");
+    if (gd && gd.once) {
+      gd.once("plotly_afterplot", function () { el.removeAttribute("data-owed"); });
+    } else {
+      el.removeAttribute("data-owed");
+    }
+  }
+
+  function flush(id, now) {
     var figure = owed[id];
     delete owed[id];
     var el = document.getElementById(id);
-    if (el) { el.removeAttribute("data-owed"); }
+    if (!el) { return; }
+    drawn(el);
+    var gd = el.querySelector(".js-plotly-plot");
+    if (now && gd && window.Plotly) {
+      // Printing: drawn before the page is laid out for print (Dash would draw it later).
+      window.Plotly.react(gd, figure.data || [], figure.layout || {}, gd._context);
+    }
     window.dash_clientside.set_props(id, { figure: figure });
   }
 
@@ -26,16 +46,17 @@
     // Looked up by id each time: Dash may replace a graph's element (its loading wrapper).
     Object.keys(owed).forEach(function (id) {
       var el = document.getElementById(id);
-      if (el && inView(el)) { flush(id); }
+      if (!el) { delete owed[id]; } // left the page (another page of the app)
+      else if (inView(el)) { flush(id, false); }
     });
   }
 
   function draw(id, figure) {
     if (!figure) { return window.dash_clientside.no_update; }
     var el = document.getElementById(id);
-    if (!el || inView(el)) {
+    if (!el || ALWAYS.indexOf(id) >= 0 || inView(el)) {
       delete owed[id];
-      if (el) { el.removeAttribute("data-owed"); }
+      if (el && el.hasAttribute("data-owed")) { drawn(el); }
       return figure;
     }
     owed[id] = figure;
@@ -53,6 +74,8 @@
   window.addEventListener("resize", soon);
   setInterval(flushInView, CHECK_MS);
   // A printed page shows every panel as it is now.
-  window.addEventListener("beforeprint", function () { Object.keys(owed).forEach(flush); });
+  window.addEventListener("beforeprint", function () {
+    Object.keys(owed).forEach(function (id) { flush(id, true); });
+  });
   window.linflowLazy = { draw: draw, owed: owed };
 })();

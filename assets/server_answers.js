@@ -32,12 +32,24 @@
     if (el) { el.hidden = true; el.textContent = ""; }
   }
 
+  // Only the latest request's answer decides (a refusal read after a later success must not
+  // bring the banner back).
+  var sent = 0, latest = 0;
   var fetch0 = window.fetch;
   window.fetch = function (url) {
     var answer = fetch0.apply(this, arguments);
     if (String(url).indexOf("_dash-update-component") < 0) { return answer; }
+    var n = ++sent;
     return answer.then(function (resp) {
-      if (resp.ok) { clear(); } else { resp.clone().text().then(function (t) { show(resp, t); }, function () { show(resp, ""); }); }
+      if (n < latest) { return resp; }
+      latest = n;
+      if (resp.ok) {
+        clear();
+      } else {
+        resp.clone().text().then(function (t) {
+          if (n === latest) { show(resp, t); }
+        }, function () { if (n === latest) { show(resp, ""); } });
+      }
       return resp;
     });
   };

@@ -94,6 +94,7 @@ _LIB = _load()
 def _dgemm() -> int | None:
     """The address of BLAS dgemm (Fortran convention) from scipy.linalg.cython_blas, or None."""
     try:
+        scipy_module("linalg")
         from scipy.linalg import cython_blas
     except ImportError:  # pragma: no cover - scipy always ships it
         return None

@@ -106,7 +106,7 @@ def hessian_figure(
         "|lambda| (log scale)",
     )
     fig.update_yaxes(type="log", exponentformat="power", range=[bottom, top])
-    if ev.size <= 6:  # indices are integers: over a short range plotly would tick 1, 1.2, 1.4
+    if ev.size <= 6 and not lanczos:  # integer indices: plotly would tick 1, 1.2, 1.4 ...
         fig.update_xaxes(tick0=1, dtick=1)
     # Three or more sign groups wrap to a row each in a half-width panel: room for them under the
     # title (pinned to the top), which they would otherwise cover.

@@ -16,6 +16,7 @@ from core import kernel
 assert "scipy.integrate" not in sys.modules, "import core must not import scipy.integrate"
 p = core.Problem.random(3, 2, 6, [3, 3], seed=0)
 W0 = core.init_weights(p, 0.1, seed=0)
+big = core.Problem.random(24, 6, 24, [24, 24], seed=0)  # over 1,000 parameters: BLAS products
 paths = [
     lambda: kernel._dop853_tableau(),
     lambda: core.aligned_solution(p, 0.01, np.linspace(0.0, 5.0, 5)),
@@ -23,6 +24,7 @@ paths = [
     lambda: core.integrate(p, W0, 2.0, method="RKC"),
     lambda: core.sweep(p, 4, [0.1], t_max=2.0),
     lambda: core.hessian_split(p, W0, method="lanczos"),
+    lambda: core.integrate(big, core.init_weights(big, 0.1, seed=0), 0.5),
 ]
 gate = threading.Barrier(2 * len(paths))
 errors = []

@@ -3,7 +3,6 @@ a timeout on each export, clear errors, and no stray browser left behind."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import shutil
@@ -77,43 +76,6 @@ def _exact_pdf_pages() -> None:
     dtools.print_pdf = print_pdf
 
 
-def _reload_tabs_in_background() -> None:
-    """Let an export return as soon as its figure is drawn. kaleido reloads its tab (plotly.js
-    and MathJax with it) after every figure, and waited for that before returning: ~0.1-0.2 s
-    a figure, the Python side idle. Here the reload is sent and the tab goes back to the pool
-    when it has finished, so the next figure is styled while the browser reloads; the next
-    export waits for the tab as before, so it never draws on a half-loaded page."""
-    try:
-        from kaleido.kaleido import Kaleido
-    except ImportError:  # another kaleido layout: exports wait for the reload as before
-        return
-    if getattr(Kaleido._return_kaleido_tab, "_linflow", False):
-        return
-
-    async def return_tab(self: Any, tab: Any) -> None:
-        async def reload_then_return() -> None:
-            try:
-                await tab.reload()
-            except Exception:  # the next export on this tab then fails with a clear error
-                log.warning("the exporter could not reload its page", exc_info=True)
-            finally:
-                await self.tabs_ready.put(tab)
-
-        task = asyncio.create_task(reload_then_return())
-        _reloads.add(task)
-        task.add_done_callback(_reloads.discard)
-        # Run the task up to its first wait: the reload command is then on its way to the
-        # browser before the server's loop blocks waiting for the next export.
-        for _ in range(3):
-            await asyncio.sleep(0)
-
-    return_tab._linflow = True  # type: ignore[attr-defined]
-    Kaleido._return_kaleido_tab = return_tab
-
-
-_reloads: set[asyncio.Task[None]] = set()  # reloads running (a task must be referenced)
-
-
 def _kaleido_version() -> str:
     from importlib.metadata import version
 
@@ -132,7 +94,6 @@ def _ensure_server() -> None:
             "no browser is downloaded"
         )
     _exact_pdf_pages()
-    _reload_tabs_in_background()
     _quiet_torn_messages()
     mj = mathjax_path()
     kaleido.start_sync_server(

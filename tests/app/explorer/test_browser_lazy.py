@@ -1,8 +1,8 @@
 """Panels are drawn when in view (assets/lazy_graphs.js), at a projector's 1280 x 800: after a
 change, what is on screen is drawn at once, a panel below the fold is owed its latest figure and
-shows exactly that when scrolled in, and printing draws every owed panel first. (On the first
-load every graph may be drawn: until plotly's chunk has loaded the graphs have no height, so all
-of them are in view.)"""
+shows exactly that when scrolled in (hidden until then), and printing draws every owed panel
+first. Each test draws every panel first and then changes the view at the top, as a user does,
+so it does not depend on how the first load's layout settles in this shared browser."""
 
 from __future__ import annotations
 

@@ -177,6 +177,11 @@ def _loss(fig: go.Figure, math: bool) -> None:
     # Plateau labels sit above the axes on screen; in print the shading and the rung labels
     # say the same. Rung labels are re-merged for the printed height (``side_labels``).
     keep = [a for a in fig.layout.annotations if (a.name or "").startswith("rung")]
+    # The saddles the run visited: the rungs still labelled where a ladder is too dense to label
+    # every rung at print size (``rung_labels``).
+    visited = [str(a.text) for a in fig.layout.annotations if (a.name or "").startswith("plateau")]
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    fig.layout.meta = {**meta, "visited": visited}
     fig.layout.annotations = keep
     # The estimated plateau exits are a screen aid (estimates, with their rule on hover); a
     # paper's figure shows the run against the ladder.
@@ -282,9 +287,11 @@ def _colorbar_width(tr: Any, tick_px: float, px: float, family: str) -> float:
     return COLORBAR_GAP + COLORBAR_PX + 3 + 3 + max(ticks, text_width("L", px, family)) + 2
 
 
-def colorbar(tr: Any, tick_px: float, px: float, family: str, length: float) -> dict[str, Any]:
-    """A colour bar in print: thin, ticks from its own range, its title above it."""
-    z = _z_axis(tr)
+def colorbar_style(
+    ticks: Axis, title: str, tick_px: float, px: float, length: float
+) -> dict[str, Any]:
+    """A colour bar in print: thin, ``length`` (a fraction of the plot) long from the bottom,
+    ``ticks`` on it, ``title`` above it."""
     return {
         "thickness": COLORBAR_PX,
         "len": length,
@@ -297,11 +304,16 @@ def colorbar(tr: Any, tick_px: float, px: float, family: str, length: float) -> 
         "ticks": "outside",
         "ticklen": 3,
         "tickmode": "linear",
-        "tick0": z.tick0,
-        "dtick": z.dtick,
+        "tick0": ticks.tick0,
+        "dtick": ticks.dtick,
         "tickfont": {"size": tick_px},
-        "title": {"text": "L", "side": "top", "font": {"size": px}},
+        "title": {"text": title, "side": "top", "font": {"size": px}},
     }
+
+
+def colorbar(tr: Any, tick_px: float, px: float, family: str, length: float) -> dict[str, Any]:
+    """The loss slice's colour bar in print: ticks from its own range, titled L."""
+    return colorbar_style(_z_axis(tr), "L", tick_px, px, length)
 
 
 def side_labels(

@@ -15,6 +15,7 @@ from typing import Any, cast
 import numpy as np
 import plotly.graph_objects as go
 
+from app.export import kinds
 from app.export.layout import (
     EXPONENT_RATIO,
     LEGEND_PAD,
@@ -39,7 +40,6 @@ from app.export.metrics import text_width
 LABEL_EM = 1.15  # a tick label's height, in its font size
 MIN_GAP = 4.0  # px between two stacked panels at least
 TICK_SPACING_EM = 1.3  # explicit tick labels of a panel at least this far apart (tick sizes)
-COLORBAR_PX = 6.0  # px: the colour bar's thickness
 COLORBAR_GAP = 6.0  # px between the panels and the colour bar
 EXTEND = 0.15  # a panel's range may grow by this share of its span to end at a tick
 LINEAR_TICKS = 4  # at most this many labels on a linear panel axis (a panel is short)
@@ -183,25 +183,9 @@ def _colorbar(fig: go.Figure, text: Text) -> float:
         lo = float(tr.zmin) if tr.zmin is not None else float(np.nanmin(z))
         hi = float(tr.zmax) if tr.zmax is not None else float(np.nanmax(z))
         ticks = linear_axis(lo, hi, 4, steps=(1.0, 2.0, 5.0))
-        tr.colorbar = {
-            "thickness": COLORBAR_PX,
-            "len": 1.0,
-            "lenmode": "fraction",
-            "xanchor": "left",
-            "y": 0.0,
-            "yanchor": "bottom",
-            "xpad": 0,
-            "ypad": 0,
-            "outlinewidth": 0,
-            "ticks": "outside",
-            "ticklen": 3,
-            "tickmode": "linear",
-            "tick0": ticks.tick0,
-            "dtick": ticks.dtick,
-            "tickfont": {"size": text.tick_px},
-            "title": {"text": title, "side": "top", "font": {"size": text.px}},
-        }
-        bar = COLORBAR_PX + 3 + 3 + _label_width(list(ticks.labels), text.tick_px, text)
+        style = kinds.colorbar_style(ticks, title, text.tick_px, text.px, 1.0)
+        tr.colorbar = {**style, "xanchor": "left"}
+        bar = kinds.COLORBAR_PX + 3 + 3 + _label_width(list(ticks.labels), text.tick_px, text)
         width = max(width, COLORBAR_GAP + max(bar, text_width(title, text.px, text.family)) + 2)
     return width
 
@@ -293,8 +277,12 @@ def _place_notes(fig: go.Figure, name: str, box: Box, text: Text) -> None:
         spots = [start, *np.linspace(x_lo, max(x_lo, x_hi - 1.02 * w), 12)]
 
         def clear(x: float, y_anchor: str, a: Any = a, pts: np.ndarray = pts) -> bool:
+            """On the page (a line near the top of a panel had its note above the figure)
+            and over no data."""
             a.update(x=x, yanchor=y_anchor)
-            return not _covers(_note_box(a, fig, name, box, text), pts)
+            b = _note_box(a, fig, name, box, text)
+            on_page = b.y0 >= 0 and b.y1 <= fig.layout.height and b.x1 <= fig.layout.width
+            return on_page and not _covers(b, pts)
 
         other = "top" if anchor == "bottom" else "bottom"
         free = [(x, y) for y in (anchor, other) for x in spots if clear(x, y)]

@@ -173,7 +173,6 @@ def build_bundle(
     # exporter is a single browser tab); the images are put in their places at the end.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linflow-export")
     images: dict[str, Future[bytes]] = {}
-    late = False
 
     def too_long() -> ExportError:
         return ExportError(
@@ -209,10 +208,11 @@ def build_bundle(
             try:
                 files[name] = image.result(timeout=None if rest is None else max(rest, 0.0))
             except FutureTimeout:
-                late = True  # the figure being drawn finishes in the background
                 raise too_long() from None
     finally:
-        pool.shutdown(wait=not late, cancel_futures=True)
+        # Not waiting: past the deadline the figure being drawn finishes in the background
+        # (the exporter's one tab keeps the next export behind it); otherwise all are done.
+        pool.shutdown(wait=False, cancel_futures=True)
     name = view_name(state)
     if not static:
         files[f"{name}.html"] = html_page(figs, name, tuple(skipped), encode(state))

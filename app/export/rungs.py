@@ -26,6 +26,7 @@ LEADER_GAP = 7.0  # px, when leader lines are drawn in the gap
 MOVED = 0.3  # a label this many lines off its rung gets a leader
 SAME_LINE = 0.5  # rungs closer than this many lines share one
 BUDGET = 0.12  # a shared line is at most this fraction of the figure's width
+ATTEMPTS = 8  # widenings of "the same height" to fit every label (then the visited rungs')
 
 
 @dataclass(frozen=True)
@@ -120,9 +121,17 @@ def rung_labels(
         ((n, float(y)) for (n, _), y in zip(found, ys, strict=True) if top - 1 <= y <= bottom + 1),
         key=lambda r: r[1],
     )
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    visited = set(meta.get("visited") or ())
     budget = max(BUDGET * fig.layout.width, *(text_width(n, px, family) for n, _ in items))
     near = SAME_LINE * line_h
-    for _ in range(8):  # widen "the same height" until the labels fit the figure's height
+    for attempt in range(2 * ATTEMPTS):
+        # Widen "the same height" until the labels fit the figure's height. A ladder too dense
+        # for that (the semantic data set's 32 rungs overflowed the figure) keeps the labels of
+        # the saddles the run visited (its plateaus), and tries again.
+        if attempt == ATTEMPTS:
+            items = [(n, y) for n, y in items if n in visited]
+            near = SAME_LINE * line_h
         lines = _lines(items, px, family, budget, near)
         texts = [", ".join(n for n, _ in ln) for ln in lines]
         desired = [float(np.mean([y for _, y in ln])) for ln in lines]

@@ -31,15 +31,30 @@ STATES = {
     "scalar-chain": PRESETS["scalar-chain"].state,
     "default": AppState(),
     "manifold": PRESETS["stable-manifold"].state,
+    # 32 rungs (dy = 5): their labels overflowed the bottom of the figure.
+    "semantic": PRESETS["semantic-development"].state,
 }
 KINDS = {
     "prop2": FIGURES,
     "scalar-chain": FIGURES,
     "default": ("loss", "trajectory", "hessian", "drift", "slice"),
     "manifold": ("loss", "trajectory"),
+    "semantic": ("loss", "outputs", "curvature"),
 }
+# Known short of the target (strict: fixing it fails these until the mark goes): the semantic
+# loss figure keeps the labels of the five saddles it visited, "{1,2,3,4}" the widest, and that
+# column leaves its axes 53-54% of a single-column figure.
+SHORT = {("semantic", "loss", "single")}
 CASES = [
-    (name, kind, size, font)
+    pytest.param(
+        name,
+        kind,
+        size,
+        font,
+        marks=[pytest.mark.xfail(strict=True, reason="plotting area 53-54% < 55%")]
+        if (name, kind, size) in SHORT
+        else [],
+    )
     for name, kinds in KINDS.items()
     for kind in kinds
     for size in SIZES

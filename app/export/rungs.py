@@ -4,7 +4,8 @@ On screen the labels are merged for a 300 px plot; a printed plot is shorter, so
 out again: rungs closer than half a line share a line ("{}, {3}"), lines are then spread apart
 just enough not to overlap (each cluster of lines centred on its rungs), and a label moved off
 its rung gets a short leader line to it. The note of a log axis on the rung at L = 0 ("L = 0 ↓")
-stays at the bottom and takes part in the spreading.
+stays at the bottom and takes part in the spreading. Long runs of indices are written as papers
+write them ("{1,…,4}"): the label column is the width the plot loses.
 """
 
 from __future__ import annotations
@@ -49,6 +50,25 @@ def rungs(fig: go.Figure) -> list[tuple[str, float]]:
         if m and y is not None:
             out.setdefault(m.group(1), float(y))
     return list(out.items())
+
+
+def compact(label: str) -> str:
+    """Runs of four or more consecutive indices shortened: "{1,2,3,4,6}" -> "{1,…,4,6}"."""
+
+    def shorten(m: re.Match[str]) -> str:
+        nums = [int(x) for x in m.group(1).split(",") if x]
+        parts: list[str] = []
+        i = 0
+        while i < len(nums):
+            j = i
+            while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+                j += 1
+            run = nums[i : j + 1]
+            parts.extend([f"{run[0]},…,{run[-1]}"] if len(run) >= 4 else map(str, run))
+            i = j + 1
+        return "{" + ",".join(parts) + "}"
+
+    return re.sub(r"\{([\d,]*)\}", shorten, label)
 
 
 def spread(desired: list[float], heights: list[float], lo: float, hi: float) -> list[float]:
@@ -118,11 +138,15 @@ def rung_labels(
     values = np.array([v for _, v in found])
     ys = yax.to_px(values, top, bottom - top, flip=True)
     items = sorted(
-        ((n, float(y)) for (n, _), y in zip(found, ys, strict=True) if top - 1 <= y <= bottom + 1),
+        (
+            (compact(n), float(y))
+            for (n, _), y in zip(found, ys, strict=True)
+            if top - 1 <= y <= bottom + 1
+        ),
         key=lambda r: r[1],
     )
     meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
-    visited = set(meta.get("visited") or ())
+    visited = {compact(n) for n in meta.get("visited") or ()}
     budget = max(BUDGET * fig.layout.width, *(text_width(n, px, family) for n, _ in items))
     near = SAME_LINE * line_h
     for attempt in range(2 * ATTEMPTS):
@@ -137,7 +161,7 @@ def rung_labels(
         desired = [float(np.mean([y for _, y in ln])) for ln in lines]
         heights = [line_h] * len(lines)
         for a in hidden:
-            text = str(a.text).replace("L = 0 below", "L = 0 ↓")  # narrower, says the same
+            text = compact(str(a.text).replace("L = 0 below", "L = 0 ↓"))  # narrower, the same
             h = line_h * len(text.split("<br>"))
             texts.append(text)
             desired.append(bottom - h / 2)

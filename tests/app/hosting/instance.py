@@ -19,7 +19,8 @@ from tests.app.conftest import free_port
 @contextmanager
 def hosted(tmp: Path, *args: str, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
     """``linflow host --workers 2 ARGS`` with LINFLOW_CACHE_DIR and HOME under ``tmp`` and
-    ``env`` added; yields (base URL, the gunicorn process) once /health answers."""
+    ``env`` added; yields (base URL, the gunicorn process) once /health answers. The server's
+    output is kept in ``tmp``/host.log and its end printed when the test fails there."""
     port = free_port()
     full = {
         **os.environ,
@@ -32,7 +33,9 @@ def hosted(tmp: Path, *args: str, **env: str) -> Iterator[tuple[str, subprocess.
     (tmp / "home").mkdir(exist_ok=True)
     argv = [sys.executable, "-m", "app.cli", "host", "--workers", "2"]
     argv += ["--bind", f"127.0.0.1:{port}", *args]
-    proc = subprocess.Popen(argv, env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log_path = tmp / "host.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen(argv, env=full, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -45,6 +48,11 @@ def hosted(tmp: Path, *args: str, **env: str) -> Iterator[tuple[str, subprocess.
         else:
             raise RuntimeError("linflow host did not answer /health within 60 s")
         yield url, proc
+    except BaseException:
+        # pytest shows a failing test's stderr: what the server said is the first clue.
+        tail = log_path.read_bytes()[-20_000:].decode(errors="replace")
+        sys.stderr.write(f"--- end of linflow host's log ({log_path}) ---\n{tail}\n")
+        raise
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -52,3 +60,4 @@ def hosted(tmp: Path, *args: str, **env: str) -> Iterator[tuple[str, subprocess.
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+        log.close()

@@ -1,9 +1,31 @@
 """Builds the compiled flow kernel (core/_flownet.c, core/_flowkernel.c), which core/kernel.py
-loads with ctypes; everything else is configured in pyproject.toml."""
+loads with ctypes, and ships the app's browser assets; everything else is in pyproject.toml."""
+
+import shutil
+from pathlib import Path
 
 from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
+
+# The explorer's scripts and style sheet live in the top-level assets/ (served from the checkout
+# by `make serve`); a wheel carries a copy as app/_assets, which app.paths falls back to.
+ASSET_SUFFIXES = (".js", ".css")
+
+
+class BuildWithAssets(build_py):
+    def run(self) -> None:
+        super().run()
+        if self.editable_mode:  # an editable install reads assets/ in the checkout
+            return
+        target = Path(self.build_lib) / "app" / "_assets"
+        target.mkdir(parents=True, exist_ok=True)
+        for path in sorted(Path("assets").iterdir()):
+            if path.suffix in ASSET_SUFFIXES:
+                shutil.copy2(path, target / path.name)
+
 
 setup(
+    cmdclass={"build_py": BuildWithAssets},
     ext_modules=[
         Extension(
             "core._flowkernel",
@@ -13,5 +35,5 @@ setup(
             libraries=["m"],
             optional=True,  # without a C compiler linflow still works (LSODA instead)
         )
-    ]
+    ],
 )

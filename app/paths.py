@@ -6,8 +6,12 @@ import os
 from pathlib import Path
 
 DEFAULT_CACHE_DIR = ".linflow-cache"
-# The explorer's style sheet and scripts (served by the app, inlined by the HTML export).
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
+# The explorer's style sheet and scripts (served by the app, inlined by the HTML export): the
+# checkout's assets/, or the copy a wheel carries (setup.py) when installed from one.
+_CHECKOUT_ASSETS = Path(__file__).resolve().parents[1] / "assets"
+ASSETS = (
+    _CHECKOUT_ASSETS if _CHECKOUT_ASSETS.is_dir() else Path(__file__).resolve().parent / "_assets"
+)
 # plotly.js with only the trace types linflow draws (built by `make plotly-bundle` from
 # app/plotly_bundle/): 2 MB against the full bundle's 4.8 MB, whose evaluation was ~1 s of a
 # first page load in a new Chromium profile. Served to every page and inlined by the HTML export.

@@ -5,7 +5,11 @@
 // a change's time in the browser; at 1280 x 800 two or three are on screen.
 (function () {
   "use strict";
-  var CHECK_MS = 250; // also look this often: a panel can appear without a scroll (layout change)
+  // A panel can come into view without a scroll or resize (presentation mode, a panel opened):
+  // an IntersectionObserver on every owed graph says so at once; a check this often catches
+  // what it cannot see (Dash replaced the observed element). Tests set LINFLOW_LAZY_CHECK_MS = 0
+  // (no check) to see the observer alone.
+  var CHECK_MS = window.LINFLOW_LAZY_CHECK_MS === undefined ? 250 : window.LINFLOW_LAZY_CHECK_MS;
   // Drawn at once wherever it is: the player reads the run's frames from it and moves the time
   // cursor on every time-axis panel by them.
   var ALWAYS = ["trajectory-graph"];
@@ -28,11 +32,22 @@
     }
   }
 
+  var pending = false;
+  function soon() {
+    if (pending) { return; }
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; flushInView(); });
+  }
+  var observer = window.IntersectionObserver ? new window.IntersectionObserver(function (seen) {
+    if (seen.some(function (e) { return e.isIntersecting; })) { soon(); }
+  }) : null;
+
   function flush(id, now) {
     var figure = owed[id];
     delete owed[id];
     var el = document.getElementById(id);
     if (!el) { return; }
+    if (observer) { observer.unobserve(el); }
     drawn(el);
     var gd = el.querySelector(".js-plotly-plot");
     if (now && gd && window.Plotly) {
@@ -56,23 +71,19 @@
     var el = document.getElementById(id);
     if (!el || ALWAYS.indexOf(id) >= 0 || inView(el)) {
       delete owed[id];
+      if (el && observer) { observer.unobserve(el); }
       if (el && el.hasAttribute("data-owed")) { drawn(el); }
       return figure;
     }
     owed[id] = figure;
     el.setAttribute("data-owed", "1");
+    if (observer) { observer.observe(el); }
     return window.dash_clientside.no_update;
   }
 
-  var pending = false;
-  function soon() {
-    if (pending) { return; }
-    pending = true;
-    window.requestAnimationFrame(function () { pending = false; flushInView(); });
-  }
   window.addEventListener("scroll", soon, { passive: true, capture: true });
   window.addEventListener("resize", soon);
-  setInterval(flushInView, CHECK_MS);
+  if (CHECK_MS > 0) { setInterval(flushInView, CHECK_MS); }
   // A printed page shows every panel as it is now.
   window.addEventListener("beforeprint", function () {
     Object.keys(owed).forEach(function (id) { flush(id, true); });

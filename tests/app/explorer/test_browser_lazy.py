@@ -92,3 +92,33 @@ def test_printing_draws_every_owed_panel(page, server_url, tmp_path):
     assert not any(name in text for name in set(before) - set(expected)), before
     assert page.evaluate("() => document.querySelectorAll('[data-owed]').length") == 0
     assert page.console_errors == []
+
+
+def test_a_panel_brought_into_view_without_a_scroll_is_drawn_at_once(browser_context, server_url):
+    """Choosing the panel beside L(t) moves it to the top without a scroll or resize: the
+    observer on owed graphs draws it (the periodic check is off in this page, so nothing else
+    could), with the server's figure for the new view."""
+    page = browser_context.new_page()
+    page.add_init_script("window.LINFLOW_LAZY_CHECK_MS = 0;")
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.set_viewport_size(SCREEN)
+        page.goto(server_url + "/")
+        gid = ids.CURVATURE_GRAPH
+        wait_drawn(page, gid)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        box = page.locator(f"#{ids.CONTROL['spectrum']}")
+        box.fill("5, 3")
+        box.press("Enter")
+        page.wait_for_function(f"() => ({OWED})('{gid}') === '1'", timeout=TIMEOUT)
+        y = page.evaluate("() => window.scrollY")
+        page.click(f"#{ids.CONTROL['focus']} input[value='curvature']")
+        page.wait_for_function(f"() => ({OWED})('{gid}') === null", timeout=TIMEOUT)
+        assert page.evaluate("() => window.scrollY") == y  # no scroll did it
+        top = page.evaluate(f"() => document.getElementById('{gid}').getBoundingClientRect().top")
+        assert 0 <= top < SCREEN["height"]
+        assert page.evaluate(NAMES, gid) == _expected_names(page, "curvature")
+        assert errors == []
+    finally:
+        page.close()

@@ -13,6 +13,7 @@ import shutil
 import sys
 
 from app import limits
+from app.blas import BLAS_THREADS, THREAD_VARS
 from app.export.style import FONTS, FORMATS, SIZES
 from app.views import FIGURES
 
@@ -108,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         return _host(args)
     if args.command == "passwd":
         return _passwd(args)
+    if args.command in ("sweep", "export"):
+        from app.blas import limit_blas_threads
+
+        limit_blas_threads()
     if args.command == "sweep":
         from app.cli.sweep import run as run_sweep
 
@@ -133,8 +138,8 @@ def _host(args: argparse.Namespace) -> int:
     """Replace this process by gunicorn serving app.hosting.wsgi:server (its PID is gunicorn's)."""
     exe = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
     env = dict(os.environ)
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env.setdefault(var, "1")  # one BLAS thread per worker: workers are the parallelism
+    for var in THREAD_VARS:
+        env.setdefault(var, str(BLAS_THREADS))  # one BLAS thread per worker (app.blas)
     argv = [
         exe,
         "app.hosting.wsgi:server",

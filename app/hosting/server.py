@@ -69,8 +69,10 @@ def background_manager(redis_url: str | None = None) -> Any:
 
 def create_app(redis_url: str | None = None, cache_dir: str | None = None) -> Dash:
     from app.basin import callbacks as basin_callbacks
+    from app.blas import limit_blas_threads
     from app.explorer import callbacks
 
+    limit_blas_threads()
     if cache_dir is not None:
         # Background jobs run in their own processes and find their store through this.
         os.environ["LINFLOW_CACHE_DIR"] = str(cache_dir)

@@ -8,20 +8,32 @@ request runs. Browser latency (from a change to the last paint) is in ``browser_
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import plotly.io as pio
 
 import core
+from app.computation import analyse_point, compute, compute_slice
 from app.explorer.cache import get_slice
 from app.explorer.callbacks import render
 from app.explorer.sync import from_user
 from app.hosting.server import create_app
 from app.state import AppState, encode
-from app.views import trajectory_view
+from app.views import FIGURES, figures, trajectory_view
+
+# Views for the BLAS-thread comparison: the size scan's problem (dx = 24, dy = 6) at 736 and
+# 6,016 parameters (two hidden layers of 16 and of 64).
+BLAS_VIEWS = {
+    w: AppState(dx=24, spectrum=(8.0, 6.0, 4.0, 3.0, 2.0, 1.0), widths=(w,), init_seed=300)
+    for w in (16, 64)
+}
 
 
 def run() -> dict[str, Any]:
@@ -60,4 +72,59 @@ def run() -> dict[str, Any]:
         core.slice_2d(p, center, neg, pos, extent=0.5, n=101)
         times.append(time.perf_counter() - t0)
     out["slice_101_p1_seconds"] = float(np.median(times))
+    out["blas_threads"] = blas_threads()
     return out
+
+
+def _new_run_seconds(state: AppState) -> float:
+    """A new run's whole server work, uncached: run, analysed point, slice, every figure."""
+    t0 = time.perf_counter()
+    r = compute(state)
+    point = analyse_point(state, r)
+    figures(state, list(FIGURES), r, point, compute_slice(state, r, point))
+    return time.perf_counter() - t0
+
+
+@contextmanager
+def _busy_core() -> Iterator[None]:
+    """Another process keeping one core busy (another visitor's request, a lecturer's laptop)."""
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        yield
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def blas_threads(repeat: int = 3) -> list[dict[str, Any]]:
+    """A new run's server time with one BLAS thread (app.blas) against two, on a quiet machine
+    and with one core busy; the two alternate within one process (threadpoolctl)."""
+    from threadpoolctl import threadpool_limits
+
+    rows = []
+    for busy in (False, True):
+        for width, state in BLAS_VIEWS.items():
+            seconds: dict[int, list[float]] = {1: [], 2: []}
+            with _busy_core() if busy else _nothing():
+                for k in range(repeat):
+                    for threads in (1, 2):
+                        with threadpool_limits(limits=threads, user_api="blas"):
+                            seconds[threads].append(
+                                _new_run_seconds(state.replace(init_seed=400 + k))
+                            )
+            rows.append(
+                {
+                    "busy": busy,
+                    "params": state.n_params,
+                    "width": width,
+                    "one_thread_s": float(np.median(seconds[1])),
+                    "two_threads_s": float(np.median(seconds[2])),
+                }
+            )
+    return rows
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield

@@ -62,6 +62,21 @@ def write_results(results: dict[str, Any], path: Path) -> None:
             f"- Animation payload of the default view (trajectory figure, marker path in meta): "
             f"{a['animation_bytes'] / 1e3:.0f} kB (target < 2 MB).",
         ]
+        if a.get("blas_threads"):
+            lines += [
+                "",
+                "A new run's whole server work (run, curvature along it, analysed point, slice,"
+                " every figure), one BLAS thread (as the app runs, `app/blas.py`) against two,"
+                " median of 3 alternating in one process:",
+                "",
+                "| machine | parameters | one BLAS thread | two BLAS threads |",
+                "|---|---|---|---|",
+            ]
+            lines += [
+                f"| {'one core busy' if r['busy'] else 'quiet'} | {r['params']:,} | "
+                f"{r['one_thread_s']:.3f} s | {r['two_threads_s']:.3f} s |"
+                for r in a["blas_threads"]
+            ]
     e = results.get("export")
     if e:
         lines += [

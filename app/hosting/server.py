@@ -95,6 +95,12 @@ def create_app(redis_url: str | None = None, cache_dir: str | None = None) -> Da
     health.configure(app.server)
     callbacks.register(app)
     basin_callbacks.register(app)
+    # Dash finishes setting itself up on its first request, without a lock: concurrent first
+    # requests of a threaded worker raced in it ("dictionary changed size during iteration": a
+    # /health or /_dash-dependencies answered 500 in a fault test). One request here, in this
+    # thread, before the server takes any.
+    with app.server.test_client() as client:
+        client.get("/health")
     return app
 
 

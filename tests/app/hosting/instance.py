@@ -50,8 +50,11 @@ def hosted(tmp: Path, *args: str, **env: str) -> Iterator[tuple[str, subprocess.
         yield url, proc
     except BaseException:
         # pytest shows a failing test's stderr: what the server said is the first clue.
-        tail = log_path.read_bytes()[-20_000:].decode(errors="replace")
-        sys.stderr.write(f"--- end of linflow host's log ({log_path}) ---\n{tail}\n")
+        # Its own lines (tracebacks, worker restarts), without the access log's.
+        lines = log_path.read_bytes().decode(errors="replace").splitlines()
+        said = "\n".join(ln for ln in lines if not ln.startswith("127.0.0.1 - "))[-20_000:]
+        sys.stderr.write(f"--- linflow host's log, access lines left out ({log_path}) ---\n")
+        sys.stderr.write(said + "\n")
         raise
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -9,7 +9,7 @@ PORT ?= 8050
 
 .PHONY: install system-deps test check docs bench load serve screenshot figures plotly-bundle clean
 
-$(STAMP): pyproject.toml setup.py core/_flownet.h core/_flownet.c core/_flowkernel.c
+$(STAMP): pyproject.toml setup.py core/_flownet.h core/_flownet.c core/_flowgemm.h core/_flowgemm.c core/_flowstage.h core/_flowstage.c core/_flowkernel.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,dev,docs]'

@@ -1,5 +1,6 @@
-"""Builds the compiled flow kernel (core/_flownet.c, core/_flowkernel.c), which core/kernel.py
-loads with ctypes, and ships the app's browser assets; everything else is in pyproject.toml."""
+"""Builds the compiled flow kernel (core/_flownet.c, _flowgemm.c, _flowstage.c, _flowkernel.c),
+which core/kernel.py loads with ctypes, and ships the app's browser assets; everything else is in
+pyproject.toml."""
 
 import shutil
 from pathlib import Path
@@ -29,9 +30,9 @@ setup(
     ext_modules=[
         Extension(
             "core._flowkernel",
-            ["core/_flownet.c", "core/_flowkernel.c"],
+            ["core/_flownet.c", "core/_flowgemm.c", "core/_flowstage.c", "core/_flowkernel.c"],
             extra_compile_args=["-O3", "-std=c99"],
-            depends=["core/_flownet.h"],
+            depends=["core/_flownet.h", "core/_flowgemm.h", "core/_flowstage.h"],
             libraries=["m"],
             optional=True,  # without a C compiler linflow still works (LSODA instead)
         )

@@ -14,12 +14,13 @@
 #include <string.h>
 
 #include "_flownet.h"
+#include "_flowstage.h"
 
 enum { LF_DP5 = 0, LF_DOP853 = 1 };
 
 /* The interface version core/kernel.py expects (its ABI): bump on any exported signature or
  * struct change, so a stale build is refused rather than called with the wrong arguments. */
-int lf_abi(void) { return 2; }
+int lf_abi(void) { return 3; }
 int lf_max_layers(void) { return LF_MAX_LAYERS; }
 enum {
     LF_BAD_SPEC = -1,
@@ -86,42 +87,11 @@ long lf_work(const lf_spec_t *spec) {
            (spec->method == LF_DOP853 ? 25 : 9) * spec->n;
 }
 
-#define BLOCK 512 /* elements per pass: a block of the output stays in L1 while stages stream */
-
-/* The nonzero terms of sum_r scale * w[r] K_r, r < s (explicit RK weights are often zero). */
-typedef struct {
-    int nz, idx[D8_EXTENDED];
-    double c[D8_EXTENDED];
-} combo_t;
-
-static combo_t combo_of(const double *w, int s, double scale) {
-    combo_t cb;
-    cb.nz = 0;
-    for (int r = 0; r < s; r++)
-        if (w[r] != 0.0) cb.idx[cb.nz] = r, cb.c[cb.nz++] = scale * w[r];
-    return cb;
-}
-
-/* out[i - i0] = (base ? base[i] : 0) + sum_q c_q K_{idx_q}[i] for i in [i0, i1). */
-static void combo_block(const combo_t *cb, const double *K, long n, const double *base, long i0,
-                        long i1, double *out) {
-    const long m = i1 - i0;
-    if (base)
-        memcpy(out, base + i0, sizeof(double) * (size_t)m);
-    else
-        memset(out, 0, sizeof(double) * (size_t)m);
-    for (int q = 0; q < cb->nz; q++) {
-        const double c = cb->c[q], *k = K + (size_t)cb->idx[q] * n + i0;
-        for (long i = 0; i < m; i++) out[i] += c * k[i];
-    }
-}
-
 /* ys = y + h sum_{r < s} a[r] K_r. */
-static void stage_arg(long n, const double *y, double h, const double *a, int s, const double *K,
-                      double *ys) {
-    const combo_t cb = combo_of(a, s, h);
-    for (long i0 = 0; i0 < n; i0 += BLOCK)
-        combo_block(&cb, K, n, y, i0, i0 + BLOCK < n ? i0 + BLOCK : n, ys + i0);
+static void stage_arg(long n, const double *y, double h, const double *a, int s,
+                      const double *const *K, double *ys) {
+    const lf_combo_t cb = lf_combo(1, &a, &h, s);
+    lf_combine(&cb, K, &y, n, &ys);
 }
 
 static inline double max_abs(double a, double b) {
@@ -129,91 +99,101 @@ static inline double max_abs(double a, double b) {
     return a > b ? a : b;
 }
 
-/* One attempted step from y (K_0 = f(y) in place) of size h: yn and f(yn) (in K at row `last`),
- * the scaled error norm, and ||dK||^2 / ||dY||^2 between the two stages at c = 1 (Hairer's free
- * estimate of the squared spectral radius) in *rho2. */
+/* sum_i (a_i - b_i)^2. */
+static double dist2(long n, const double *a, const double *b) {
+    double s = 0.0;
+    for (long i = 0; i < n; i++) s += (a[i] - b[i]) * (a[i] - b[i]);
+    return s;
+}
+
+/* One attempted step from y (K[0] = f(y)) of size h: yn and f(yn) (in K[*last]), the scaled
+ * error norm, and ||dK||^2 / ||dY||^2 between the two stages at c = 1 (Hairer's free estimate
+ * of the squared spectral radius) in *rho2. */
 static double attempt(int method, const dop853_t *d8, const net_t *net, long n, const double *y,
-                      double h, double rtol, double atol, double *K, double *ys, double *yn,
-                      int *last, double *rho2, double *excess_new, long *nfev) {
-    double e2 = 0.0, e3 = 0.0, dk2 = 0.0, dy2 = 0.0;
-    if (method == LF_DP5) {
-        for (int s = 1; s < 6; s++) {
-            stage_arg(n, y, h, DP_A[s], s, K, ys);
-            net_rhs(net, ys, K + (size_t)s * n);
-        }
-        stage_arg(n, y, h, DP_B, 6, K, yn);
-        *excess_new = net_rhs(net, yn, K + 6 * (size_t)n);
+                      double h, double rtol, double atol, double *const *K, double *ys,
+                      double *yn, int *last, double *rho2, double *excess_new, long *nfev) {
+    double e2 = 0.0, e3 = 0.0, dy2 = 0.0;
+    const int dp5 = method == LF_DP5, ns = dp5 ? 6 : D8_STAGES;
+    for (int s = 1; s < ns; s++) {
+        stage_arg(n, y, h, dp5 ? DP_A[s] : d8->A + s * D8_EXTENDED, s, (const double *const *)K,
+                  ys);
+        net_rhs(net, ys, K[s]);
+    }
+    if (dp5) {
+        stage_arg(n, y, h, DP_B, 6, (const double *const *)K, yn);
+        *excess_new = net_rhs(net, yn, K[6]);
         *nfev += 6;
         *last = 6;
-        const combo_t ce = combo_of(DP_E, 7, h);
-        double eb[BLOCK];
-        for (long i0 = 0; i0 < n; i0 += BLOCK) {
-            const long i1 = i0 + BLOCK < n ? i0 + BLOCK : n;
-            combo_block(&ce, K, n, NULL, i0, i1, eb);
+        const double *w = DP_E;
+        const lf_combo_t ce = lf_combo(1, &w, &h, 7);
+        const double *none = NULL;
+        double eb[LF_BLOCK];
+        double *o = eb;
+        for (long i0 = 0; i0 < n; i0 += LF_BLOCK) {
+            const long i1 = i0 + LF_BLOCK < n ? i0 + LF_BLOCK : n;
+            lf_combine_block(&ce, (const double *const *)K, &none, i0, i1, &o);
             for (long i = i0; i < i1; i++) {
                 const double q = eb[i - i0] / (atol + rtol * max_abs(y[i], yn[i]));
                 e2 += q * q;
-                const double a = K[6 * (size_t)n + i] - K[5 * (size_t)n + i], b = yn[i] - ys[i];
-                dk2 += a * a, dy2 += b * b;
             }
         }
-        *rho2 = dy2 > 0.0 ? dk2 / dy2 : 0.0;
+        /* Stage 6 (index 5) and the new point both sit at c = 1. */
+        dy2 = dist2(n, yn, ys);
+        *rho2 = dy2 > 0.0 ? dist2(n, K[6], K[5]) / dy2 : 0.0;
         return sqrt(e2 / (double)n);
     }
-    for (int s = 1; s < D8_STAGES; s++) {
-        stage_arg(n, y, h, d8->A + s * D8_EXTENDED, s, K, ys);
-        net_rhs(net, ys, K + (size_t)s * n);
-    }
-    stage_arg(n, y, h, d8->B, D8_STAGES, K, yn);
-    *excess_new = net_rhs(net, yn, K + (size_t)D8_STAGES * n);
-    *nfev += D8_STAGES;
-    *last = D8_STAGES;
-    const combo_t c5 = combo_of(d8->E5, D8_STAGES + 1, 1.0), c3 = combo_of(d8->E3, D8_STAGES + 1, 1.0);
-    double b5[BLOCK], b3[BLOCK];
-    const double *k12 = K + (size_t)D8_STAGES * n, *k11 = K + (size_t)(D8_STAGES - 1) * n;
-    for (long i0 = 0; i0 < n; i0 += BLOCK) {
-        const long i1 = i0 + BLOCK < n ? i0 + BLOCK : n;
-        combo_block(&c5, K, n, NULL, i0, i1, b5);
-        combo_block(&c3, K, n, NULL, i0, i1, b3);
+    /* The new point and both error vectors in one pass: they share the stages 0, 5..11 (the
+     * error weights of stage 12 = f(yn) are zero in DOP853, checked by core/kernel.py). */
+    const double *w[3] = {d8->B, d8->E5, d8->E3}, sc[3] = {h, 1.0, 1.0};
+    const lf_combo_t cb = lf_combo(3, w, sc, D8_STAGES);
+    const double *base[3] = {y, NULL, NULL};
+    double b5[LF_BLOCK], b3[LF_BLOCK];
+    for (long i0 = 0; i0 < n; i0 += LF_BLOCK) {
+        const long i1 = i0 + LF_BLOCK < n ? i0 + LF_BLOCK : n;
+        double *out[3] = {yn + i0, b5, b3};
+        lf_combine_block(&cb, (const double *const *)K, base, i0, i1, out);
         for (long i = i0; i < i1; i++) {
-            const double sc = atol + rtol * max_abs(y[i], yn[i]);
-            const double q5 = b5[i - i0] / sc, q3 = b3[i - i0] / sc;
-            e2 += q5 * q5, e3 += q3 * q3;
-            /* Stage 12 (index 11) and the new point both sit at c = 1. */
-            const double a = k12[i] - k11[i], b = yn[i] - ys[i];
-            dk2 += a * a, dy2 += b * b;
+            const double inv = 1.0 / (atol + rtol * max_abs(y[i], yn[i]));
+            const double q5 = b5[i - i0] * inv, q3 = b3[i - i0] * inv, d = yn[i] - ys[i];
+            e2 += q5 * q5, e3 += q3 * q3, dy2 += d * d;
         }
     }
-    *rho2 = dy2 > 0.0 ? dk2 / dy2 : 0.0;
+    *excess_new = net_rhs(net, yn, K[D8_STAGES]);
+    *nfev += D8_STAGES;
+    *last = D8_STAGES;
+    /* Stage 12 (index 11) and the new point both sit at c = 1. */
+    *rho2 = dy2 > 0.0 ? dist2(n, K[D8_STAGES], K[D8_STAGES - 1]) / dy2 : 0.0;
     if (e2 == 0.0 && e3 == 0.0) return 0.0;
     return fabs(h) * e2 / sqrt((e2 + 0.01 * e3) * (double)n);
 }
 
 /* After an accepted step y -> yn of size h: write the grid times in (t, t + h] to samples. */
 static void dense(int method, const dop853_t *d8, const net_t *net, long n, const double *y,
-                  const double *yn, double h, double t, double t_new, double *K, double *ys,
-                  double *F, const double *grid, long n_grid, long *i_next, double *samples,
-                  long *nfev) {
+                  const double *yn, double h, double t, double t_new, double *const *K,
+                  double *ys, double *F, const double *grid, long n_grid, long *i_next,
+                  double *samples, long *nfev) {
     if (*i_next >= n_grid || grid[*i_next] > t_new) return;
+    const double *const *Kc = (const double *const *)K;
     if (method == LF_DOP853) {
         for (int s = D8_STAGES + 1; s < D8_EXTENDED; s++) {
-            stage_arg(n, y, h, d8->A + s * D8_EXTENDED, s, K, ys);
-            net_rhs(net, ys, K + (size_t)s * n);
+            stage_arg(n, y, h, d8->A + s * D8_EXTENDED, s, Kc, ys);
+            net_rhs(net, ys, K[s]);
         }
         *nfev += D8_EXTENDED - D8_STAGES - 1;
-        const double *f0 = K, *f1 = K + (size_t)D8_STAGES * n;
+        const double *f0 = K[0], *f1 = K[D8_STAGES];
         for (long i = 0; i < n; i++) {
             const double dy = yn[i] - y[i];
             F[i] = dy;
             F[n + i] = h * f0[i] - dy;
             F[2 * n + i] = 2 * dy - h * (f1[i] + f0[i]);
         }
-        for (int k = 0; k < 4; k++) {
-            const combo_t cd = combo_of(d8->D + k * D8_EXTENDED, D8_EXTENDED, h);
-            for (long i0 = 0; i0 < n; i0 += BLOCK)
-                combo_block(&cd, K, n, NULL, i0, i0 + BLOCK < n ? i0 + BLOCK : n,
-                            F + (size_t)(3 + k) * n + i0);
-        }
+        /* The four remaining rows share their stages: one pass. */
+        const double *w[4], sc[4] = {h, h, h, h}, *base[4] = {NULL, NULL, NULL, NULL};
+        double *out[4];
+        for (int k = 0; k < 4; k++)
+            w[k] = d8->D + k * D8_EXTENDED, out[k] = F + (size_t)(3 + k) * n;
+        const lf_combo_t cd = lf_combo(4, w, sc, D8_EXTENDED);
+        lf_combine(&cd, Kc, base, n, out);
     }
     while (*i_next < n_grid && grid[*i_next] <= t_new) {
         const double x = (grid[*i_next] - t) / h;
@@ -226,7 +206,7 @@ static void dense(int method, const dop853_t *d8, const net_t *net, long n, cons
                        DP_P[r][3] * px[3];
             for (long i = 0; i < n; i++) {
                 double acc = 0.0;
-                for (int r = 0; r < 7; r++) acc += w[r] * K[(size_t)r * n + i];
+                for (int r = 0; r < 7; r++) acc += w[r] * K[r][i];
                 row[i] = y[i] + h * acc;
             }
         } else {
@@ -323,17 +303,27 @@ int lf_integrate(const lf_spec_t *sp, lf_state_t *st, double *y, double *f, lf_o
     const dop853_t d8 = method == LF_DOP853 ? d8_view(sp->tableau) : (dop853_t){0};
     const int n_k = method == LF_DOP853 ? D8_EXTENDED : 7;
     const double order_exp = method == LF_DOP853 ? -1.0 / 8.0 : -1.0 / 5.0;
-    double *K = work + lf_rhs_work(sp->L, sp->rows, sp->cols);
-    double *ys = K + (size_t)n_k * n, *yn = ys + n, *F = yn + n;
-    memcpy(K, f, sizeof(double) * (size_t)n);
+    /* Stages by row pointer, and the current point in one of two buffers: an accepted step
+     * swaps pointers (first same as last, y <- yn) instead of copying vectors. */
+    double *K[D8_EXTENDED], *base = work + lf_rhs_work(sp->L, sp->rows, sp->cols);
+    for (int s = 0; s < n_k; s++) K[s] = base + (size_t)s * n;
+    double *ys = base + (size_t)n_k * n, *yn = ys + n, *F = yn + n, *yc = y;
+    memcpy(K[0], f, sizeof(double) * (size_t)n);
+    int code = LF_STEP_LIMIT;
     for (long step = 0; step < sp->max_steps; step++) {
-        if (st->t >= sp->t_end) return LF_T_END;
+        if (st->t >= sp->t_end) {
+            code = LF_T_END;
+            break;
+        }
         double hh = st->h;
         int reach = 0, last = 0;
         if (st->t + hh >= sp->t_end) hh = sp->t_end - st->t, reach = 1;
-        if (!(hh > 0) || st->t + hh == st->t) return LF_FAILED;
+        if (!(hh > 0) || st->t + hh == st->t) {
+            code = LF_FAILED;
+            break;
+        }
         double rho2 = 0.0, excess_new = 0.0;
-        const double en = attempt(method, &d8, &net, n, y, hh, sp->rtol, sp->atol, K, ys, yn,
+        const double en = attempt(method, &d8, &net, n, yc, hh, sp->rtol, sp->atol, K, ys, yn,
                                   &last, &rho2, &excess_new, &st->nfev);
         const int ok = isfinite(en) && en <= 1.0;
         double factor = en == 0.0 ? MAX_FACTOR : SAFETY * pow(en, order_exp);
@@ -350,24 +340,32 @@ int lf_integrate(const lf_spec_t *sp, lf_state_t *st, double *y, double *f, lf_o
         }
         st->n_accepted += 1;
         const double t_new = reach ? sp->t_end : st->t + hh;
-        dense(method, &d8, &net, n, y, yn, hh, st->t, t_new, K, ys, F, sp->grid, sp->n_grid,
+        dense(method, &d8, &net, n, yc, yn, hh, st->t, t_new, K, ys, F, sp->grid, sp->n_grid,
               &st->i_next, out->samples, &st->nfev);
         st->t = t_new;
-        const double *fn = K + (size_t)last * n;
+        double *tmp = K[0];
+        K[0] = K[last], K[last] = tmp; /* first same as last */
+        tmp = yc, yc = yn, yn = tmp;
+        const double *fn = K[0];
         double g2 = 0.0, ymax = 0.0;
         int finite = 1;
         for (long i = 0; i < n; i++) {
-            y[i] = yn[i];
-            K[i] = fn[i]; /* first same as last */
             g2 += fn[i] * fn[i];
-            if (!isfinite(yn[i])) finite = 0;
-            if (fabs(yn[i]) > ymax) ymax = fabs(yn[i]);
+            if (!isfinite(yc[i])) finite = 0;
+            if (fabs(yc[i]) > ymax) ymax = fabs(yc[i]);
         }
-        memcpy(f, K, sizeof(double) * (size_t)n);
         st->g = sqrt(g2), st->excess = excess_new;
-        if (!finite || ymax > sp->max_norm) return LF_DIVERGED;
-        lf_visit_step(sp, st, out, t_new, y);
-        if (sp->stop && st->g < sp->gtol && st->excess < sp->ltol) return LF_CONVERGED;
+        if (!finite || ymax > sp->max_norm) {
+            code = LF_DIVERGED;
+            break;
+        }
+        lf_visit_step(sp, st, out, t_new, yc);
+        if (sp->stop && st->g < sp->gtol && st->excess < sp->ltol) {
+            code = LF_CONVERGED;
+            break;
+        }
     }
-    return LF_STEP_LIMIT;
+    if (yc != y) memcpy(y, yc, sizeof(double) * (size_t)n);
+    memcpy(f, K[0], sizeof(double) * (size_t)n);
+    return code;
 }

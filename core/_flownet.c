@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "_flowgemm.h"
 #include "_flownet.h"
 
 #define BLAS_MIN_WORK 4096 /* multiply-adds below which plain loops beat a BLAS call */
@@ -77,14 +78,16 @@ int lf_check_net(int L, const int *rows, const int *cols, long n) {
     return total == n ? 0 : -1;
 }
 
-/* Workspace doubles net_rhs needs: forward products plus three (max rows) x dx buffers. */
+/* Workspace doubles net_rhs needs: forward products, three dy x (max cols) buffers and room for
+ * the largest layer transposed (lf_net_rhs_small). */
 long lf_rhs_work(int L, const int *rows, const int *cols) {
-    long dy = rows[L - 1], total = 0, maxc = 0;
+    long dy = rows[L - 1], total = 0, maxc = 0, maxw = 0;
     for (int j = 0; j < L; j++) {
         total += dy * cols[j];
         if (cols[j] > maxc) maxc = cols[j];
+        if ((long)rows[j] * cols[j] > maxw) maxw = (long)rows[j] * cols[j];
     }
-    return total + 3 * dy * maxc;
+    return total + 3 * dy * maxc + maxw;
 }
 
 void net_bind(net_t *net, int L, const int *rows, const int *cols, const double *T,
@@ -101,6 +104,8 @@ void net_bind(net_t *net, int L, const int *rows, const int *cols, const double 
     net->D = work + total;
     net->D2 = net->D + (size_t)(dy * maxc);
     net->E = net->D2 + (size_t)(dy * maxc);
+    net->bt = net->E + (size_t)(dy * maxc);
+    net->small = net->gemm && lf_small_gemm_ok(); /* BLAS-sized nets on an AVX-512 CPU */
 }
 
 /* f = -grad L(y), sweeping from the output side: with suf_j = W_{L-1} ... W_j (dy x d_{j-1}),
@@ -110,6 +115,7 @@ void net_bind(net_t *net, int L, const int *rows, const int *cols, const double 
  * input-side sweep (products with dx columns) costs about 3 dx n_params, and dx >= dy.
  * Returns the excess loss 1/2 <E, E S>, E = P - T, from the residual itself (full precision). */
 double net_rhs(const net_t *net, const double *y, double *f) {
+    if (net->small) return lf_net_rhs_small(net, y, f);
     const int L = net->L, dx = net->cols[0], dy = net->rows[L - 1];
     const double *W[L], *suf[L]; /* L <= LF_MAX_LAYERS, checked on entry */
     double *out[L];

@@ -61,6 +61,8 @@ typedef struct {
     dgemm_t gemm;
     double *suf;        /* sum_j dy * cols[j]: the suffix products W_{L-1} ... W_j */
     double *D, *D2, *E; /* dy * max(cols) each */
+    double *bt;         /* the largest layer: a transposed operand for lf_small_gemm */
+    int small;          /* 1: products go through lf_small_gemm where it pays (see _flownet.c) */
 } net_t;
 
 /* 0 when the network's dims are usable (1 <= L <= LF_MAX_LAYERS, positive, chained), else -1. */
@@ -72,5 +74,7 @@ void net_bind(net_t *net, int L, const int *rows, const int *cols, const double 
               const double *S, void *gemm, double *work);
 /* f = -grad L(y); returns the excess loss L - L* = 1/2 <P - T, (P - T) S>. */
 double net_rhs(const net_t *net, const double *y, double *f);
+/* net_rhs through lf_small_gemm (_flowgemm.c); net_rhs calls it when net->small. */
+double lf_net_rhs_small(const net_t *net, const double *y, double *f);
 
 #endif

@@ -1,5 +1,9 @@
 """The compiled flow kernel against the numpy objective and scipy's solvers."""
 
+import platform
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -128,3 +132,47 @@ def test_a_stale_or_foreign_build_is_refused(tmp_path, source):
         check=True,
     )
     assert kernel._load(tmp_path) is None  # never called with the wrong arguments
+
+
+@pytest.mark.parametrize("flow", ["reduced", "original"])
+@pytest.mark.parametrize(
+    ("dy", "dx", "widths"),
+    [
+        (32, 64, (48, 48, 48)),  # P2's dims: whole 8 x 16 tiles
+        (5, 9, (37, 29, 41)),  # ragged rows (4 + 1) and columns (masked edges)
+        (11, 19, (53, 21)),
+        (64, 70, (96, 96)),  # 64 x 96 x 96 products: past the small-product limit, dgemm
+        (7, 12, (300,)),  # one hidden layer
+    ],
+)
+def test_compiled_rhs_equals_numpy_on_blas_sized_nets(dy, dx, widths, flow):
+    # Above kernel.BLAS_MIN_PARAMS: products through dgemm or, with AVX-512, the kernel's own.
+    p = Problem.random(dy, dy, dx, widths, seed=dx)
+    assert p.n_params > kernel.BLAS_MIN_PARAMS
+    W0 = init_weights(p, 0.3, seed=1)
+    if flow == "original":
+        W0 = p.to_original(W0)
+    obj = objective(p, flow)
+    theta = flatten(W0)
+    want = obj.rhs(0.0, theta)
+    got = kernel.compiled_rhs(obj, theta)
+    assert np.abs(got - want).max() <= 1e-13 * np.abs(want).max()
+
+
+def test_small_products_are_used_where_the_cpu_has_avx512():
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = cpuinfo.read_text().split() if sys.platform == "linux" and cpuinfo.exists() else []
+    if platform.machine() in ("x86_64", "AMD64") and "avx512f" in flags:
+        assert kernel.small_products()
+    # Either way the kernel's evaluation agrees with numpy (above); on P2 with AVX-512 it is
+    # ~2x faster than through dgemm (measured 15 against 35 us, benchmarks/P2_STIFF_STUDY.md).
+
+
+def test_work_bounds_of_the_step_control(p1):
+    # Evaluations on fixed problems (measured: 23,569 and 8,158), so a change to the step
+    # control or the stage combinations that costs evaluations fails here.
+    run = integrate(p1, init_weights(p1, 1e-3, seed=0), 200.0, method="compiled-DP5")
+    assert run.status == "converged" and run.nfev <= 24_000
+    big = Problem.from_spectrum(np.linspace(10, 4, 16), 24, (20, 20))  # 1,200 parameters
+    run = integrate(big, init_weights(big, 1e-2, seed=0), 100.0, method="compiled-DOP853")
+    assert run.status == "converged" and run.nfev <= 8_400

@@ -105,7 +105,7 @@ void net_bind(net_t *net, int L, const int *rows, const int *cols, const double 
     net->D2 = net->D + (size_t)(dy * maxc);
     net->E = net->D2 + (size_t)(dy * maxc);
     net->bt = net->E + (size_t)(dy * maxc);
-    net->small = net->gemm && lf_small_gemm_ok(); /* BLAS-sized nets on an AVX-512 CPU */
+    net->small = net->gemm && lf_avx512(); /* BLAS-sized nets on an AVX-512 CPU */
 }
 
 /* f = -grad L(y), sweeping from the output side: with suf_j = W_{L-1} ... W_j (dy x d_{j-1}),

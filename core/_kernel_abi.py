@@ -82,7 +82,7 @@ class Out(ctypes.Structure):
 SIGNATURES = {
     "lf_abi": ([], ctypes.c_int),
     "lf_max_layers": ([], ctypes.c_int),
-    "lf_small_gemm_ok": ([], ctypes.c_int),
+    "lf_avx512": ([], ctypes.c_int),
     "lf_work": ([ctypes.POINTER(Spec)], ctypes.c_long),
     "lf_rhs_work": ([ctypes.c_int, _I, _I], ctypes.c_long),
     "lf_rhs": ([ctypes.POINTER(Spec), _D, _D, _D, _D, ctypes.c_long], ctypes.c_int),

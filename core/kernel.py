@@ -125,7 +125,7 @@ def available() -> bool:
 def small_products() -> bool:
     """Whether BLAS-sized nets' small products run through the kernel's AVX-512 code (chosen in
     C from the CPU's features; otherwise they go through dgemm)."""
-    return _LIB is not None and bool(_LIB.lf_small_gemm_ok())
+    return _LIB is not None and bool(_LIB.lf_avx512())
 
 
 def supports(obj: Objective) -> bool:

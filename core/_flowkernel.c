@@ -112,7 +112,7 @@ static double dist2(long n, const double *a, const double *b) {
 static double attempt(int method, const dop853_t *d8, const net_t *net, long n, const double *y,
                       double h, double rtol, double atol, double *const *K, double *ys,
                       double *yn, int *last, double *rho2, double *excess_new, long *nfev) {
-    double e2 = 0.0, e3 = 0.0, dy2 = 0.0;
+    double e2 = 0.0, e3 = 0.0, dk2 = 0.0, dy2 = 0.0;
     const int dp5 = method == LF_DP5, ns = dp5 ? 6 : D8_STAGES;
     for (int s = 1; s < ns; s++) {
         stage_arg(n, y, h, dp5 ? DP_A[s] : d8->A + s * D8_EXTENDED, s, (const double *const *)K,
@@ -135,11 +135,12 @@ static double attempt(int method, const dop853_t *d8, const net_t *net, long n, 
             for (long i = i0; i < i1; i++) {
                 const double q = eb[i - i0] / (atol + rtol * max_abs(y[i], yn[i]));
                 e2 += q * q;
+                /* Stage 6 (index 5) and the new point both sit at c = 1. */
+                const double a = K[6][i] - K[5][i], b = yn[i] - ys[i];
+                dk2 += a * a, dy2 += b * b;
             }
         }
-        /* Stage 6 (index 5) and the new point both sit at c = 1. */
-        dy2 = dist2(n, yn, ys);
-        *rho2 = dy2 > 0.0 ? dist2(n, K[6], K[5]) / dy2 : 0.0;
+        *rho2 = dy2 > 0.0 ? dk2 / dy2 : 0.0;
         return sqrt(e2 / (double)n);
     }
     /* The new point and both error vectors in one pass: they share the stages 0, 5..11 (the

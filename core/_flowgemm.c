@@ -143,13 +143,17 @@ static AVX512 void transpose(int n, int k, const double *B, double *T) {
 }
 
 /* Row-major C (m x n) = alpha op(A) op(B): lf_small_gemm up to SMALL_MAX_WORK multiply-adds
- * (OpenBLAS runs products below 4 x 65,536 on one thread; above, its threads and blocking win),
- * else dgemm (column-major: C^T = op(B)^T op(A)^T). op(B) = B^T goes through a transposed copy
- * in bt (k x n), as lf_small_gemm reads rows of B. */
-#define SMALL_MAX_WORK 262144
+ * with B (k x n) in L2 (at most SMALL_MAX_B doubles, 512 kB), else dgemm (column-major:
+ * C^T = op(B)^T op(A)^T), whose blocking and threads can win past that. Measured, one
+ * evaluation through these against dgemm: widths 48 (P2) 14-15 against 34-35 us, 96 (products
+ * of 0.3-0.6 M multiply-adds) 44 against 85 us, 192 (1.2-2.4 M) 380 against 435-540 us; at
+ * 512 and 1024 (8-17 M) the order changed from run to run with the machine's load.
+ * op(B) = B^T goes through a transposed copy in bt (k x n), as lf_small_gemm reads rows of B. */
+#define SMALL_MAX_WORK (1L << 22)
+#define SMALL_MAX_B 65536
 static void product(const net_t *net, char ta, char tb, double alpha, const double *A,
                     const double *B, double *C, int m, int k, int n) {
-    if ((long)m * k * n > SMALL_MAX_WORK) {
+    if ((long)m * k * n > SMALL_MAX_WORK || (long)k * n > SMALL_MAX_B) {
         const double zero = 0.0;
         const int lda = ta == 'N' ? k : m, ldb = tb == 'N' ? n : k;
         net->gemm(&tb, &ta, &n, &m, &k, &alpha, B, &ldb, A, &lda, &zero, C, &n);

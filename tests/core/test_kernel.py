@@ -141,7 +141,7 @@ def test_a_stale_or_foreign_build_is_refused(tmp_path, source):
         (32, 64, (48, 48, 48)),  # P2's dims: whole 8 x 16 tiles
         (5, 9, (37, 29, 41)),  # ragged rows (4 + 1) and columns (masked edges)
         (11, 19, (53, 21)),
-        (64, 70, (96, 96)),  # 64 x 96 x 96 products: past the small-product limit, dgemm
+        (64, 70, (300, 300)),  # 64 x 300 x 300 products: past the small-product limits, dgemm
         (7, 12, (300,)),  # one hidden layer
     ],
 )

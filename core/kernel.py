@@ -1,5 +1,6 @@
-"""The compiled flow kernel (``core/_flownet.c``, ``core/_flowkernel.c``): explicit Runge-Kutta
-integrators with the deep linear network's right-hand side in C, loaded with ctypes.
+"""The compiled flow kernel (``core/_flownet.c``, ``_flowgemm.c``, ``_flowstage.c``,
+``_flowkernel.c``): explicit Runge-Kutta integrators with the deep linear network's right-hand
+side in C, loaded with ctypes.
 
 On small networks a numpy right-hand side costs microseconds of interpreter overhead per call
 against a few hundred multiply-adds of arithmetic, so every Python-level solver is
@@ -17,8 +18,9 @@ steps whose error is far above the tolerance (measured: weights off by up to 1,7
 value, within 20 x at 0.01 rtol), and DP5's 4th-order dense output adds an error its step control
 does not see (up to 110 x at face value, within 33 x at 0.1 rtol).
 Large networks' products go through BLAS dgemm (scipy.linalg.cython_blas), or, on a CPU with
-AVX-512 (:func:`small_products`), through the kernel's own unpacked products for the small
-matrices of such nets (dims up to ~64: 2.6x OpenBLAS's rate, P2's evaluation 35 -> 15 us).
+AVX-512 (:func:`small_products`), through the kernel's own unpacked products where they are
+small (up to 4 M multiply-adds, the right operand in L2; at P2's dims 2.6x OpenBLAS's rate, one
+evaluation 35 -> 14 us).
 
 The boundary is checked on both sides: every C function has ``argtypes`` and ``restype``, the
 network's dims are checked here (:func:`supports`) and again in C (a bad spec returns an error,

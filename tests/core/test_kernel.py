@@ -1,6 +1,8 @@
 """The compiled flow kernel against the numpy objective and scipy's solvers."""
 
+import os
 import platform
+import subprocess
 import sys
 from pathlib import Path
 
@@ -121,7 +123,6 @@ def test_auto_uses_the_kernel_unless_stiffness_makes_explicit_steps_too_many(p1)
 )
 def test_a_stale_or_foreign_build_is_refused(tmp_path, source):
     import shutil
-    import subprocess
 
     cc = shutil.which("gcc") or shutil.which("cc")
     if cc is None:
@@ -176,3 +177,26 @@ def test_work_bounds_of_the_step_control(p1):
     big = Problem.from_spectrum(np.linspace(10, 4, 16), 24, (20, 20))  # 1,200 parameters
     run = integrate(big, init_weights(big, 1e-2, seed=0), 100.0, method="compiled-DOP853")
     assert run.status == "converged" and run.nfev <= 8_400
+
+
+def test_the_portable_path_without_avx512_agrees():
+    # LINFLOW_NO_AVX512 makes the kernel take the path of CPUs without AVX-512 (dgemm, plain
+    # stage loops); it is read once per process, so the check runs in a fresh one.
+    code = """
+import numpy as np
+from core import Problem, init_weights, integrate, kernel
+from core._weights import flatten
+from core.derivatives import objective
+assert not kernel.small_products()
+p = Problem.random(5, 3, 9, (37, 29, 41), seed=1)
+obj, theta = objective(p), flatten(init_weights(p, 0.3, seed=0))
+want = obj.rhs(0.0, theta)
+assert np.abs(kernel.compiled_rhs(obj, theta) - want).max() <= 1e-13 * np.abs(want).max()
+q = Problem.random(4, 3, 10, (40, 30), seed=3)
+W0, t = init_weights(q, 1e-2, seed=1), np.linspace(0.0, 40.0, 81)
+ref = integrate(q, W0, 40.0, method="LSODA", rtol=1e-12, t_eval=t)
+run = integrate(q, W0, 40.0, method="compiled-DOP853", rtol=1e-9, t_eval=t)
+assert np.abs(run.loss - ref.loss).max() / ref.loss.max() < 20e-9
+"""
+    env = {**os.environ, "LINFLOW_NO_AVX512": "1"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)

@@ -17,10 +17,8 @@ tolerances, so that ``integrate(rtol=r)`` meets about r: DOP853's blended error 
 steps whose error is far above the tolerance (measured: weights off by up to 1,700 x rtol at face
 value, within 20 x at 0.01 rtol), and DP5's 4th-order dense output adds an error its step control
 does not see (up to 110 x at face value, within 33 x at 0.1 rtol).
-Large networks' products go through BLAS dgemm (scipy.linalg.cython_blas), or, on a CPU with
-AVX-512 (:func:`small_products`), through the kernel's own unpacked products where they are
-small (up to 4 M multiply-adds, the right operand in L2; at P2's dims 2.6x OpenBLAS's rate, one
-evaluation 35 -> 14 us).
+Large networks' products go through BLAS dgemm (scipy.linalg.cython_blas), or, with AVX-512
+(:func:`small_products`), the kernel's own up to 4 M multiply-adds (P2's RHS 35 -> 14 us).
 
 The boundary is checked on both sides: every C function has ``argtypes`` and ``restype``, the
 network's dims are checked here (:func:`supports`) and again in C (a bad spec returns an error,
@@ -125,8 +123,7 @@ def available() -> bool:
 
 
 def small_products() -> bool:
-    """Whether BLAS-sized nets' small products run through the kernel's AVX-512 code (chosen in
-    C from the CPU's features; otherwise they go through dgemm)."""
+    """Whether BLAS-sized nets' small products run through the kernel's AVX-512 code."""
     return _LIB is not None and bool(_LIB.lf_avx512())
 
 
@@ -141,8 +138,7 @@ def _dop853_tableau() -> NDArray[np.float64]:
     scipy_module("integrate")
     from scipy.integrate._ivp import dop853_coefficients as d
 
-    # The kernel forms the new point and both error vectors in one pass before f(y_new), so the
-    # error weights of that last stage must be zero (they are in Hairer's DOP853).
+    # The kernel forms y_new and both error vectors before f(y_new): its error weights must be 0.
     if d.E3[12] != 0.0 or d.E5[12] != 0.0:  # pragma: no cover - fixed by the method
         raise RuntimeError("DOP853's error weights changed: the kernel needs E3[12] = E5[12] = 0")
     parts = (d.A[:16, :16], d.B, d.E3, d.E5, d.D)

@@ -34,12 +34,20 @@ TOL = 1e-10  # ARPACK's relative tolerance (relative to ~max |lambda| at both en
 
 
 def extremes(
-    op: LinearOperator, k: int, *, tol: float = TOL
+    op: LinearOperator,
+    k: int,
+    *,
+    tol: float = TOL,
+    restarts: int = MAX_RESTARTS,
+    retry: bool = True,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """``k`` eigenpairs at each end of the spectrum of the symmetric ``op`` (n x n), the first of
     ``lo`` the smallest eigenvalue and the last of ``hi`` the largest (see above on repeated
     values): ``(lo, V_lo, hi, V_hi)`` ascending, shapes (k,) and (n, k), unit eigenvectors. A
-    zero operator (the Hessian at W = 0 for H >= 2) gives zeros and an orthonormal basis."""
+    zero operator (the Hessian at W = 0 for H >= 2) gives zeros and an orthonormal basis.
+    ``restarts`` bounds ARPACK's restarts per end; ``retry``: once more with twice the vectors
+    and RETRY_TOL if they do not suffice (else ArpackNoConvergence, for a caller with a cheaper
+    way, such as the dense spectrum of a small Hessian)."""
     scipy_module("sparse.linalg")
     from scipy.sparse.linalg import LinearOperator
 
@@ -54,10 +62,10 @@ def extremes(
     # runs at the end of a budget took 10^4 restarts (measured: 56 s for 16 calls at 1,350
     # parameters); 4k + 1 (at least 60) converges in tens.
     ncv = min(n, max(4 * k + 1, 60))
-    hi, V_hi = _eigsh(op, k, v0, ncv, tol)
+    hi, V_hi = _eigsh(op, k, v0, ncv, tol, restarts, retry)
     sigma = float(hi.max())
     flipped = LinearOperator((n, n), matvec=lambda v: sigma * v - op.matvec(v), dtype=np.float64)
-    top, V_lo = _eigsh(flipped, k, v0, ncv, tol)
+    top, V_lo = _eigsh(flipped, k, v0, ncv, tol, restarts, retry)
     lo = sigma - top
     a, b = np.argsort(lo), np.argsort(hi)
     return (
@@ -69,7 +77,13 @@ def extremes(
 
 
 def _eigsh(
-    op: LinearOperator, k: int, v0: NDArray[np.float64], ncv: int, tol: float
+    op: LinearOperator,
+    k: int,
+    v0: NDArray[np.float64],
+    ncv: int,
+    tol: float,
+    restarts: int,
+    retry: bool,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The top ``k`` pairs; once more with twice the vectors and RETRY_TOL if ARPACK does not
     converge (eigenvalues inside a cluster at the end converge slowly; the extreme one is
@@ -78,10 +92,12 @@ def _eigsh(
     from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 
     try:
-        vals, vecs = eigsh(op, k=k, which="LA", v0=v0, ncv=ncv, tol=tol, maxiter=MAX_RESTARTS)
+        vals, vecs = eigsh(op, k=k, which="LA", v0=v0, ncv=ncv, tol=tol, maxiter=restarts)
     except ArpackNoConvergence:
+        if not retry:
+            raise
         wide = min(op.shape[0], 2 * ncv)
         vals, vecs = eigsh(
-            op, k=k, which="LA", v0=v0, ncv=wide, tol=max(tol, RETRY_TOL), maxiter=MAX_RESTARTS
+            op, k=k, which="LA", v0=v0, ncv=wide, tol=max(tol, RETRY_TOL), maxiter=restarts
         )
     return np.asarray(vals, dtype=np.float64), np.asarray(vecs, dtype=np.float64)

@@ -62,3 +62,23 @@ def test_polish_by_minres_reaches_the_saddles_a_run_visits():
         assert pol.converged and pol.iterations <= 5
         assert core.classify(P, pol.weights).subset == pl.subset
         assert core.loss(P, pol.weights) == pytest.approx(rungs[pl.subset], rel=1e-10)
+
+
+def test_a_hessian_that_fits_goes_dense_when_arpack_does_not_converge(monkeypatch):
+    """Near the saddle {1} (as at the end of a run) its zero cluster is split into tiny values
+    that one ARPACK restart cannot resolve: the split is then the dense one (every eigenvalue,
+    exact counts, said as "dense"), not a retry."""
+    from scipy.sparse.linalg import ArpackNoConvergence
+
+    from core import spectrum
+
+    rng = np.random.default_rng(0)
+    W = [w + 1e-3 * rng.standard_normal(w.shape) for w in core.critical_point(P, (0,), seed=1)]
+    obj = objective(P)
+    with pytest.raises(ArpackNoConvergence):
+        krylov.extremes(obj.hessian_operator(W), spectrum.LANCZOS_K, restarts=1, retry=False)
+    monkeypatch.setattr(spectrum, "DENSE_FALLBACK_RESTARTS", 1)
+    sp = core.hessian_split(P, W, method="lanczos")
+    dense = core.hessian_split(P, W, method="dense")
+    assert sp.method == "dense" and sp.counts == dense.counts and None not in sp.counts
+    np.testing.assert_allclose(sp.eigenvalues, dense.eigenvalues)

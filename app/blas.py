@@ -1,10 +1,10 @@
 """One BLAS thread per computation: the app's work is many small products (Hessian-vector
-products, ARPACK's Lanczos steps, the kernel's GEMMs of a few dozen rows), for which OpenBLAS's
-threads cost more than they give, and far more when the machine is busy. Measured on the 2-core
-machine with another process running: a new run of a 304-parameter view took 4.4 s of server
-time with two BLAS threads and 0.12 s with one; the Lanczos extremes of the curvature panel of a
-736-parameter net 0.87 s against 0.09 s (benchmarks/RESULTS.md). Requests are the parallelism
-(threads and workers), as `linflow host` already had it through OPENBLAS_NUM_THREADS."""
+products, ARPACK's Lanczos steps, dense spectra of a few hundred parameters), for which
+OpenBLAS's threads cost more than they give, and far more when the machine is busy. Measured
+(benchmarks/RESULTS.md, the app section): a new run's server work at 736 parameters 0.25-0.44 s
+with one thread against 0.57-0.79 s with two while another process kept a core busy, and no
+slower with one thread on a quiet machine. Requests are the parallelism (threads and workers),
+as `linflow host` already had it through OPENBLAS_NUM_THREADS."""
 
 from __future__ import annotations
 

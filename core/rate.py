@@ -23,6 +23,8 @@ from core.problem import Problem
 
 __all__ = ["RateBound", "exponential_rate", "measured_rate", "residual_sq"]
 
+ROUND_OFF = 1e-28  # ||M||^2 below this is round-off (the loss's own floor is far above it)
+
 
 @dataclass(frozen=True)
 class RateBound:
@@ -99,10 +101,14 @@ def residual_sq(problem: Problem, trajectory: Any) -> NDArray[np.float64]:
 
 def measured_rate(t: ArrayLike, m_sq: ArrayLike) -> float:
     """The observed decay rate of ||M||^2 ~ exp(-2 rate t): -1/2 the least-squares slope of
-    log ||M||^2 over the run's second half (where the exponential regime has set in). NaN with
-    fewer than 3 usable samples (||M||^2 at round-off, below 1e-28, is not usable)."""
+    log ||M||^2 over the second half of the time it is above round-off (where the exponential
+    regime has set in). NaN with fewer than 3 usable samples (||M||^2 at round-off, below
+    ROUND_OFF, is not usable: a run that goes on past convergence reaches it and stays there)."""
     tt, m = np.asarray(t, dtype=np.float64), np.asarray(m_sq, dtype=np.float64)
-    keep = (tt >= tt[-1] / 2) & (m > 1e-28)
+    usable = m > ROUND_OFF
+    if usable.sum() < 3:
+        return float("nan")
+    keep = (tt >= tt[usable][-1] / 2) & usable
     if keep.sum() < 3:
         return float("nan")
     slope = np.polyfit(tt[keep], np.log(m[keep]), 1)[0]

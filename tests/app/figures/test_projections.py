@@ -99,6 +99,17 @@ def test_proposition2_panel():
     assert core.measured_rate(t, 3.0 * np.exp(-2 * 0.7 * t)) == pytest.approx(0.7)
 
 
+def test_measured_rate_of_a_run_that_goes_on_past_round_off():
+    """Read over the second half of the time above round-off: a run kept going after it reached
+    round-off (its own second half all noise, which gave NaN) still shows its decay's rate."""
+    t = np.linspace(0, 100, 1001)
+    floor = 1e-30 * (1 + 0.5 * np.sin(7 * t))  # round-off: no decay
+    assert core.measured_rate(t, np.maximum(3.0 * np.exp(-2 * 0.7 * t), floor)) == pytest.approx(
+        0.7, rel=1e-3
+    )
+    assert np.isnan(core.measured_rate(t, floor))
+
+
 def test_measured_rate_is_read_from_the_residual_itself():
     # On data with an offset, 2 (L - offset) cancels to round-off near the minimum; ||M||^2
     # computed from Sigma_Y - Pbar does not. The rate is read where ||M||^2 is tiny.
@@ -114,10 +125,13 @@ def test_measured_rate_is_read_from_the_residual_itself():
     direct = np.sum((np.asarray(p.sigma) - P) ** 2, axis=(1, 2))
     np.testing.assert_allclose(m_sq, direct, rtol=1e-12, atol=0)
     assert p.offset > 0.1 and np.min(m_sq) < 1e-20  # converged far past the offset's round-off
-    # The old way, 2 (L - offset), is round-off there: it cannot give the rate.
-    rate = core.measured_rate(tr.t, m_sq)
-    cancelled = core.measured_rate(tr.t, np.maximum(2 * (tr.loss - p.offset), 0.0))
-    assert rate > 0 and not abs(cancelled - rate) < 0.1 * rate
+    # Where ||M||^2 falls from 1e-18 to round-off (t in [8, 16]) the old way, 2 (L - offset),
+    # is round-off already: it cannot give the rate there; ||M||^2 gives the run's own.
+    late = (tr.t >= 8) & (tr.t <= 16)
+    rate = core.measured_rate(tr.t[late], m_sq[late])
+    cancelled = core.measured_rate(tr.t[late], np.maximum(2 * (tr.loss - p.offset), 0.0)[late])
+    assert np.max(m_sq[late]) < 1e-17 and rate > 0 and not abs(cancelled - rate) < 0.1 * rate
+    assert core.measured_rate(tr.t, m_sq) == pytest.approx(rate, rel=0.05)  # the whole run
 
 
 @pytest.mark.parametrize("name", list(PRESETS))

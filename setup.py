@@ -18,9 +18,12 @@ class BuildWithAssets(build_py):
         super().run()
         if self.editable_mode:  # an editable install reads assets/ in the checkout
             return
+        source = Path("assets")
+        if not (source / "lazy_graphs.js").is_file():  # MANIFEST.in puts them in an sdist
+            raise RuntimeError("assets/ (the explorer's scripts) is missing from these sources")
         target = Path(self.build_lib) / "app" / "_assets"
         target.mkdir(parents=True, exist_ok=True)
-        for path in sorted(Path("assets").iterdir()):
+        for path in sorted(source.iterdir()):
             if path.suffix in ASSET_SUFFIXES:
                 shutil.copy2(path, target / path.name)
 
@@ -31,7 +34,9 @@ setup(
         Extension(
             "core._flowkernel",
             ["core/_flownet.c", "core/_flowgemm.c", "core/_flowstage.c", "core/_flowkernel.c"],
-            extra_compile_args=["-O3", "-std=c99"],
+            # No fused multiply-adds unless written: the plain and AVX-512 stage loops must
+            # round alike (gcc's ISO mode already does not contract; clang would).
+            extra_compile_args=["-O3", "-std=c99", "-ffp-contract=off"],
             depends=["core/_flownet.h", "core/_flowgemm.h", "core/_flowstage.h"],
             libraries=["m"],
             optional=True,  # without a C compiler linflow still works (LSODA instead)

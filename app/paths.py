@@ -7,10 +7,13 @@ from pathlib import Path
 
 DEFAULT_CACHE_DIR = ".linflow-cache"
 # The explorer's style sheet and scripts (served by the app, inlined by the HTML export): the
-# checkout's assets/, or the copy a wheel carries (setup.py) when installed from one.
-_CHECKOUT_ASSETS = Path(__file__).resolve().parents[1] / "assets"
+# copy a wheel carries (setup.py) when installed from one, else the checkout's assets/ (not a
+# folder merely called "assets" beside the package: another distribution may ship one).
+_PACKAGED_ASSETS = Path(__file__).resolve().parent / "_assets"
 ASSETS = (
-    _CHECKOUT_ASSETS if _CHECKOUT_ASSETS.is_dir() else Path(__file__).resolve().parent / "_assets"
+    _PACKAGED_ASSETS
+    if (_PACKAGED_ASSETS / "lazy_graphs.js").is_file()
+    else Path(__file__).resolve().parents[1] / "assets"
 )
 # plotly.js with only the trace types linflow draws (built by `make plotly-bundle` from
 # app/plotly_bundle/): 2 MB against the full bundle's 4.8 MB, whose evaluation was ~1 s of a

@@ -62,7 +62,7 @@ typedef struct {
     double *suf;        /* sum_j dy * cols[j]: the suffix products W_{L-1} ... W_j */
     double *D, *D2, *E; /* dy * max(cols) each */
     double *bt;         /* the largest layer: a transposed operand for lf_small_gemm */
-    int small;          /* 1: products go through lf_small_gemm where it pays (see _flownet.c) */
+    int small;          /* 1: products go through lf_small_gemm where it pays (see _flowgemm.c) */
 } net_t;
 
 /* 0 when the network's dims are usable (1 <= L <= LF_MAX_LAYERS, positive, chained), else -1. */

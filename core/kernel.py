@@ -57,7 +57,9 @@ __all__ = [
     "supports",
 ]
 
-BLAS_MIN_PARAMS = 1000  # Above this many parameters the kernel's products go through BLAS dgemm.
+# Above this many parameters the kernel's products go through BLAS dgemm, or through its own
+# AVX-512 code where the CPU has it and the product is small (see small_products).
+BLAS_MIN_PARAMS = 1000
 MAX_LAYERS = 1024  # Must equal LF_MAX_LAYERS in _flownet.h (checked at load).
 ABI = 3  # Must equal lf_abi() in _flowkernel.c: bumped whenever an exported signature changes.
 # Steps are capped at STABLE_H_RHO[method] / rho, inside each method's stability interval on the
@@ -91,6 +93,7 @@ def _load(folder: Path | None = None) -> ctypes.CDLL | None:
                 fn.argtypes, fn.restype = args, res
             if lib.lf_max_layers() != MAX_LAYERS:
                 continue
+            lib.lf_avx512()  # its CPU check once, here (under the import lock), not in a run
         except (OSError, AttributeError):
             continue
         return lib

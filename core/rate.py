@@ -24,6 +24,8 @@ from core.problem import Problem
 __all__ = ["RateBound", "exponential_rate", "measured_rate", "residual_sq"]
 
 ROUND_OFF = 1e-28  # ||M||^2 below this is round-off (the loss's own floor is far above it)
+FLOOR_FALL = 1.0  # decades: a tail whose trend falls less is a floor, not a decay
+FLOOR_MARGIN = 100.0  # samples within this factor of the floor are not used
 
 
 @dataclass(frozen=True)
@@ -101,13 +103,23 @@ def residual_sq(problem: Problem, trajectory: Any) -> NDArray[np.float64]:
 
 def measured_rate(t: ArrayLike, m_sq: ArrayLike) -> float:
     """The observed decay rate of ||M||^2 ~ exp(-2 rate t): -1/2 the least-squares slope of
-    log ||M||^2 over the second half of the time it is above round-off (where the exponential
-    regime has set in). NaN with fewer than 3 usable samples (||M||^2 at round-off, below
-    ROUND_OFF, is not usable: a run that goes on past convergence reaches it and stays there)."""
+    log ||M||^2 over the second half of the time it decays (where the exponential regime has set
+    in). A run that goes on past convergence reaches a floor of round-off and stays on it (the
+    trend of the last quarter of its samples falls less than FLOOR_FALL decades, far below the
+    start, however noisy): samples within FLOOR_MARGIN of the floor's top, or below ROUND_OFF,
+    are not used. NaN with fewer than 3 left."""
     tt, m = np.asarray(t, dtype=np.float64), np.asarray(m_sq, dtype=np.float64)
     usable = m > ROUND_OFF
     if usable.sum() < 3:
         return float("nan")
+    n_tail = max(3, int(usable.sum()) // 4)
+    t_tail, tail = tt[usable][-n_tail:], m[usable][-n_tail:]
+    # Decades the tail's trend falls across it: under one, it is a floor, noisy as it may be.
+    fall = -np.polyfit(t_tail, np.log10(tail), 1)[0] * (t_tail[-1] - t_tail[0])
+    if fall < FLOOR_FALL and tail.max() * FLOOR_MARGIN**2 < m[usable].max():
+        usable &= m > FLOOR_MARGIN * float(tail.max())
+        if usable.sum() < 3:
+            return float("nan")
     keep = (tt >= tt[usable][-1] / 2) & usable
     if keep.sum() < 3:
         return float("nan")

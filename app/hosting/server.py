@@ -95,12 +95,14 @@ def create_app(redis_url: str | None = None, cache_dir: str | None = None) -> Da
     health.configure(app.server)
     callbacks.register(app)
     basin_callbacks.register(app)
-    # Dash finishes setting itself up on its first request, without a lock: concurrent first
-    # requests of a threaded worker raced in it ("dictionary changed size during iteration": a
-    # /health or /_dash-dependencies answered 500 in a fault test). One request here, in this
-    # thread, before the server takes any.
-    with app.server.test_client() as client:
-        client.get("/health")
+    # Dash finishes setting itself up in before-request hooks on its first request, without a
+    # lock: concurrent first requests of a threaded worker raced there ("dictionary changed size
+    # during iteration": a /health or /_dash-dependencies answered 500 in a fault test). The
+    # hooks run here, in this thread; not as a request, after which Flask would refuse the
+    # error handler Dash's debug mode adds (`linflow serve --debug`).
+    with app.server.test_request_context("/health"):
+        for hook in app.server.before_request_funcs.get(None, []):
+            hook()
     return app
 
 

@@ -31,18 +31,20 @@ print(json.dumps({"assets": str(ASSETS), "page_has_lazy": "lazy_graphs.js" in pa
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
-    """The wheel pip builds from a copy of the sources (an in-tree build would reuse a stale
-    build/ folder), installed without dependencies into a folder that shadows the checkout's
-    editable install."""
+    """The wheel pip builds from the sdist of a copy of the sources (as a release goes: an sdist
+    lacking assets/ gave no wheel; an in-tree build would reuse a stale build/ folder), installed
+    without dependencies into a folder that shadows the checkout's editable install."""
     tmp = tmp_path_factory.mktemp("wheel")
     src = tmp / "src"
     skip = shutil.ignore_patterns("*.so", "__pycache__", "node_modules", "screenshots")
     for name in ("core", "app", "assets"):
         shutil.copytree(ROOT / name, src / name, ignore=skip)
-    for name in ("pyproject.toml", "setup.py", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md", "MANIFEST.in"):
         shutil.copy2(ROOT / name, src / name)
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "-o", str(tmp), str(src)], check=True)
+    (sdist,) = tmp.glob("linflow-*.tar.gz")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", str(src), "-w", str(tmp)], check=True)
+    subprocess.run([*pip, "wheel", "--no-deps", str(sdist), "-w", str(tmp)], check=True)
     (wheel,) = tmp.glob("linflow-*.whl")
     target = tmp / "site"
     subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)], check=True)

@@ -99,15 +99,30 @@ def test_proposition2_panel():
     assert core.measured_rate(t, 3.0 * np.exp(-2 * 0.7 * t)) == pytest.approx(0.7)
 
 
-def test_measured_rate_of_a_run_that_goes_on_past_round_off():
-    """Read over the second half of the time above round-off: a run kept going after it reached
-    round-off (its own second half all noise, which gave NaN) still shows its decay's rate."""
+@pytest.mark.parametrize("level", [1e-30, 1e-28, 3e-28, 1e-26, 1e-20])
+def test_measured_rate_of_a_run_that_goes_on_past_round_off(level):
+    """Read over the decay, not the floor of round-off a run kept going reaches (its second
+    half all noise gave NaN below 1e-28, a rate of ~0 above it)."""
     t = np.linspace(0, 100, 1001)
-    floor = 1e-30 * (1 + 0.5 * np.sin(7 * t))  # round-off: no decay
+    floor = level * (1 + 0.5 * np.sin(7 * t))  # round-off: no decay
     assert core.measured_rate(t, np.maximum(3.0 * np.exp(-2 * 0.7 * t), floor)) == pytest.approx(
         0.7, rel=1e-3
     )
-    assert np.isnan(core.measured_rate(t, floor))
+    short = np.linspace(0, 3, 30)  # a clean decay of under two decades is not a floor
+    assert core.measured_rate(short, 3.0 * np.exp(-2 * 0.7 * short)) == pytest.approx(0.7)
+
+
+def test_measured_rate_of_a_real_run_past_convergence():
+    """1,200 parameters run to t = 30 without stopping: ||M||^2 falls exponentially to ~1e-21 by
+    t ~ 6 and then wanders over five decades of round-off; the rate is the decay's (its slope over
+    t in [2, 4], well above the floor), not the floor's (~0.01 before)."""
+    p = core.Problem.from_spectrum(np.linspace(10, 4, 16), 24, (20, 20))
+    tr = core.integrate(p, core.init_weights(p, 0.1, seed=0), 30.0, stop=False)
+    m_sq = core.residual_sq(p, tr)
+    clean = (tr.t >= 2) & (tr.t <= 4)
+    assert np.min(m_sq[clean]) > 1e3 * np.max(m_sq[tr.t >= 8])
+    slope = -np.polyfit(tr.t[clean], np.log(m_sq[clean]), 1)[0] / 2
+    assert core.measured_rate(tr.t, m_sq) == pytest.approx(slope, rel=0.05)
 
 
 def test_measured_rate_is_read_from_the_residual_itself():

@@ -17,6 +17,14 @@ def test_dash_is_set_up_before_the_first_request(tmp_path):
     assert app._got_first_request == {"pages": True, "setup_server": True}
 
 
+def test_debug_mode_can_still_be_turned_on(tmp_path):
+    """`linflow serve --debug`: Dash's dev tools add an error handler, which Flask allows only
+    before the first request (a request made in create_app broke this)."""
+    app = create_app(cache_dir=str(tmp_path / "cache"))
+    app.enable_dev_tools(debug=True)
+    assert app.server.test_client().get("/health").status_code == 200
+
+
 def test_concurrent_first_requests_all_answer(tmp_path):
     app = create_app(cache_dir=str(tmp_path / "cache"))
     codes: list[tuple[str, int]] = []

@@ -7,10 +7,24 @@ from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
+from setuptools.command.sdist import sdist
 
 # The explorer's scripts and style sheet live in the top-level assets/ (served from the checkout
-# by `make serve`); a wheel carries a copy as app/_assets, which app.paths falls back to.
+# by `make serve`); an sdist carries them as they are, a wheel as app/_assets (app.paths).
 ASSET_SUFFIXES = (".js", ".css")
+
+
+def asset_files() -> list[Path]:
+    return [p for p in sorted(Path("assets").iterdir()) if p.suffix in ASSET_SUFFIXES]
+
+
+class SdistWithAssets(sdist):
+    # assets/ is not a package, so an sdist would leave it out (and no wheel could be built).
+    def make_release_tree(self, base_dir: str, files: list[str]) -> None:
+        super().make_release_tree(base_dir, files)
+        (Path(base_dir) / "assets").mkdir(exist_ok=True)
+        for path in asset_files():
+            shutil.copy2(path, Path(base_dir) / path)
 
 
 class BuildWithAssets(build_py):
@@ -18,18 +32,16 @@ class BuildWithAssets(build_py):
         super().run()
         if self.editable_mode:  # an editable install reads assets/ in the checkout
             return
-        source = Path("assets")
-        if not (source / "lazy_graphs.js").is_file():  # MANIFEST.in puts them in an sdist
+        if not Path("assets/lazy_graphs.js").is_file():
             raise RuntimeError("assets/ (the explorer's scripts) is missing from these sources")
         target = Path(self.build_lib) / "app" / "_assets"
         target.mkdir(parents=True, exist_ok=True)
-        for path in sorted(source.iterdir()):
-            if path.suffix in ASSET_SUFFIXES:
-                shutil.copy2(path, target / path.name)
+        for path in asset_files():
+            shutil.copy2(path, target / path.name)
 
 
 setup(
-    cmdclass={"build_py": BuildWithAssets},
+    cmdclass={"build_py": BuildWithAssets, "sdist": SdistWithAssets},
     ext_modules=[
         Extension(
             "core._flowkernel",

@@ -39,7 +39,7 @@ def installed(tmp_path_factory):
     skip = shutil.ignore_patterns("*.so", "__pycache__", "node_modules", "screenshots")
     for name in ("core", "app", "assets"):
         shutil.copytree(ROOT / name, src / name, ignore=skip)
-    for name in ("pyproject.toml", "setup.py", "README.md", "MANIFEST.in"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy2(ROOT / name, src / name)
     subprocess.run([sys.executable, "-m", "build", "--sdist", "-o", str(tmp), str(src)], check=True)
     (sdist,) = tmp.glob("linflow-*.tar.gz")

@@ -59,13 +59,17 @@ def main() -> None:
     out = HERE / "results.json"
     results: dict[str, Any] = json.loads(out.read_text()) if only and out.exists() else {}
     results["machine"] = machine()
+    scipy_module("linalg")  # scipy's own OpenBLAS loaded, so its threads are restored too
     for name in chosen:
         print(f"{name} benchmarks", flush=True)
-        # Each section with the BLAS threads the process started with: the app's server limits
-        # them to one (app.blas), which must not carry over to the sections after it.
-        scipy_module("linalg")  # scipy's own OpenBLAS loaded, so its threads are restored too
+        # Each section with the BLAS threads (in this process and in the environment its
+        # children get) the run started with: the app's server limits them to one (app.blas),
+        # which must not carry over to the sections after it.
+        env = dict(os.environ)
         with threadpool_limits(limits=None):
             results[name] = sections[name]()
+        os.environ.clear()
+        os.environ.update(env)
         # Written after every section, so a section that fails keeps the ones before it.
         out.write_text(json.dumps(results, indent=2, default=float))
         write_results(results, HERE / "RESULTS.md")

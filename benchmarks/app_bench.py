@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -106,7 +106,7 @@ def blas_threads(repeat: int = 3) -> list[dict[str, Any]]:
     for busy in (False, True):
         for width, state in BLAS_VIEWS.items():
             seconds: dict[int, list[float]] = {1: [], 2: []}
-            with _busy_core() if busy else _nothing():
+            with _busy_core() if busy else nullcontext():
                 for k in range(repeat):
                     for threads in (1, 2):
                         with threadpool_limits(limits=threads, user_api="blas"):
@@ -123,8 +123,3 @@ def blas_threads(repeat: int = 3) -> list[dict[str, Any]]:
                 }
             )
     return rows
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield

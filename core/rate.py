@@ -117,9 +117,7 @@ def measured_rate(t: ArrayLike, m_sq: ArrayLike) -> float:
     # Decades the tail's trend falls across it: under one, it is a floor, noisy as it may be.
     fall = -np.polyfit(t_tail, np.log10(tail), 1)[0] * (t_tail[-1] - t_tail[0])
     if fall < FLOOR_FALL and tail.max() * FLOOR_MARGIN**2 < m[usable].max():
-        usable &= m > FLOOR_MARGIN * float(tail.max())
-        if usable.sum() < 3:
-            return float("nan")
+        usable &= m > FLOOR_MARGIN * float(tail.max())  # the start stays: it is far above
     keep = (tt >= tt[usable][-1] / 2) & usable
     if keep.sum() < 3:
         return float("nan")

@@ -13,7 +13,7 @@ import shutil
 import sys
 
 from app import limits
-from app.blas import BLAS_THREADS, THREAD_VARS
+from app.blas import THREAD_VARS, chosen_threads
 from app.export.style import FONTS, FORMATS, SIZES
 from app.views import FIGURES
 
@@ -138,8 +138,9 @@ def _host(args: argparse.Namespace) -> int:
     """Replace this process by gunicorn serving app.hosting.wsgi:server (its PID is gunicorn's)."""
     exe = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
     env = dict(os.environ)
+    threads = str(chosen_threads())  # one BLAS thread per worker unless asked (app.blas)
     for var in THREAD_VARS:
-        env.setdefault(var, str(BLAS_THREADS))  # one BLAS thread per worker (app.blas)
+        env.setdefault(var, threads)
     argv = [
         exe,
         "app.hosting.wsgi:server",

@@ -125,7 +125,9 @@ def supervise(pools: list[Pool], pidfile: str | None) -> int:
 
 def run_worker(role: str, concurrency: int, jobs: int | None, pidfile: str | None) -> int:
     """Run the pool(s) of ``role`` ("all", "chunks" or "jobs") until shut down."""
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread per chunk process
+    from app.blas import limit_blas_threads
+
+    limit_blas_threads()  # here, and through the environment in the pools' processes
     n_jobs = jobs if jobs is not None else int(os.environ.get("LINFLOW_MAX_JOBS", "2"))
     if role == "all":
         base = [sys.executable, "-m", "app.cli", "worker"]

@@ -146,7 +146,7 @@ def _analyse(
     # Dense (every eigenvalue, exact counts) within the interactive budget, Lanczos beyond.
     method = "dense" if problem.n_params <= limits.DENSE_SPLIT_PARAMS else "lanczos"
     split = core.hessian_split(problem, pol.weights, flow=flow, method=method)
-    predicted = core.predicted_split(problem, cls.subset)
+    predicted = core.predicted_split(problem, cls.subset, ranks=(cls.rank_R, cls.rank_Z))
     return PointAnalysis(point, title, how, pol, cls, split, predicted)
 
 

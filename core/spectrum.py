@@ -89,13 +89,22 @@ class HessianSplit:
 
 @dataclass(frozen=True)
 class PredictedSplit:
-    """Theory's inertia at a critical point of type S (None where theory gives no number)."""
+    """Theory's inertia at a critical point of type S (None where theory gives no number;
+    ``n_neg_min``: a lower bound on n_neg it gives then)."""
 
     n_neg: int | None
     n_zero: int | None
     n_pos: int | None
     source: str
     printed: PredictedSplit | None = None
+    n_neg_min: int = 0
+
+    @property
+    def neg_text(self) -> str | None:
+        """n_neg as theory states it: the number, ">= k" for a bound, None if neither."""
+        if self.n_neg is not None:
+            return str(self.n_neg)
+        return f">= {self.n_neg_min}" if self.n_neg_min else None
 
     @property
     def counts(self) -> tuple[int | None, int | None, int | None]:
@@ -214,8 +223,12 @@ def split_of(ev: NDArray[np.float64], rel_tol: float, n: int, method: str) -> He
     return HessianSplit(n_neg, None, None, ev, rel_tol, scale, gap, method)
 
 
-def predicted_split(problem: Problem, subset: Iterable[int]) -> PredictedSplit:
-    """What theory says about the Hessian at a critical point of type ``subset``.
+def predicted_split(
+    problem: Problem, subset: Iterable[int], *, ranks: tuple[int, int] | None = None
+) -> PredictedSplit:
+    """What theory says about the Hessian at a critical point of type ``subset``; ``ranks``
+    (rank R, rank Z of the point, :func:`core.classify`) tell a minimal point from others for
+    H >= 2: with rank Z > rank R it is not minimal, and Prop 4 iii gives n_neg >= 1 only.
 
     Examples
     --------
@@ -263,6 +276,15 @@ def predicted_split(problem: Problem, subset: Iterable[int]) -> PredictedSplit:
             None,
             None,
             "H >= 2: a global minimum has no negative eigenvalue; no closed form for the rest",
+        )
+    if ranks is not None and ranks[1] > ranks[0]:
+        return PredictedSplit(
+            None,
+            None,
+            None,
+            f"H >= 2, rank Z = {ranks[1]} > rank R = {ranks[0]}: not the minimal critical point "
+            "of its type (whose n_neg = q(S)); Prop 4 iii forces n_neg >= 1; no closed form",
+            n_neg_min=1,
         )
     return PredictedSplit(
         q,

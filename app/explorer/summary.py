@@ -206,7 +206,13 @@ def hessian_table(point: PointAnalysis) -> html.Div:
     rows = [
         html.Tr([html.Th(""), html.Th("n-"), html.Th("n0"), html.Th("n+")]),
         html.Tr([html.Td("measured"), *measured_cells]),
-        html.Tr([html.Td("theory (verified)"), *[html.Td(_fmt(v)) for v in pr.counts]]),
+        html.Tr(
+            [
+                html.Td("theory (verified)"),
+                html.Td(pr.neg_text or _fmt(None)),
+                *[html.Td(_fmt(v)) for v in pr.counts[1:]],
+            ]
+        ),
     ]
     if pr.printed is not None and pr.printed.counts != pr.counts:
         rows.append(
@@ -233,13 +239,15 @@ def hessian_table(point: PointAnalysis) -> html.Div:
     if sp.method == "lanczos":
         # Lanczos sees whether a negative eigenvalue exists, not how many there are.
         has_neg = sp.n_neg > 0
-        agree = pr.n_neg is None or (pr.n_neg > 0) == has_neg
+        agree = (pr.n_neg_min == 0 or has_neg) if pr.n_neg is None else (pr.n_neg > 0) == has_neg
         what = "a negative eigenvalue" if has_neg else "no negative eigenvalue"
         check = f"measured {what}: " + ("agrees with theory" if agree else "theory differs")
     elif not sp.clean:
         check = "without a clean gap the measured counts cannot be held against it"
     else:
-        agree = all(m == t for m, t in zip(sp.counts, pr.counts, strict=True) if t is not None)
+        agree = sp.n_neg >= pr.n_neg_min and all(
+            m == t for m, t in zip(sp.counts, pr.counts, strict=True) if t is not None
+        )
         check = "measured and theory agree" if agree else "measured and theory differ"
     return html.Div(
         className="hessian-info",

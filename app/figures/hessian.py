@@ -98,7 +98,8 @@ def hessian_figure(
     measured = f"measured (n-, n0, n+) = ({split.n_neg}, {_fmt(split.n_zero)}, {_fmt(split.n_pos)})"
     if lanczos:
         measured = f"Lanczos, {ev.size // 2} per end: n- >= {split.n_neg}; n0, n+ not computed"
-    theory = "theory (" + ", ".join(_fmt(v) for v in predicted.counts) + ")"
+    counts = [predicted.neg_text or _fmt(None), *(_fmt(v) for v in predicted.counts[1:])]
+    theory = "theory (" + ", ".join(counts) + ")"
     base_layout(
         fig,
         title or "Hessian spectrum",

@@ -3,6 +3,7 @@ import itertools
 import numpy as np
 import pytest
 
+import core
 from core import (
     FAMILIES,
     Problem,
@@ -201,3 +202,32 @@ def test_lanczos_extremes_agree_with_the_dense_spectrum():
     assert lanczos.scale == pytest.approx(scale, rel=1e-10)
     with pytest.raises(ValueError, match="method must be one of"):
         hessian_split(p, tr.final_weights, method="ldl")
+
+
+def test_a_non_minimal_critical_point_is_not_given_the_minimal_count():
+    """H = 2, type {1}: the minimal point has n_neg = q(S) = 0, but adding to W_2 a piece that
+    W_3 and W_1 both annihilate keeps it critical with rank Z = 2 > rank R = 1, where Prop 4 iii
+    forces a negative eigenvalue (two are measured). Theory then says n_neg >= 1, not 0."""
+    p = core.Problem.from_spectrum([3.0, 2.0, 1.0], dx=4, widths=(5, 5))
+    W = [w.copy() for w in core.critical_point(p, (0,), seed=1)]
+    rng = np.random.default_rng(0)
+
+    def orthogonal(a):
+        x = rng.standard_normal(a.size)
+        x -= (x @ a) / (a @ a) * a
+        return x / np.linalg.norm(x)
+
+    W[1] = W[1] + 0.5 * np.outer(orthogonal(W[2][0]), orthogonal(W[0][:, 0]))
+    assert max(np.abs(g).max() for g in core.gradient(p, W)) < 1e-12  # still critical
+    cls = core.classify(p, W)
+    assert (cls.subset, cls.rank_R, cls.rank_Z) == ((0,), 1, 2)
+    measured = core.hessian_split(p, W)
+    assert measured.clean and measured.n_neg == 2
+    minimal = core.predicted_split(p, cls.subset)
+    assert minimal.n_neg == 0  # the minimal point's count, which this point does not have
+    pr = core.predicted_split(p, cls.subset, ranks=(cls.rank_R, cls.rank_Z))
+    assert pr.n_neg is None and pr.n_neg_min == 1 and pr.neg_text == ">= 1"
+    assert "Prop 4 iii" in pr.source and measured.n_neg >= pr.n_neg_min
+    same = core.critical_point(p, (0,), seed=1)
+    c0 = core.classify(p, same)
+    assert core.predicted_split(p, (0,), ranks=(c0.rank_R, c0.rank_Z)).n_neg == 0

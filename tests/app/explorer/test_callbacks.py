@@ -277,3 +277,31 @@ def test_hessian_indices_tick_at_integers_in_print_too():
     fig = figures(PRESETS["scalar-chain"].state, ["hessian"])["hessian"]
     out = paper_style(fig, "hessian", SIZES["single"], math=False)
     assert out.layout.xaxis.dtick >= 1 and float(out.layout.xaxis.tick0).is_integer()
+
+
+def test_a_non_minimal_saddle_is_held_against_prop_4_iii_not_the_minimal_count():
+    """Type {1} with rank Z = 2 > rank R = 1 (H = 2): the panel's theory row says n- >= 1 and
+    the measured two negative eigenvalues agree with it (it said 0 and "theory differs")."""
+    from app.computation import _analyse
+    from app.explorer.summary import hessian_table
+    from app.state import Point
+
+    p = core.Problem.from_spectrum([3.0, 2.0, 1.0], dx=4, widths=(5, 5))
+    W = [w.copy() for w in core.critical_point(p, (0,), seed=1)]
+    rng = np.random.default_rng(0)
+    u, v = rng.standard_normal(5), rng.standard_normal(5)
+    u -= (u @ W[2][0]) / (W[2][0] @ W[2][0]) * W[2][0]  # W_3 annihilates it
+    v -= (v @ W[0][:, 0]) / (W[0][:, 0] @ W[0][:, 0]) * W[0][:, 0]  # outside W_1's range
+    W[1] = W[1] + 0.5 * np.outer(u, v) / np.linalg.norm(u) / np.linalg.norm(v)
+    point = _analyse(p, Point(), "a saddle", "built", core.polish(p, W), "reduced")
+    assert (point.classification.rank_R, point.classification.rank_Z) == (1, 2)
+    def words(c) -> str:  # every text in the component tree (its repr is truncated)
+        kids = getattr(c, "children", c)
+        if isinstance(kids, str):
+            return kids
+        return " ".join(words(k) for k in kids) if isinstance(kids, list | tuple) else ""
+
+    text = words(hessian_table(point))
+    assert ">= 1" in text and "Prop 4 iii" in text and "Measured and theory agree" in text
+    fig = hessian_figure(point.split, point.predicted)
+    assert any("theory (>= 1" in str(a.text) for a in fig.layout.annotations)

@@ -295,6 +295,7 @@ def test_a_non_minimal_saddle_is_held_against_prop_4_iii_not_the_minimal_count()
     W[1] = W[1] + 0.5 * np.outer(u, v) / np.linalg.norm(u) / np.linalg.norm(v)
     point = _analyse(p, Point(), "a saddle", "built", core.polish(p, W), "reduced")
     assert (point.classification.rank_R, point.classification.rank_Z) == (1, 2)
+
     def words(c) -> str:  # every text in the component tree (its repr is truncated)
         kids = getattr(c, "children", c)
         if isinstance(kids, str):

@@ -39,6 +39,21 @@ VIEW_FIELDS = (
 )
 
 
+# Fields the problem is built from (build_problem): the summary shows the problem only.
+PROBLEM_FIELDS = (
+    "source",
+    "spectrum",
+    "dx",
+    "dy",
+    "m",
+    "depth",
+    "widths",
+    "data_seed",
+    "dataset",
+    "data_hash",
+)
+
+
 def run_state(state: AppState) -> AppState:
     """The state with view-only fields at their defaults: what the run depends on."""
     default = AppState()

@@ -81,6 +81,21 @@
     return window.dash_clientside.no_update;
   }
 
+  // The one clientside callback of the graphs (app.explorer.callbacks): ``figures[i]`` comes
+  // from store ``stores[i]`` of graph ``ids[i]``; only the graphs whose stores changed are
+  // drawn (all of them on the first call, when no store is among the triggers).
+  function drawTriggered(ids, stores, figures) {
+    var ctx = window.dash_clientside.callback_context;
+    var changed = (ctx && ctx.triggered || []).map(function (t) {
+      return String(t.prop_id).split(".")[0];
+    });
+    var any = stores.some(function (s) { return changed.indexOf(s) >= 0; });
+    return ids.map(function (id, i) {
+      return any && changed.indexOf(stores[i]) < 0
+        ? window.dash_clientside.no_update : draw(id, figures[i]);
+    });
+  }
+
   window.addEventListener("scroll", soon, { passive: true, capture: true });
   window.addEventListener("resize", soon);
   if (CHECK_MS > 0) { setInterval(flushInView, CHECK_MS); }
@@ -88,5 +103,5 @@
   window.addEventListener("beforeprint", function () {
     Object.keys(owed).forEach(function (id) { flush(id, true); });
   });
-  window.linflowLazy = { draw: draw, owed: owed };
+  window.linflowLazy = { draw: draw, drawTriggered: drawTriggered, owed: owed };
 })();

@@ -11,13 +11,14 @@ module-level function that unit tests call directly; :func:`register` wires them
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from dash import Dash, Input, Output, State, ctx, dcc, no_update
 
 from app.budget import BudgetExceeded
-from app.computation import VIEW_FIELDS, PointAnalysis, RunResult, run_state
+from app.computation import PROBLEM_FIELDS, VIEW_FIELDS, PointAnalysis, RunResult, run_state
 from app.explorer import ids
 from app.explorer.cache import get_figures, get_point, get_result, get_slice
 from app.explorer.data_export import view_csv, view_json
@@ -35,7 +36,8 @@ log = logging.getLogger(__name__)
 PANEL_FIELDS: dict[str, tuple[str, ...]] = {
     "loss": ("loss_axis", "present"),
     "drift": ("present",),
-    "summary": (),
+    "summary": (),  # the run's status line and its points
+    "problem": (),  # the problem's table: redrawn only when the problem changes
     "trajectory": ("projection", "modes", "step", "present"),
     "point": ("point", "present"),
     "slice": ("point", "slice_dirs", "slice_extent", "slice_kind", "present"),
@@ -52,7 +54,10 @@ def changed_panels(query: str, drawn: str | None) -> set[str]:
         return set(PANEL_FIELDS)
     old, new = decode(drawn)[0], decode(query)[0]
     if run_state(old) != run_state(new):
-        return set(PANEL_FIELDS)
+        # A new run of the same problem keeps the problem's table: re-sending its ~30
+        # components cost the browser's renderer a dispatch to every component for each.
+        same = all(getattr(old, f) == getattr(new, f) for f in PROBLEM_FIELDS)
+        return set(PANEL_FIELDS) - ({"problem"} if same else set())
     moved = {f for f in VIEW_FIELDS if getattr(old, f) != getattr(new, f)}
     return {panel for panel, deps in PANEL_FIELDS.items() if moved & set(deps)}
 
@@ -152,6 +157,9 @@ def updated(
     """:func:`update` for a given trigger (as :func:`app.explorer.sync.sync`)."""
     out = sync(search, controls, query, trigger, shown)
     new = out["store"] if isinstance(out["store"], str) else None
+    # The basin lab for the problem on screen (set here: a callback of its own in the browser
+    # cost each change ~8 renderer dispatches).
+    out["basin"] = "/basin" + new if new is not None else no_update
     views = render(new, drawn)
     point = views.pop("point_value")
     if point is not no_update and controls.get("point") != point:
@@ -171,8 +179,10 @@ def render(query: str | None, drawn: str | None) -> dict[str, Any]:
         r = get_result(state)
         point = get_point(state, r) if "point" in todo else None
         out.update(get_figures(state, kinds, lambda missing: draw(state, missing, r, point)))
+        if "problem" in todo:
+            out["summary"] = summary_children(r)
         if "summary" in todo:
-            out["summary"], out["status"] = summary_children(r), run_status(state, r)
+            out["status"] = run_status(state, r)
             # The value with its options: a dropdown drops a value its options lack.
             out["point_options"], out["point_value"] = r.point_options, str(state.point)
         if "rate" in todo:
@@ -207,12 +217,15 @@ def download(csv_clicks: int | None, json_clicks: int | None, query: str | None)
         return no_update, f"No data to download: {exc}"
 
 
-# The basin lab for the problem on screen (in the browser: one request less per change).
-BASIN_LINK = 'function (search) { return "/basin" + (search || ""); }'
 # A figure goes from its store to its graph now if the graph is in view, else when it scrolls
 # in (assets/lazy_graphs.js): Plotly's drawing of the eight panels, not the server, was most of
 # a change's time in the browser, and at 1280 x 720 two of them are on screen.
-DRAW_WHEN_IN_VIEW = "function (figure, id) { return window.linflowLazy.draw(id, figure); }"
+# One callback for the eight graphs: each callback Dash's renderer runs takes several
+# dispatches of its store, and each dispatch re-checks every component of the page (~370);
+# eight one-graph callbacks took a cached change 180 dispatches, one takes 131.
+DRAW_WHEN_IN_VIEW = (
+    "function () { return window.linflowLazy.drawTriggered(%s, %s, Array.from(arguments)); }"
+)
 # Read the address bar at the moment of the click: the URL on screen, after every change.
 COPY_CURRENT_URL = "function (n) { return window.location.href; }"
 
@@ -244,6 +257,7 @@ def register(app: Dash) -> None:
             "story_prev": Output(ids.STORY_PREV, "disabled"),
             "story_next": Output(ids.STORY_NEXT, "disabled"),
             "drawn": Output(ids.DRAWN_STORE, "data"),
+            "basin": Output(ids.BASIN_LINK, "href"),
         },
         inputs={
             "search": Input(ids.URL, "search"),
@@ -271,14 +285,13 @@ def register(app: Dash) -> None:
         State(ids.STATE_STORE, "data"),
         prevent_initial_call=True,
     )(download)
-    app.clientside_callback(BASIN_LINK, Output(ids.BASIN_LINK, "href"), Input(ids.URL, "search"))
-    for graph_id in GRAPHS.values():
-        app.clientside_callback(
-            DRAW_WHEN_IN_VIEW,
-            Output(graph_id, "figure"),
-            Input(ids.figure_data(graph_id), "data"),
-            State(graph_id, "id"),
-        )
+    graphs = list(GRAPHS.values())
+    stores = [ids.figure_data(g) for g in graphs]
+    app.clientside_callback(
+        DRAW_WHEN_IN_VIEW % (json.dumps(graphs), json.dumps(stores)),
+        [Output(g, "figure") for g in graphs],
+        [Input(s, "data") for s in stores],
+    )
     exporting.register(app)
     uploading.register(app)
     register_view_logic(app)
@@ -315,8 +328,6 @@ function (n, cls) {
 
 
 def register_view_logic(app: Dash) -> None:
-    import json
-
     from app.explorer.controls import SHOWN_WHEN
 
     wraps = [ids.WRAP_UPLOAD if f == "upload" else ids.WRAP[f] for f in SHOWN_WHEN]

@@ -122,3 +122,23 @@ def test_a_panel_brought_into_view_without_a_scroll_is_drawn_at_once(browser_con
         assert errors == []
     finally:
         page.close()
+
+
+def test_a_view_change_leaves_the_other_panels_as_drawn(page, server_url):
+    """The eight graphs share one clientside callback: a change of the loss axis re-draws L(t)
+    alone; the panels below the fold keep their drawing (none is owed a figure, none hidden)."""
+    page.set_viewport_size(SCREEN)
+    page.goto(server_url + "/")
+    for gid in BELOW:
+        wait_drawn(page, gid)
+    before = [page.evaluate(NAMES, gid) for gid in BELOW]
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.locator(f"#{ids.CONTROL['loss_axis']} label").filter(has_text="linear").click()
+    page.wait_for_function(
+        f"() => {PLOT.format(ids.LOSS_GRAPH)}._fullLayout.yaxis.type === 'linear'",
+        timeout=TIMEOUT,
+    )
+    page.wait_for_timeout(600)  # past the lazy check's period: anything owed would show
+    assert [page.evaluate(OWED, gid) for gid in (*BELOW, ids.TRAJECTORY_GRAPH)] == [None] * 4
+    assert [page.evaluate(NAMES, gid) for gid in BELOW] == before
+    assert page.console_errors == []

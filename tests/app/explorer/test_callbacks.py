@@ -207,7 +207,13 @@ def test_only_the_panels_whose_inputs_changed_are_redrawn():
         "slice",
     }
     assert changed_panels(encode(base.replace(slice_kind="surface")), q) == {"slice"}
-    assert changed_panels(encode(base.replace(init_seed=5)), q) == set(PANEL_FIELDS)
+    # A new run of the same problem keeps the problem's table; a new problem redraws it.
+    assert changed_panels(encode(base.replace(init_seed=5)), q) == set(PANEL_FIELDS) - {"problem"}
+    assert changed_panels(encode(base.replace(dx=5)), q) == set(PANEL_FIELDS)
+    assert changed_panels(encode(base.replace(widths=(5,))), q) == set(PANEL_FIELDS)
+    seeded = render(encode(base.replace(init_seed=5)), q)
+    assert seeded["summary"] is no_update and seeded["status"] is not no_update
+    assert render(encode(base.replace(dx=5)), q)["summary"] is not no_update
     out = render(encode(base.replace(loss_axis="linear")), q)
     assert out["loss"] is not no_update and out["loss"]["layout"]["yaxis"].get("type") != "log"
     assert all(

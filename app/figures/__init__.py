@@ -13,6 +13,7 @@ These are public: a notebook can draw a run the way the explorer does,
 The explorer's views (``app.views``) call them with a state's results.
 """
 
+from app.figures import plotly_paths  # noqa: F401  (plotly's path parsing, kept: see there)
 from app.figures.basin import fraction_figure, rung_counts_figure, sankey_figure, times_figure
 from app.figures.curvature import curvature_figure
 from app.figures.hessian import hessian_figure

@@ -69,10 +69,27 @@ def krylov_seconds(n_params: int) -> float:
     return limits.KRYLOV_SECONDS_PER_PARAM * n_params
 
 
+def split_method(n_params: int) -> str:
+    """How the Hessian panel splits the spectrum of an ``n_params`` net (limits.py says why)."""
+    if n_params <= limits.DENSE_SPLIT_PARAMS:
+        return "dense"
+    return "inertia" if n_params <= limits.INERTIA_SPLIT_PARAMS else "lanczos"
+
+
+def split_seconds(n_params: int) -> float:
+    """Estimated seconds of the Hessian panel's split (:func:`split_method`)."""
+    method = split_method(n_params)
+    if method == "dense":
+        return eigh_seconds(n_params)
+    if method == "inertia":
+        return limits.INERTIA_SECONDS_PER_N3 * float(n_params) ** 3
+    return krylov_seconds(n_params)
+
+
 def eig_seconds(n_params: int, dense_up_to: int) -> float:
     """An eigen-problem of the Hessian: dense (``eigh``) up to ``dense_up_to`` parameters, on
-    Hessian-vector products beyond (the spectrum: DENSE_SPLIT_PARAMS; polishing steps and the
-    slice's directions: core's DENSE_SMALL_PARAMS)."""
+    Hessian-vector products beyond (polishing steps and the slice's directions: core's
+    DENSE_SMALL_PARAMS)."""
     return eigh_seconds(n_params) if n_params <= dense_up_to else krylov_seconds(n_params)
 
 
@@ -107,7 +124,7 @@ def view_cost(state: AppState) -> Cost:
         runs=1 + COMPARISON_RUNS[state.compare],
         discrete=discrete,
         # A Newton step, then the spectrum; the slice's directions, then its grid.
-        analysis=eig_seconds(n, DENSE_SMALL_PARAMS) + eig_seconds(n, limits.DENSE_SPLIT_PARAMS),
+        analysis=eig_seconds(n, DENSE_SMALL_PARAMS) + split_seconds(n),
         slice=eig_seconds(n, DENSE_SMALL_PARAMS) + limits.SLICE_SECONDS,
     )
 

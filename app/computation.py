@@ -15,7 +15,7 @@ import numpy as np
 
 import core
 from app import limits
-from app.budget import Budget, check_cost, eig_seconds, view_cost
+from app.budget import Budget, check_cost, split_method, split_seconds, view_cost
 from app.state import AppState, Point
 from app.theory import Theory, theory
 from core.integration import DEFAULT_SAMPLES
@@ -158,9 +158,9 @@ def _analyse(
     problem: core.Problem, point: Point, title: str, how: str, pol: core.Polished, flow: str
 ) -> PointAnalysis:
     cls = core.classify(problem, pol.weights, flow=flow)
-    # Dense (every eigenvalue, exact counts) within the interactive budget, Lanczos beyond.
-    method = "dense" if problem.n_params <= limits.DENSE_SPLIT_PARAMS else "lanczos"
-    split = core.hessian_split(problem, pol.weights, flow=flow, method=method)
+    split = core.hessian_split(
+        problem, pol.weights, flow=flow, method=split_method(problem.n_params)
+    )
     predicted = core.predicted_split(problem, cls.subset, ranks=(cls.rank_R, cls.rank_Z))
     return PointAnalysis(point, title, how, pol, cls, split, predicted)
 
@@ -186,7 +186,7 @@ def _polish_seconds(budget: Budget | None, n_params: int, reserve: float = 0.0) 
     ``reserve``) for after it."""
     if budget is None:
         return None
-    return budget.share(1, reserve + eig_seconds(n_params, limits.DENSE_SPLIT_PARAMS))
+    return budget.share(1, reserve + split_seconds(n_params))
 
 
 def analyse_point(

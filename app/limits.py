@@ -3,6 +3,8 @@ over HTTP by anyone); the README's hosting section quotes them from here."""
 
 from __future__ import annotations
 
+from core.derivatives import HESSIAN_MAX_PARAMS
+
 # --- the explorer: one request stays within about a second ------------------------------------
 MAX_DY = 6  # 2^6 = 64 rungs on the ladder.
 MAX_DX = 24
@@ -10,10 +12,15 @@ MAX_M = 2000
 MAX_DEPTH = 5
 MAX_WIDTH = 64
 MAX_PARAMS = 6100
-# The Hessian panel diagonalises the dense Hessian up to this size (~0.1 s at 1,000 parameters
-# on a quiet core); beyond it, Lanczos extremes on Hessian-vector products (milliseconds), and
-# the panel says so.
-DENSE_SPLIT_PARAMS = 1000
+# The Hessian panel counts every eigenvalue wherever a dense Hessian fits, by the cheaper way
+# (measured on one core, the Hessian formed included): up to this size every eigenvalue
+# (eigvalsh: 0.11 s at 1,296 parameters, 0.40 s at 1,984); beyond, the 20 extremes at each end
+# by Lanczos and the counts by LDL^T inertia (core.inertia: 1.1 s at 2,800 and 2.4 s at 3,744,
+# against eigvalsh's 1.5 and 3.8 s); beyond INERTIA_SPLIT_PARAMS (core's HESSIAN_MAX_PARAMS: a
+# dense Hessian of 4,000 parameters is 128 MB) the extremes alone (n- a lower bound). The panel
+# says which.
+DENSE_SPLIT_PARAMS = 2000
+INERTIA_SPLIT_PARAMS = HESSIAN_MAX_PARAMS
 MAX_T = 1e5
 MAX_GD_STEPS = 200_000  # t_max / (time per step) for the discrete runs.
 # Work of a discrete run, steps x parameters: one step costs ~3 products per layer, so 2e7 is
@@ -32,6 +39,9 @@ RUN_VALUES = 250_000
 MIN_RUN_SAMPLES = 100
 # Measured costs (2-core AMD EPYC, one BLAS thread, with headroom for a loaded machine):
 EIGH_SECONDS_PER_N3 = 2.5e-10  # a dense symmetric eigendecomposition of n parameters
+# The split by inertia: the Hessian formed, Lanczos extremes and 4-6 LDL^T factorisations
+# (measured 4.6e-11 n^3 at 3,744 parameters).
+INERTIA_SECONDS_PER_N3 = 1.5e-10
 GD_SECONDS_PER_UPDATE = 1e-7  # one discrete step of one parameter (measured 3-4e-8)
 # Krylov work (Lanczos extremes, MINRES polishing) per parameter: measured 2.3e-5 for the 20
 # extremes at each end of 2,000-6,000 parameters; critical points converge more slowly.

@@ -141,6 +141,15 @@ def write_results(results: dict[str, Any], path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def _split_ranges() -> str:
+    from app import limits
+
+    return (
+        f"from every eigenvalue up to {limits.DENSE_SPLIT_PARAMS:,} parameters, by LDL^T inertia "
+        f"up to {limits.INERTIA_SPLIT_PARAMS:,}, Lanczos extremes alone beyond"
+    )
+
+
 def _repeats(w: dict[str, Any]) -> str:
     return ", ".join(f"{x:.2f}" for x in w.get("sweep_ms_per_run_repeats", [w["sweep_ms_per_run"]]))
 
@@ -209,7 +218,7 @@ def _browser(b: dict[str, Any] | None) -> list[str]:
         out += [
             "",
             "By network size (dx = 24, dy = 6: 64 rungs; the default view otherwise; the Hessian "
-            "panel dense up to 1,000 parameters, Lanczos beyond), median of "
+            f"panel's counts {_split_ranges()}), median of "
             f"{sizes[0]['new_run']['n']:.0f}:",
             "",
             "| hidden widths | parameters | a new run ms (target 600) | a cached change ms "

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from core import krylov
+from core import inertia, krylov
 from core._weights import as_weights
 from core.critical_values import q_count
 from core.derivatives import HESSIAN_MAX_PARAMS, Objective, objective
@@ -36,7 +36,9 @@ __all__ = [
     "predicted_split",
 ]
 
-LANCZOS_MIN_PARAMS = 3000  # Above this many parameters, extreme eigenvalues by Lanczos only.
+# "auto": every eigenvalue up to this many parameters; beyond, the Lanczos extremes with the
+# counts by inertia (LDL^T) while a dense Hessian fits (HESSIAN_MAX_PARAMS), Lanczos alone after.
+LANCZOS_MIN_PARAMS = 3000
 LANCZOS_K = 20  # Eigenvalues computed at each end of the spectrum by Lanczos.
 # ARPACK's restarts per end before a Hessian that fits is diagonalised densely instead: runs
 # that converge took at most ~40 (measured along runs of 736-6,048 parameters).
@@ -55,7 +57,11 @@ class HessianSplit:
     ``|lambda|`` counted zero and the smallest counted nonzero. A clear split has
     zero_max << nonzero_min.
     With ``method == "lanczos"`` only the LANCZOS_K extreme eigenvalues at each end are known;
-    ``n_zero`` and ``n_pos`` are then None and ``n_neg`` is a lower bound.
+    ``n_zero`` and ``n_pos`` are then None and ``n_neg`` is a lower bound. With
+    ``method == "inertia"`` the eigenvalues are those extremes and the counts are exact, by
+    LDL^T factorisations (:mod:`core.inertia`); the gap is then known only as bounds: ``(rel_tol
+    / CLEAN_MARGIN, rel_tol * CLEAN_MARGIN)`` when no eigenvalue lies between (clean), NaN
+    where one does.
     """
 
     n_neg: int
@@ -111,7 +117,7 @@ class PredictedSplit:
         return (self.n_neg, self.n_zero, self.n_pos)
 
 
-SPLIT_METHODS = ("auto", "dense", "lanczos")
+SPLIT_METHODS = ("auto", "dense", "inertia", "lanczos")
 
 
 def hessian_split(
@@ -124,20 +130,22 @@ def hessian_split(
 ) -> HessianSplit:
     """Eigenvalues of the exact Hessian at Ws, sorted ascending, and their sign counts.
 
-    ``method``: "dense" (every eigenvalue, ``eigvalsh`` of the dense Hessian: ~n^3 work, 8 n^2
-    bytes), "lanczos" (the LANCZOS_K extremes at each end by ARPACK on Hessian-vector products;
-    counts then unknown but for a lower bound on n-), or "auto" (dense up to
-    LANCZOS_MIN_PARAMS parameters). Inertia by LDL^T factorisations of H -/+ tol I was measured
-    as an alternative: on these machines one factorisation of n = 2,000-3,000 costs about what
-    ``eigvalsh`` does, and counting at the tolerance and at its margins takes several, so dense
-    eigenvalues are kept wherever a dense Hessian fits.
+    ``method``: "dense" (every eigenvalue, ``eigvalsh`` of the dense Hessian: ~4 n^3 / 3 work,
+    8 n^2 bytes), "inertia" (the LANCZOS_K extremes at each end, and the exact counts by four
+    to six LDL^T factorisations of the dense Hessian, :mod:`core.inertia`: ~n^3 / 3 each, half
+    of eigvalsh's time at 3,744 parameters and less beyond), "lanczos" (the extremes only, by
+    ARPACK on Hessian-vector products; counts then unknown but for a lower bound on n-), or
+    "auto" (dense up to LANCZOS_MIN_PARAMS parameters, inertia up to HESSIAN_MAX_PARAMS,
+    lanczos beyond).
     """
     if method not in SPLIT_METHODS:
         raise ValueError(f"method must be one of {SPLIT_METHODS}; got {method!r}")
     W = as_weights(Ws, problem.shapes)
     obj = objective(problem, flow)
     if method == "auto":
-        method = "dense" if obj.n_params <= LANCZOS_MIN_PARAMS else "lanczos"
+        n = obj.n_params
+        fits = n <= HESSIAN_MAX_PARAMS
+        method = "dense" if n <= LANCZOS_MIN_PARAMS else ("inertia" if fits else "lanczos")
     return split_by(obj, W, method, rel_tol=rel_tol, k=LANCZOS_K)
 
 
@@ -153,13 +161,36 @@ def check_dense(n: int) -> None:
 def split_by(
     obj: Objective, W: Sequence[NDArray[np.float64]], method: str, *, rel_tol: float, k: int
 ) -> HessianSplit:
-    """The split at W by ``method``: "dense" (every eigenvalue) or "lanczos" (``k`` at each
-    end). The one mechanism behind :func:`hessian_split` and :func:`core.curvature_along`."""
+    """The split at W by ``method``: "dense" (every eigenvalue), "inertia" (``k`` at each end
+    and the counts by LDL^T) or "lanczos" (``k`` at each end). The one mechanism behind
+    :func:`hessian_split` and :func:`core.curvature_along`."""
     if method == "dense":
         return split_of(dense_eigenvalues(obj, W), rel_tol, obj.n_params, "dense")
+    if method == "inertia":
+        check_dense(obj.n_params)
     ev = lanczos_extremes(obj, W, k)
-    # Every eigenvalue came back (the dense fallback): the split says so and counts them all.
-    return split_of(ev, rel_tol, obj.n_params, "dense" if ev.size == obj.n_params else "lanczos")
+    if ev.size == obj.n_params:
+        # Every eigenvalue came back (the dense fallback): the split says so and counts them all.
+        return split_of(ev, rel_tol, obj.n_params, "dense")
+    if method == "inertia":
+        return inertia_split(obj.hessian(W), ev, rel_tol)
+    return split_of(ev, rel_tol, obj.n_params, "lanczos")
+
+
+def inertia_split(
+    H: NDArray[np.float64], extremes: NDArray[np.float64], rel_tol: float
+) -> HessianSplit:
+    """The split of the dense ``H`` (n x n) counted by inertia (:func:`core.inertia.counts`),
+    with ``extremes`` (its extreme eigenvalues, ascending) for the scale max |lambda| and the
+    picture."""
+    n = H.shape[0]
+    scale = float(np.abs(extremes).max()) if extremes.size else 0.0
+    if scale == 0.0:
+        return split_of(extremes, rel_tol, n, "inertia")
+    c = inertia.counts(H, rel_tol * scale, CLEAN_MARGIN)
+    # Bounds, not values: inertia tells whether a decade each side of the tolerance is empty.
+    gap = (rel_tol / CLEAN_MARGIN, rel_tol * CLEAN_MARGIN) if c.clean else (np.nan, np.nan)
+    return HessianSplit(c.n_neg, c.n_zero, c.n_pos, extremes, rel_tol, scale, gap, "inertia")
 
 
 def dense_eigenvalues(obj: Objective, W: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
@@ -206,7 +237,7 @@ def split_of(ev: NDArray[np.float64], rel_tol: float, n: int, method: str) -> He
     """The split of known eigenvalues ``ev`` (ascending) of an n-parameter Hessian: all of them
     (``method="dense"``) or the extremes (``"lanczos"``: ``n_zero`` and ``n_pos`` unknown)."""
     scale = float(np.abs(ev).max()) if ev.size else 0.0
-    if scale == 0.0:
+    if scale == 0.0:  # the zero Hessian: every count is known, whatever the method
         return HessianSplit(0, n, 0, ev, rel_tol, 0.0, (0.0, float("inf")), method)
     tol = rel_tol * scale
     zero = np.abs(ev) <= tol

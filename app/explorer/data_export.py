@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from typing import Any
 
 import numpy as np
@@ -70,7 +71,9 @@ def view_json(state: AppState, result: RunResult, point: PointAnalysis) -> str:
             "predicted_source": point.predicted.source,
             "eigenvalues": point.split.eigenvalues.tolist(),
             "rel_tol": point.split.rel_tol,
-            "gap": list(point.split.gap),
+            "split_method": point.split.method,
+            # With "inertia" the gap is known as bounds only, and not at all where not clean.
+            "gap": [None if math.isnan(g) else g for g in point.split.gap],
             "clean_gap": point.split.clean,
         },
     }

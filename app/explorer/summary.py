@@ -9,7 +9,7 @@ import numpy as np
 from dash import html
 
 from app.computation import PointAnalysis, RunResult
-from app.figures.hessian import lanczos_note
+from app.figures.hessian import inertia_note, lanczos_note
 from app.presets import PRESETS
 from app.state import AppState
 from app.views import discrete_label
@@ -203,9 +203,10 @@ def hessian_table(point: PointAnalysis) -> html.Div:
     ]
     if sp.method == "lanczos":
         measured_cells[0] = html.Td(f">= {sp.n_neg}", className="count-measured")
+    how = {"dense": "measured", "inertia": "measured (LDL^T)", "lanczos": "measured (Lanczos)"}
     rows = [
         html.Tr([html.Th(""), html.Th("n-"), html.Th("n0"), html.Th("n+")]),
-        html.Tr([html.Td("measured"), *measured_cells]),
+        html.Tr([html.Td(how.get(sp.method, "measured")), *measured_cells]),
         html.Tr(
             [
                 html.Td("theory (verified)"),
@@ -225,6 +226,19 @@ def hessian_table(point: PointAnalysis) -> html.Div:
             f"{lanczos_note(k)} Smallest {sp.eigenvalues[0]:.3e}, largest "
             f"{sp.eigenvalues[-1]:.3e}.",
             className="small lanczos-note",
+        )
+    elif sp.method == "inertia":
+        k = sp.eigenvalues.size // 2
+        found = (
+            "No eigenvalue lies within a decade of the zero tolerance on either side: the counts "
+            "hold for any tolerance in that range."
+            if sp.clean
+            else f"An eigenvalue lies within a decade of the zero tolerance ({sp.rel_tol:g}): "
+            "the counts depend on the tolerance."
+        )
+        verdict = html.P(
+            f"{inertia_note(k)} {found}",
+            className="small inertia-note" if sp.clean else "field-error gap-warning",
         )
     elif sp.clean:
         verdict = html.P(

@@ -6,8 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 import core
+from app import limits
 from app.figures.common import NEG_COLOR, POS_COLOR, ZERO_COLOR, base_layout
-from app.limits import DENSE_SPLIT_PARAMS
 
 FLOOR_DECADES = 3  # Exact zeros are drawn this many decades below the smallest nonzero |lambda|.
 
@@ -19,9 +19,18 @@ def _fmt(v: int | None) -> str:
 def lanczos_note(k: int) -> str:
     """What a Lanczos split shows, said where it is shown (the figure and the panel's text)."""
     return (
-        "Lanczos: too many parameters for a dense eigendecomposition within the interactive "
-        f"budget (dense up to {DENSE_SPLIT_PARAMS:,}), so only the {k} extreme eigenvalues at "
-        "each end are computed: n- is a lower bound, n0 and n+ are not computed."
+        f"Lanczos: too many parameters for a dense Hessian (counts up to "
+        f"{limits.INERTIA_SPLIT_PARAMS:,}), so only the {k} extreme eigenvalues at each end are "
+        "computed: n- is a lower bound, n0 and n+ are not computed."
+    )
+
+
+def inertia_note(k: int) -> str:
+    """What an inertia split shows (the figure and the panel's text)."""
+    return (
+        "Counts by LDL^T inertia (Sylvester's law on H - sigma I), exact; every eigenvalue "
+        f"is computed up to {limits.DENSE_SPLIT_PARAMS:,} parameters, beyond which this is "
+        f"faster. Drawn: the {k} extreme eigenvalues at each end (Lanczos)."
     )
 
 
@@ -33,13 +42,14 @@ def hessian_figure(
 ) -> go.Figure:
     """|lambda| of every eigenvalue on a log axis (tiny and large ones both visible), sorted
     ascending by lambda, coloured and shaped by sign; the zero tolerance as a labelled line on
-    its own height; exact zeros (log 0) on a floor below the rest, and said so. A Lanczos split
-    (``split.method == "lanczos"``) has the k extremes at each end: they are drawn at their
+    its own height; exact zeros (log 0) on a floor below the rest, and said so. A Lanczos or
+    inertia split (``split.method``) has the k extremes at each end: they are drawn at their
     indices 1..k and n-k+1..n of the ``n_params`` eigenvalues, and the figure says so."""
     ev = split.eigenvalues
     idx = np.arange(1, ev.size + 1)
     lanczos = split.method == "lanczos"
-    if lanczos and n_params:
+    extremes = split.method in ("lanczos", "inertia")  # the k at each end, not every one
+    if extremes and n_params:
         k = ev.size // 2
         idx = np.concatenate([np.arange(1, k + 1), np.arange(n_params - k + 1, n_params + 1)])
     tol = split.rel_tol * split.scale
@@ -62,7 +72,8 @@ def hessian_figure(
                 x=idx[mask],
                 y=np.where(exact[mask], floor, mag[mask]),
                 mode="markers",
-                name=f"{name}: {int(mask.sum())}",
+                # Of extremes only, the count drawn is not the count (that is in the note).
+                name=name if extremes else f"{name}: {int(mask.sum())}",
                 marker={"color": color, "symbol": symbol, "size": 7},
                 customdata=ev[mask],
                 hovertemplate="#%{x}<br>lambda = %{customdata:.4e}<extra></extra>",
@@ -96,10 +107,14 @@ def hessian_figure(
         )
         bottom = min(bottom, float(np.log10(tol)) - 0.5)
     measured = f"measured (n-, n0, n+) = ({split.n_neg}, {_fmt(split.n_zero)}, {_fmt(split.n_pos)})"
+    theory_prefix = ""
     if lanczos:
         measured = f"Lanczos, {ev.size // 2} per end: n- >= {split.n_neg}; n0, n+ not computed"
+    elif split.method == "inertia":
+        measured = f"{measured} by LDL^T inertia"
+        theory_prefix = f"{ev.size // 2} extremes per end drawn · "
     counts = [predicted.neg_text or _fmt(None), *(_fmt(v) for v in predicted.counts[1:])]
-    theory = "theory (" + ", ".join(counts) + ")"
+    theory = theory_prefix + "theory (" + ", ".join(counts) + ")"
     base_layout(
         fig,
         title or "Hessian spectrum",
@@ -107,7 +122,7 @@ def hessian_figure(
         "|lambda| (log scale)",
     )
     fig.update_yaxes(type="log", exponentformat="power", range=[bottom, top])
-    if ev.size <= 6 and not lanczos:  # integer indices: plotly would tick 1, 1.2, 1.4 ...
+    if ev.size <= 6 and not extremes:  # integer indices: plotly would tick 1, 1.2, 1.4 ...
         fig.update_xaxes(tick0=1, dtick=1)
     # Three or more sign groups wrap to a row each in a half-width panel: room for them under the
     # title (pinned to the top), which they would otherwise cover.
@@ -115,7 +130,7 @@ def hessian_figure(
     fig.update_layout(
         legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom", "xanchor": "left"},
         title={"y": 0.99, "yref": "container", "yanchor": "top"},
-        margin={"t": 80 if rows <= 2 else 50 + 22 * rows, "b": 90},
+        margin={"t": 80 if rows <= 2 else 50 + 22 * rows, "b": 105 if extremes else 90},
     )
     fig.add_annotation(
         x=0,
@@ -126,7 +141,9 @@ def hessian_figure(
         yanchor="top",
         showarrow=False,
         xanchor="left",
-        text=f"{measured} · {theory}",
+        # Of extremes the line is long: on two lines, or a half-width panel cuts it.
+        text=f"{measured}<br>{theory}" if extremes else f"{measured} · {theory}",
+        align="left",
         font={"size": 11, "color": "#444"},
         name="counts",
     )

@@ -1,5 +1,7 @@
 """The explorer's figures and callbacks as functions, without a browser."""
 
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -120,14 +122,23 @@ def test_hessian_indices_tick_at_integers_on_a_short_spectrum():
     assert len(xs) == 2 and fig.layout.xaxis.tick0 == 1 and fig.layout.xaxis.dtick == 1
 
 
+def words(c) -> str:
+    """Every text in a component tree (its repr is truncated)."""
+    kids = getattr(c, "children", c)
+    if isinstance(kids, str):
+        return kids
+    return " ".join(words(k) for k in kids) if isinstance(kids, list | tuple) else ""
+
+
 def test_a_large_net_gets_lanczos_extremes_and_the_panel_says_so(monkeypatch):
     import app.computation as computation
     from app import limits
     from app.explorer.summary import hessian_table
     from app.views import hessian_view
 
-    # A 78-parameter net with the dense budget set below it: the Lanczos path.
+    # A 78-parameter net with the dense and inertia sizes set below it: the Lanczos path.
     monkeypatch.setattr(limits, "DENSE_SPLIT_PARAMS", 10)
+    monkeypatch.setattr(limits, "INERTIA_SPLIT_PARAMS", 10)
     state = AppState(spectrum=(4.0, 2.0, 1.0), widths=(6,), t_max=30.0)  # on the {1} plateau
     result = compute(state)
     n = result.problem.n_params
@@ -142,9 +153,46 @@ def test_a_large_net_gets_lanczos_extremes_and_the_panel_says_so(monkeypatch):
     assert xs.max() == n and xs.min() == 1  # the extremes at their own indices
     counts = next(a.text for a in fig.layout.annotations if a.name == "counts")
     assert "Lanczos" in counts and "not computed" in counts
-    text = str(hessian_table(point).to_plotly_json())
-    assert "not computed" in text and "only the" in text and "dense up to" in text
+    text = words(hessian_table(point))
+    assert "not computed" in text and "only the" in text and "counts up to 10" in text
     assert ("a negative eigenvalue" in text) == (split.n_neg > 0)
+
+
+def test_a_net_past_the_dense_size_gets_exact_counts_by_inertia(monkeypatch):
+    import app.computation as computation
+    from app import limits
+    from app.explorer.data_export import view_json
+    from app.explorer.summary import hessian_table
+    from app.views import hessian_view
+
+    # The same 78-parameter net past the dense size, at the global minimum and ending on a
+    # saddle's plateau: the Lanczos extremes drawn, the counts those of every eigenvalue, their
+    # gap judged as the dense spectrum's is, and the panel says how it counted.
+    monkeypatch.setattr(limits, "DENSE_SPLIT_PARAMS", 10)
+    for t_max, clean in ((200.0, True), (30.0, False)):
+        state = AppState(spectrum=(4.0, 2.0, 1.0), widths=(6,), t_max=t_max)
+        result = compute(state)
+        n = result.problem.n_params
+        point = computation.analyse_point(state, result)
+        split = point.split
+        dense = core.hessian_split(result.problem, point.polished.weights, method="dense")
+        assert split.method == "inertia" and split.counts == dense.counts
+        assert split.clean == dense.clean == clean
+        assert split.eigenvalues.size == 2 * core.spectrum.LANCZOS_K < n
+        fig = hessian_view(state, result, point)
+        xs = np.concatenate([np.asarray(t.x) for t in fig.data if t.name])
+        assert xs.max() == n and xs.min() == 1
+        counts = next(a.text for a in fig.layout.annotations if a.name == "counts")
+        assert f"measured (n-, n0, n+) = {dense.counts} by LDL^T inertia" in counts
+        text = words(hessian_table(point))
+        assert "measured (LDL^T)" in text and "exact" in text
+        if clean:
+            assert point.classification.is_global_min and "Measured and theory agree" in text
+        else:
+            assert "the counts depend on the tolerance" in text
+        doc = json.loads(view_json(state, result, point))["hessian"]
+        assert doc["split_method"] == "inertia" and doc["measured"] == list(dense.counts)
+        assert (doc["gap"] == [None, None]) == (not clean)
 
 
 def test_drift_figure_flow_and_discrete(default_result):
@@ -301,12 +349,6 @@ def test_a_non_minimal_saddle_is_held_against_prop_4_iii_not_the_minimal_count()
     W[1] = W[1] + 0.5 * np.outer(u, v) / np.linalg.norm(u) / np.linalg.norm(v)
     point = _analyse(p, Point(), "a saddle", "built", core.polish(p, W), "reduced")
     assert (point.classification.rank_R, point.classification.rank_Z) == (1, 2)
-
-    def words(c) -> str:  # every text in the component tree (its repr is truncated)
-        kids = getattr(c, "children", c)
-        if isinstance(kids, str):
-            return kids
-        return " ".join(words(k) for k in kids) if isinstance(kids, list | tuple) else ""
 
     text = words(hessian_table(point))
     assert ">= 1" in text and "Prop 4 iii" in text and "Measured and theory agree" in text

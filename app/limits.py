@@ -40,8 +40,8 @@ MIN_RUN_SAMPLES = 100
 # Measured costs (2-core AMD EPYC, one BLAS thread, with headroom for a loaded machine):
 EIGH_SECONDS_PER_N3 = 2.5e-10  # a dense symmetric eigendecomposition of n parameters
 # The split by inertia: the Hessian formed, Lanczos extremes and 4-6 LDL^T factorisations
-# (measured 4.6e-11 n^3 at 3,744 parameters).
-INERTIA_SECONDS_PER_N3 = 1.5e-10
+# (measured 4.6e-11 n^3 at 3,744 parameters on a quiet core).
+INERTIA_SECONDS_PER_N3 = 1e-10
 GD_SECONDS_PER_UPDATE = 1e-7  # one discrete step of one parameter (measured 3-4e-8)
 # Krylov work (Lanczos extremes, MINRES polishing) per parameter: measured 2.3e-5 for the 20
 # extremes at each end of 2,000-6,000 parameters; critical points converge more slowly.

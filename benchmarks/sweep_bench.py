@@ -143,7 +143,8 @@ def celery_throughput(n_runs: int = 10_000) -> dict[str, Any]:
         "LINFLOW_REDIS_URL": f"redis://127.0.0.1:{port}/0",
         "LINFLOW_REDIS_NO_PASSWORD": "1",
     }
-    os.environ.update(env)  # benchmarks/__main__ restores the environment after each section
+    saved = dict(os.environ)
+    os.environ.update(env)
     cli = [sys.executable, "-m", "app.cli"]
     workers = [
         subprocess.Popen(
@@ -177,6 +178,8 @@ def celery_throughput(n_runs: int = 10_000) -> dict[str, Any]:
             w.wait(timeout=60)
         redis.terminate()
         redis.wait(timeout=10)
+        os.environ.clear()
+        os.environ.update(saved)
     return out
 
 
@@ -185,7 +188,7 @@ def _celery_against_local(n_runs: int, *, n_workers: int) -> dict[str, Any]:
     from app.basin.tasks import celery_app, submit_chunks
     from app.computation import build_problem
     from app.state import AppState, encode
-    from core.basins import SweepSpec, run_chunk
+    from core.basins import RunSummary, SweepSpec, run_chunk
 
     state = AppState(spectrum=(12.0, 10.0, 8.0, 7.0), dx=8, depth=2, widths=(6,))  # P3
     query, problem = encode(state), build_problem(state)
@@ -205,7 +208,9 @@ def _celery_against_local(n_runs: int, *, n_workers: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     local = [run_chunk(problem, c) for c in chunks]
     local_s = time.perf_counter() - t0
-    assert sum(map(len, done)) == sum(map(len, local)) == n_runs
+    # The same work on both sides: every run's summary, through JSON and here, is the same.
+    assert [[RunSummary.from_dict(d) for d in part] for part in done] == local
+    assert sum(map(len, local)) == n_runs
     return {
         "celery_workers": n_workers,
         "celery_2_workers_runs_per_s": n_runs / celery_s,

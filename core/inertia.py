@@ -10,7 +10,9 @@ memory-bound tridiagonalisation. Measured on one core here: at n = 2,800 one fac
 eigenvalues below ``-tol`` and above ``+tol``, and whether a decade on each side of the
 tolerance is free of eigenvalues (the split's "clean gap"), by factorisations at
 ``sigma = -+ tol M`` and ``-+ tol / M`` (M = the clean margin): four when the gap is clean, at
-most six otherwise.
+most six otherwise. Counts are strict (``lambda < sigma``): an eigenvalue at exactly ``+tol``
+counts as positive here and as zero in the dense split, one at exactly a margin as inside it;
+only constructed spectra put one there.
 """
 
 from __future__ import annotations

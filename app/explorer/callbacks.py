@@ -109,6 +109,9 @@ def _failed(message: str) -> dict[str, Any]:
     out.update({k: message_figure(message) for k in GRAPHS})
     out.update(summary=[], status="", hessian_table=[], point_notice="", rate_text="")
     out["error"] = message
+    # Nothing drawn is the last good view any more: the next success redraws every panel (else
+    # a panel unchanged since that view, the problem's table, say, would stay blank).
+    out["drawn"] = ""
     return out
 
 

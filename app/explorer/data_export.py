@@ -72,8 +72,9 @@ def view_json(state: AppState, result: RunResult, point: PointAnalysis) -> str:
             "eigenvalues": point.split.eigenvalues.tolist(),
             "rel_tol": point.split.rel_tol,
             "split_method": point.split.method,
-            # With "inertia" the gap is known as bounds only, and not at all where not clean.
-            "gap": [None if math.isnan(g) else g for g in point.split.gap],
+            # Measured values, or with "inertia" bounds only (and none where not clean).
+            "gap_kind": "bounds" if point.split.method == "inertia" else "values",
+            "gap": [g if math.isfinite(g) else None for g in point.split.gap],
             "clean_gap": point.split.clean,
         },
     }

@@ -77,3 +77,26 @@ def test_a_budget_is_shared_and_runs_out():
     assert spent.share(3) == 0.1  # a run stopped at once still reports its start
     with pytest.raises(BudgetExceeded, match="The landscape slice did not fit"):
         spent.check("The landscape slice")
+
+
+def test_the_hessian_split_is_chosen_and_costed_by_size():
+    from app.budget import split_method, split_seconds
+
+    assert [split_method(n) for n in (100, 2000, 2001, 4000, 4001)] == [
+        "dense",
+        "dense",
+        "inertia",
+        "inertia",
+        "lanczos",
+    ]
+    # Inertia is estimated cheaper than every eigenvalue at the same size (measured: 2.4 s
+    # against 3.8 s at 3,744), and Lanczos alone far cheaper again.
+    assert split_seconds(4000) < limits.EIGH_SECONDS_PER_N3 * 4000.0**3
+    assert split_seconds(4001) < 0.1 * split_seconds(4000)
+    # The biggest net counted by inertia, with two comparison runs, fits one request with
+    # several seconds left for each run.
+    big = AppState(dx=24, spectrum=(8, 6, 4, 3, 2, 1), widths=(48,), depth=2, compare="seeds")
+    cost = view_cost(big)
+    assert big.n_params == 3744 and split_method(big.n_params) == "inertia"
+    check_cost(cost, Budget(limits.REQUEST_SECONDS))
+    assert Budget(limits.REQUEST_SECONDS).share(cost.runs, cost.fixed) > 4.0

@@ -47,6 +47,12 @@ def test_counts_at_a_clean_tolerance_and_near_one():
     c = inertia.counts(_with_spectrum(near), tol, m)
     assert (c.n_neg, c.n_zero, c.n_pos) == (2, 4, 2)
     assert (c.clean_neg, c.clean_pos, c.clean, c.factorisations) == (False, False, False, 6)
+    # One side crowded at a time, inside the tolerance (between tol / M and tol): the count at
+    # the tolerance, not at the near margin, is the one reported.
+    c = inertia.counts(_with_spectrum([-2.0, -5e-7, 0.0, 1.0]), tol, m)
+    assert (c.n_neg, c.n_zero, c.n_pos, c.clean_neg, c.clean_pos) == (1, 2, 1, False, True)
+    c = inertia.counts(_with_spectrum([-1.0, 0.0, 5e-7, 2.0]), tol, m)
+    assert (c.n_neg, c.n_zero, c.n_pos, c.clean_neg, c.clean_pos) == (1, 2, 1, True, False)
     with pytest.raises(ValueError, match="tol must be > 0"):
         inertia.counts(_with_spectrum(near), 0.0, m)
 

@@ -245,6 +245,29 @@ def test_unknown_presets_and_plateaus_say_so():
     assert "plateau 99 does not exist (this run has 3)" in out["point_notice"]
 
 
+def test_after_a_failed_view_the_next_one_redraws_every_panel(monkeypatch):
+    """A failure blanks the panels: the next view, even of the same problem (whose table is
+    otherwise not sent again) or the very view drawn before, redraws every one."""
+    from app.budget import BudgetExceeded
+
+    base = AppState()
+    q = encode(base)
+    real = callbacks.get_result
+
+    def over_budget_at_seed_7(state):
+        if state.init_seed == 7:
+            raise BudgetExceeded("over budget")
+        return real(state)
+
+    monkeypatch.setattr(callbacks, "get_result", over_budget_at_seed_7)
+    failed = render(encode(base.replace(init_seed=7)), q)
+    assert failed["error"] == "over budget" and failed["summary"] == [] and failed["drawn"] == ""
+    for query in (encode(base.replace(init_seed=5)), q):
+        again = render(query, failed["drawn"])
+        assert again["error"] == "" and again["summary"] and again["summary"] is not no_update
+        assert all(again[k] is not no_update for k in callbacks.GRAPHS)
+
+
 def test_only_the_panels_whose_inputs_changed_are_redrawn():
     base = AppState()
     q = encode(base)
@@ -354,3 +377,28 @@ def test_a_non_minimal_saddle_is_held_against_prop_4_iii_not_the_minimal_count()
     assert ">= 1" in text and "Prop 4 iii" in text and "Measured and theory agree" in text
     fig = hessian_figure(point.split, point.predicted)
     assert any("theory (>= 1" in str(a.text) for a in fig.layout.annotations)
+
+
+def test_a_printed_hessian_of_extremes_says_so_in_its_legend(monkeypatch):
+    """Printing drops the line under the axis: the legend says only the extremes are drawn."""
+    import app.computation as computation
+    from app import limits
+    from app.export.kinds import legend_names, prepare
+    from app.views import hessian_view
+
+    monkeypatch.setattr(limits, "DENSE_SPLIT_PARAMS", 10)
+    state = AppState(spectrum=(4.0, 2.0, 1.0), widths=(6,))
+    result = compute(state)
+    point = computation.analyse_point(state, result)
+    assert point.split.method == "inertia"
+    fig = hessian_view(state, result, point)
+    prepare("hessian", fig, math=False)
+    assert f"extremes only ({core.spectrum.LANCZOS_K} per end)" in legend_names(fig)
+    monkeypatch.setattr(limits, "DENSE_SPLIT_PARAMS", 2000)
+    other = state.replace(t_max=150.0)  # not the cached analysis of the same state
+    result = compute(other)
+    point = computation.analyse_point(other, result)
+    assert point.split.method == "dense"
+    dense = hessian_view(other, result, point)
+    prepare("hessian", dense, math=False)
+    assert not any(n.startswith("extremes only") for n in legend_names(dense))

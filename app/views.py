@@ -134,7 +134,7 @@ def slice_view(state: AppState, r: RunResult, sl: SliceResult) -> go.Figure:
     sp = sl.point.split
     center = (
         f"{sl.point.title}: S = {sl.point.classification.label}, split (n-, n0, n+) = "
-        f"({sp.n_neg}, {sp.n_zero}, {sp.n_pos})"
+        + "({})".format(", ".join("?" if v is None else str(v) for v in sp.counts))
     )
     traj = r.trajectory
     return slice_figure(

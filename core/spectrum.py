@@ -299,8 +299,6 @@ def predicted_split(
             "Proposition 5 corrected (NOTES.md), H = 1, any critical point",
             printed,
         )
-    if r == 0:
-        return PredictedSplit(0, n, 0, "H >= 2: the Hessian at W = 0 is exactly zero (Prop 4 ii)")
     if r == dy:
         return PredictedSplit(
             0,
@@ -317,10 +315,12 @@ def predicted_split(
             "of its type (whose n_neg = q(S)); Prop 4 iii forces n_neg >= 1; no closed form",
             n_neg_min=1,
         )
+    if r == 0:  # the minimal point of type {} is W = 0
+        return PredictedSplit(0, n, 0, "H >= 2: the Hessian at W = 0 is exactly zero (Prop 4 ii)")
     return PredictedSplit(
         q,
         None,
         None,
-        "H >= 2, minimal critical point (only the S path nonzero): n_neg = q(S) (NOTES.md); "
-        "Prop 4 iii: rank Z > rank R forces n_neg >= 1; no closed form for the rest",
+        "H >= 2, minimal critical point (rank Z = rank R: only the S path nonzero): "
+        "n_neg = q(S) (NOTES.md); no closed form for the rest",
     )

@@ -201,7 +201,9 @@ def hessian_table(point: PointAnalysis) -> html.Div:
         html.Td("not computed" if v is None else str(v), className="count-measured")
         for v in sp.counts
     ]
-    if sp.method == "lanczos":
+    if sp.method == "lanczos" and sp.n_neg > 0:
+        # Lanczos finds the smallest eigenvalue: none below -tol means n- = 0 exactly; some
+        # means at least as many (repeated values come back once).
         measured_cells[0] = html.Td(f">= {sp.n_neg}", className="count-measured")
     how = {"dense": "measured", "inertia": "measured (LDL^T)", "lanczos": "measured (Lanczos)"}
     rows = [
@@ -209,7 +211,7 @@ def hessian_table(point: PointAnalysis) -> html.Div:
         html.Tr([html.Td(how.get(sp.method, "measured")), *measured_cells]),
         html.Tr(
             [
-                html.Td("theory (verified)"),
+                html.Td("theory (NOTES.md)"),
                 html.Td(pr.neg_text or _fmt(None)),
                 *[html.Td(_fmt(v)) for v in pr.counts[1:]],
             ]
@@ -220,9 +222,13 @@ def hessian_table(point: PointAnalysis) -> html.Div:
             html.Tr([html.Td("paper as printed"), *[html.Td(_fmt(v)) for v in pr.printed.counts]])
         )
     gap = f"{sp.gap[0]:.1e} (largest counted zero) vs {sp.gap[1]:.1e} (smallest nonzero)"
-    if sp.method == "lanczos":
-        k = sp.eigenvalues.size // 2
+    if sp.scale == 0.0:
         verdict: Any = html.P(
+            "The Hessian is exactly zero: every eigenvalue is 0.", className="small"
+        )
+    elif sp.method == "lanczos":
+        k = sp.eigenvalues.size // 2
+        verdict = html.P(
             f"{lanczos_note(k)} Smallest {sp.eigenvalues[0]:.3e}, largest "
             f"{sp.eigenvalues[-1]:.3e}.",
             className="small lanczos-note",

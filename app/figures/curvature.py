@@ -91,6 +91,8 @@ def _series(
             marker={
                 "size": 6,
                 "color": [color if cl else "white" for cl in curv.clean[keep]],
+                # A count that reached the k extremes Lanczos computed is a lower bound.
+                "symbol": ["circle" if ex else "triangle-up" for ex in curv.exact[keep]],
                 "line": {"color": color, "width": 1.5},
             },
             hovertemplate="t = %{x:.4g}<br>n− = %{customdata}<extra>" + name + "</extra>",
@@ -163,16 +165,17 @@ def curvature_figure(
                 name=label,
             )
         )
+    # Short enough for a half-width panel (a longer one was cut at both ends).
     how = (
-        "Hessian by dense eigh"
+        "time t (log scale) · Hessian by dense eigh"
         if curvature.method == "dense"
-        else f"Hessian extremes by Lanczos (eigsh, k = {curvature.k})"
+        else f"t (log) · Lanczos, k = {curvature.k}, ▲ n− at least"
     )
     # The method goes with the time axis's title: it survives presentation mode and titles off.
     base_layout(
         fig,
         "Curvature along the run",
-        f"time t (log scale) · {how}, {curvature.n_samples} samples",
+        f"{how}, {curvature.n_samples} samples",
         "λ_max",
     )
     tickvals, ticktext = symlog_ticks(c, low)

@@ -34,6 +34,27 @@ def inertia_note(k: int) -> str:
     )
 
 
+def _placed(ev: np.ndarray, k: int, tol: float, counts: tuple, n: int) -> np.ndarray:
+    """Sorted indices of the extremes of an inertia split: the counts say where each sign's
+    eigenvalues sit (negatives 1..n-, zeros next, positives last), so the bottom end's values
+    take the lowest indices of their sign and the top end's the highest. Lanczos returns one
+    copy of a repeated value: after the zeros at the bottom come the smallest positives, whose
+    place is after all n0 zeros, not at k."""
+    n_neg, n_zero, _ = counts
+    first = {-1: 1, 0: n_neg + 1, 1: n_neg + n_zero + 1}
+    last = {-1: n_neg, 0: n_neg + n_zero, 1: n}
+    sign = np.where(ev < -tol, -1, np.where(ev > tol, 1, 0))
+    out = np.zeros(ev.size, dtype=np.int64)
+    low, high = dict(first), dict(last)
+    for j in range(k):  # the bottom end, ascending
+        g = int(sign[j])
+        out[j], low[g] = min(low[g], last[g]), low[g] + 1
+    for j in range(ev.size - 1, k - 1, -1):  # the top end, descending
+        g = int(sign[j])
+        out[j], high[g] = max(high[g], first[g]), high[g] - 1
+    return out
+
+
 def hessian_figure(
     split: core.HessianSplit,
     predicted: core.PredictedSplit,
@@ -49,10 +70,12 @@ def hessian_figure(
     idx = np.arange(1, ev.size + 1)
     lanczos = split.method == "lanczos"
     extremes = split.method in ("lanczos", "inertia")  # the k at each end, not every one
+    tol = split.rel_tol * split.scale
     if extremes and n_params:
         k = ev.size // 2
         idx = np.concatenate([np.arange(1, k + 1), np.arange(n_params - k + 1, n_params + 1)])
-    tol = split.rel_tol * split.scale
+        if split.method == "inertia":
+            idx = _placed(ev, k, tol, split.counts, n_params)
     mag = np.abs(ev)
     nonzero = mag[mag > 0]
     floor = (nonzero.min() if nonzero.size else 1.0) * 10.0**-FLOOR_DECADES
@@ -63,6 +86,12 @@ def hessian_figure(
         (exact, "exactly zero (drawn at the floor)", ZERO_COLOR, "circle"),
         (ev > tol, "positive", POS_COLOR, "triangle-up"),
     )
+    # An inertia split's counts, exact (how many of its zeros are exactly zero is not known).
+    group_counts = {
+        "negative": split.n_neg,
+        "zero (within tolerance)": split.n_zero,
+        "positive": split.n_pos,
+    }
     fig = go.Figure()
     for mask, name, color, symbol in groups:
         if not mask.any():
@@ -72,8 +101,11 @@ def hessian_figure(
                 x=idx[mask],
                 y=np.where(exact[mask], floor, mag[mask]),
                 mode="markers",
-                # Of extremes only, the count drawn is not the count (that is in the note).
-                name=name if extremes else f"{name}: {int(mask.sum())}",
+                # Of extremes the count drawn is not the count: inertia's are exact, Lanczos's
+                # unknown (the note says what is known).
+                name=f"{name}: {group_counts[name]}"
+                if split.method == "inertia" and name in group_counts
+                else (name if extremes else f"{name}: {int(mask.sum())}"),
                 marker={"color": color, "symbol": symbol, "size": 7},
                 customdata=ev[mask],
                 hovertemplate="#%{x}<br>lambda = %{customdata:.4e}<extra></extra>",
@@ -109,7 +141,8 @@ def hessian_figure(
     measured = f"measured (n-, n0, n+) = ({split.n_neg}, {_fmt(split.n_zero)}, {_fmt(split.n_pos)})"
     theory_prefix = ""
     if lanczos:
-        measured = f"Lanczos, {ev.size // 2} per end: n- >= {split.n_neg}; n0, n+ not computed"
+        neg = f"n- >= {split.n_neg}" if split.n_neg else "n- = 0"
+        measured = f"Lanczos, {ev.size // 2} per end: {neg}; n0, n+ not computed"
     elif split.method == "inertia":
         measured = f"{measured} by LDL^T inertia"
         theory_prefix = f"{ev.size // 2} extremes per end drawn · "
@@ -128,6 +161,7 @@ def hessian_figure(
     # title (pinned to the top), which they would otherwise cover.
     rows = sum(1 for t in fig.data if t.name)
     fig.update_layout(
+        showlegend=True,  # also for one group (every eigenvalue exactly zero, at the floor)
         legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom", "xanchor": "left"},
         title={"y": 0.99, "yref": "container", "yanchor": "top"},
         margin={"t": 80 if rows <= 2 else 50 + 22 * rows, "b": 105 if extremes else 90},

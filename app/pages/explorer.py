@@ -48,7 +48,8 @@ RATE_HELP = (
 CURVATURE_HELP = (
     "The largest and smallest Hessian eigenvalue along the run (symmetric log axis: linear near "
     "0) and the number of negative ones below (hollow: no clean spectral gap, the count depends "
-    "on the tolerance). Gradient descent at step eta cannot settle where lambda_max > 2/eta."
+    "on the tolerance; a triangle: at least that many, as many as Lanczos computed). Gradient "
+    "descent at step eta cannot settle where lambda_max > 2/eta."
 )
 OUTPUTS_HELP = (
     "What the network outputs for each item (rows: the item's outputs in order, targets at the "

@@ -155,6 +155,8 @@ def test_a_large_net_gets_lanczos_extremes_and_the_panel_says_so(monkeypatch):
     assert "Lanczos" in counts and "not computed" in counts
     text = words(hessian_table(point))
     assert "not computed" in text and "only the" in text and "counts up to 10" in text
+    # n- is a bound only when Lanczos found negatives (it finds the smallest eigenvalue).
+    assert (">= 0" not in text) and ((f">= {split.n_neg}" in text) == (split.n_neg > 0))
     assert ("a negative eigenvalue" in text) == (split.n_neg > 0)
 
 
@@ -180,8 +182,24 @@ def test_a_net_past_the_dense_size_gets_exact_counts_by_inertia(monkeypatch):
         assert split.clean == dense.clean == clean
         assert split.eigenvalues.size == 2 * core.spectrum.LANCZOS_K < n
         fig = hessian_view(state, result, point)
-        xs = np.concatenate([np.asarray(t.x) for t in fig.data if t.name])
-        assert xs.max() == n and xs.min() == 1
+        # Each drawn extreme sits among its sign's indices, as the counts place them (Lanczos
+        # returns the zero cluster once: the smallest positives come after all n0 zeros), and
+        # the legend gives each sign's exact count.
+        n_neg, n_zero, n_pos = dense.counts
+        where = {
+            "negative": (1, n_neg),
+            "zero (within tolerance)": (n_neg + 1, n_neg + n_zero),
+            "positive": (n_neg + n_zero + 1, n),
+        }
+        for t in fig.data:
+            if t.name.startswith("exactly zero"):  # how many are exactly zero is not known
+                lo, hi = where["zero (within tolerance)"]
+                assert lo <= min(t.x) and max(t.x) <= hi
+                continue
+            group, count = t.name.rsplit(": ", 1)
+            lo, hi = where[group]
+            assert lo <= min(t.x) and max(t.x) <= hi, (group, list(t.x))
+            assert int(count) == {"negative": n_neg, "positive": n_pos}.get(group, n_zero)
         counts = next(a.text for a in fig.layout.annotations if a.name == "counts")
         assert f"measured (n-, n0, n+) = {dense.counts} by LDL^T inertia" in counts
         text = words(hessian_table(point))
@@ -402,3 +420,51 @@ def test_a_printed_hessian_of_extremes_says_so_in_its_legend(monkeypatch):
     dense = hessian_view(other, result, point)
     prepare("hessian", dense, math=False)
     assert not any(n.startswith("extremes only") for n in legend_names(dense))
+
+
+def test_an_exactly_zero_hessian_says_where_it_is_drawn():
+    """At W = 0 (H >= 2) every eigenvalue is exactly zero: drawn at the floor, and the legend
+    (shown for a single group too) says so, with the count."""
+    from app.figures import hessian_figure
+
+    p = core.Problem.from_spectrum([3.0, 2.0, 1.0], dx=4, widths=(4, 4))
+    zero = tuple(np.zeros(shape) for shape in p.shapes)
+    split = core.hessian_split(p, zero)
+    fig = hessian_figure(split, core.predicted_split(p, ()), n_params=p.n_params)
+    assert fig.layout.showlegend is True
+    assert [t.name for t in fig.data] == [f"exactly zero (drawn at the floor): {p.n_params}"]
+
+
+def test_a_saddle_of_type_empty_set_away_from_zero_is_held_against_prop_4_iii():
+    """Type {} with rank Z > rank R = 0 is not W = 0: theory says n- >= 1, not the zero
+    Hessian of Prop 4 ii."""
+    p = core.Problem.from_spectrum([3.0, 2.0, 1.0], dx=4, widths=(4, 4))
+    assert core.predicted_split(p, (), ranks=(0, 1)).neg_text == ">= 1"
+    assert core.predicted_split(p, (), ranks=(0, 0)).counts == (0, p.n_params, 0)
+    assert core.predicted_split(p, (0, 1, 2), ranks=(3, 4)).n_neg == 0  # a global minimum
+
+
+def test_the_slice_legend_and_curvature_marks_say_what_is_not_known(monkeypatch):
+    from app import limits
+    from app.computation import analyse_point, compute_slice
+    from app.figures.curvature import curvature_figure
+    from app.views import slice_view
+
+    monkeypatch.setattr(limits, "DENSE_SPLIT_PARAMS", 10)
+    monkeypatch.setattr(limits, "INERTIA_SPLIT_PARAMS", 10)
+    state = AppState(spectrum=(4.0, 2.0, 1.0), widths=(6,), t_max=40.0)
+    result = compute(state)
+    point = analyse_point(state, result)
+    assert point.split.method == "lanczos"
+    fig = slice_view(state, result, compute_slice(state, result, point))
+    names = " ".join(t.name or "" for t in fig.data)
+    assert "None" not in names and ", ?, ?)" in names
+    curv = core.curvature_along(
+        result.problem, result.trajectory, samples=20, method="lanczos", k=2
+    )
+    cfig = curvature_figure(curv, (1e-2, 40.0), [])
+    marks = next(t for t in cfig.data if (t.name or "").startswith("n−"))
+    symbols = list(marks.marker.symbol)
+    drawn = np.isin(curv.t, np.asarray(marks.x))  # the samples inside the window
+    assert symbols == ["circle" if e else "triangle-up" for e in curv.exact[drawn]]
+    assert "triangle-up" in symbols and "▲ n− at least" in cfig.layout.xaxis.title.text

@@ -21,7 +21,7 @@ from app.computation import (
 )
 from app.figures.common import PROJECTOR_FONT, for_projector, message_figure
 from app.figures.curvature import curvature_figure
-from app.figures.hessian import hessian_figure
+from app.figures.hessian import counts_text, hessian_figure
 from app.figures.invariants import drift_figure
 from app.figures.loss import loss_figure, plateau_shades, time_window
 from app.figures.outputs import outputs_figure
@@ -134,7 +134,7 @@ def slice_view(state: AppState, r: RunResult, sl: SliceResult) -> go.Figure:
     sp = sl.point.split
     center = (
         f"{sl.point.title}: S = {sl.point.classification.label}, split (n-, n0, n+) = "
-        + "({})".format(", ".join("?" if v is None else str(v) for v in sp.counts))
+        f"{counts_text(sp)}"
     )
     traj = r.trajectory
     return slice_figure(

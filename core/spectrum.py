@@ -85,6 +85,12 @@ class HessianSplit:
             zero_max <= self.rel_tol / CLEAN_MARGIN and nonzero_min >= self.rel_tol * CLEAN_MARGIN
         )
 
+    @property
+    def neg_text(self) -> str:
+        """n_neg as measured: a number, or ">= k" where Lanczos found k negative extremes (a
+        repeated value comes back once). None found is exact: Lanczos finds the smallest."""
+        return f">= {self.n_neg}" if self.method == "lanczos" and self.n_neg else str(self.n_neg)
+
     def __repr__(self) -> str:
         gap = "clean gap" if self.clean else "no clean gap: counts depend on the tolerance"
         return (

@@ -201,10 +201,7 @@ def hessian_table(point: PointAnalysis) -> html.Div:
         html.Td("not computed" if v is None else str(v), className="count-measured")
         for v in sp.counts
     ]
-    if sp.method == "lanczos" and sp.n_neg > 0:
-        # Lanczos finds the smallest eigenvalue: none below -tol means n- = 0 exactly; some
-        # means at least as many (repeated values come back once).
-        measured_cells[0] = html.Td(f">= {sp.n_neg}", className="count-measured")
+    measured_cells[0] = html.Td(sp.neg_text, className="count-measured")
     how = {"dense": "measured", "inertia": "measured (LDL^T)", "lanczos": "measured (Lanczos)"}
     rows = [
         html.Tr([html.Th(""), html.Th("n-"), html.Th("n0"), html.Th("n+")]),

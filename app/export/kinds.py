@@ -193,11 +193,11 @@ def _loss(fig: go.Figure, math: bool) -> None:
 
 def _hessian(fig: go.Figure, math: bool) -> None:
     note = next((a for a in fig.layout.annotations if a.name == "zero tolerance"), None)
-    counts = next((a.text or "" for a in fig.layout.annotations if a.name == "counts"), "")
     fig.layout.annotations = []
     # Of a big net only the extremes are drawn (app.figures.hessian): the legend says so, as
     # the on-screen line under the axis does (it is not printed).
-    k = re.search(r"(\d+) extremes per end drawn|Lanczos, (\d+) per end", counts)
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    k = meta.get("extremes_per_end")
     if k:
         fig.add_trace(
             go.Scatter(
@@ -205,7 +205,7 @@ def _hessian(fig: go.Figure, math: bool) -> None:
                 y=[None],
                 mode="lines",
                 line={"width": 0},  # a legend line of text, no symbol
-                name=f"extremes only ({k.group(1) or k.group(2)} per end)",
+                name=f"extremes only ({k} per end)",
             )
         )
     if note is None:

@@ -16,12 +16,18 @@ def _fmt(v: int | None) -> str:
     return "?" if v is None else str(v)
 
 
+def counts_text(split: core.HessianSplit) -> str:
+    """(n-, n0, n+) as measured, "?" where not computed."""
+    return f"({split.neg_text}, {_fmt(split.n_zero)}, {_fmt(split.n_pos)})"
+
+
 def lanczos_note(k: int) -> str:
     """What a Lanczos split shows, said where it is shown (the figure and the panel's text)."""
     return (
         f"Lanczos: too many parameters for a dense Hessian (counts up to "
         f"{limits.INERTIA_SPLIT_PARAMS:,}), so only the {k} extreme eigenvalues at each end are "
-        "computed: n- is a lower bound, n0 and n+ are not computed."
+        "computed: n- is a lower bound (exact when it is 0: Lanczos finds the smallest "
+        "eigenvalue), n0 and n+ are not computed."
     )
 
 
@@ -86,7 +92,6 @@ def hessian_figure(
         (exact, "exactly zero (drawn at the floor)", ZERO_COLOR, "circle"),
         (ev > tol, "positive", POS_COLOR, "triangle-up"),
     )
-    # An inertia split's counts, exact (how many of its zeros are exactly zero is not known).
     group_counts = {
         "negative": split.n_neg,
         "zero (within tolerance)": split.n_zero,
@@ -96,16 +101,18 @@ def hessian_figure(
     for mask, name, color, symbol in groups:
         if not mask.any():
             continue
+        # Of extremes the count drawn is not the count: inertia's are exact (but for how many
+        # zeros are exactly zero), Lanczos's unknown (the note says what is known).
+        if split.method == "inertia":
+            count = group_counts.get(name)
+        else:
+            count = None if extremes else int(mask.sum())
         fig.add_trace(
             go.Scatter(
                 x=idx[mask],
                 y=np.where(exact[mask], floor, mag[mask]),
                 mode="markers",
-                # Of extremes the count drawn is not the count: inertia's are exact, Lanczos's
-                # unknown (the note says what is known).
-                name=f"{name}: {group_counts[name]}"
-                if split.method == "inertia" and name in group_counts
-                else (name if extremes else f"{name}: {int(mask.sum())}"),
+                name=name if count is None else f"{name}: {count}",
                 marker={"color": color, "symbol": symbol, "size": 7},
                 customdata=ev[mask],
                 hovertemplate="#%{x}<br>lambda = %{customdata:.4e}<extra></extra>",
@@ -138,11 +145,11 @@ def hessian_figure(
             name="zero tolerance",
         )
         bottom = min(bottom, float(np.log10(tol)) - 0.5)
-    measured = f"measured (n-, n0, n+) = ({split.n_neg}, {_fmt(split.n_zero)}, {_fmt(split.n_pos)})"
+    measured = f"measured (n-, n0, n+) = {counts_text(split)}"
     theory_prefix = ""
     if lanczos:
-        neg = f"n- >= {split.n_neg}" if split.n_neg else "n- = 0"
-        measured = f"Lanczos, {ev.size // 2} per end: {neg}; n0, n+ not computed"
+        neg = split.neg_text if split.n_neg else "= 0"  # ">= k", or exactly none
+        measured = f"Lanczos, {ev.size // 2} per end: n- {neg}; n0, n+ not computed"
     elif split.method == "inertia":
         measured = f"{measured} by LDL^T inertia"
         theory_prefix = f"{ev.size // 2} extremes per end drawn · "
@@ -166,6 +173,8 @@ def hessian_figure(
         title={"y": 0.99, "yref": "container", "yanchor": "top"},
         margin={"t": 80 if rows <= 2 else 50 + 22 * rows, "b": 105 if extremes else 90},
     )
+    if extremes:  # what the printed figure, which drops the line below, says in its legend
+        fig.update_layout(meta={"extremes_per_end": ev.size // 2})
     fig.add_annotation(
         x=0,
         y=0.0,

@@ -178,6 +178,9 @@ def test_lanczos_split_agrees_with_dense_extremes(monkeypatch):
     lz = hessian_split(p, Ws, method="lanczos")
     assert lz.method == "lanczos" and lz.n_zero is None and lz.n_pos is None
     assert lz.n_neg == 6 < dense.n_neg  # all 6 computed are negative: a lower bound
+    assert lz.neg_text == ">= 6" and dense.neg_text == str(dense.n_neg)
+    minimum = hessian_split(p, critical_point(p, (0, 1, 2, 3), seed=2), method="lanczos")
+    assert minimum.n_neg == 0 and minimum.neg_text == "0"  # the smallest is found: exact
     # Every Lanczos eigenvalue is an eigenvalue; the extremes are found.
     gaps = np.abs(lz.eigenvalues[:, None] - dense.eigenvalues[None, :]).min(axis=1)
     assert gaps.max() < 1e-8

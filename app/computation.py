@@ -17,7 +17,7 @@ import core
 from app import limits
 from app.budget import Budget, check_cost, split_method, split_seconds, view_cost
 from app.state import AppState, Point
-from app.theory import Theory, theory
+from app.theory import Theory, curvature_along, theory
 from core.integration import DEFAULT_SAMPLES
 
 COMPARE_OFFSETS = (1, 2)  # "seeds": extra runs at init_seed + these.
@@ -106,10 +106,11 @@ class PointAnalysis:
 
 
 @dataclass(frozen=True)
-class RunResult:
-    """Everything the panels draw for one state. ``others`` are the comparison runs
-    (label, trajectory); ``rate`` is Proposition 2 at the start, in reduced coordinates;
-    ``theory`` what theory says beside the run."""
+class Run:
+    """The runs of one state and what comes with them at once: the panels of the run (L(t),
+    the trajectory, the outputs, the drift, the rate) draw from this alone. ``others`` are the
+    comparison runs (label, trajectory); ``rate`` is Proposition 2 at the start, in reduced
+    coordinates; ``theory`` what theory says beside the run."""
 
     state: AppState
     problem: core.Problem
@@ -117,7 +118,6 @@ class RunResult:
     discrete: core.Trajectory | None
     ladder: core.Ladder
     plateaus: tuple[core.Plateau, ...]
-    limit: PointAnalysis
     seconds: float
     others: tuple[tuple[str, core.Trajectory], ...] = ()
     rate: core.RateBound | None = None
@@ -152,6 +152,42 @@ class RunResult:
                 {"label": f"rung {r.label}: constructed critical point", "value": str(point)}
             )
         return opts
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    """What is computed after the runs: the limit of the run, polished and analysed, and the
+    curvature along the run (and its discrete run). The costly part of a big net's view (a
+    dense or Lanczos spectrum at the end and at each curvature sample), so the explorer draws
+    the run's panels first (:mod:`app.explorer.staging`)."""
+
+    limit: PointAnalysis
+    curvature: core.Curvature
+    discrete_curvature: core.Curvature | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunResult(Run):
+    """Everything the panels draw for one state: the :class:`Run` and its :class:`RunEnd`."""
+
+    end: RunEnd
+
+    @classmethod
+    def of(cls, run: Run, end: RunEnd) -> RunResult:
+        return cls(**{f.name: getattr(run, f.name) for f in fields(Run)}, end=end)
+
+    @property
+    def limit(self) -> PointAnalysis:
+        return self.end.limit
+
+    @property
+    def curvature(self) -> core.Curvature:
+        return self.end.curvature
+
+    @property
+    def discrete_curvature(self) -> core.Curvature | None:
+        return self.end.discrete_curvature
 
 
 def _analyse(
@@ -238,7 +274,7 @@ def analyse_point(
     return result.limit
 
 
-def point_time(state: AppState, result: RunResult) -> float | None:
+def point_time(state: AppState, result: Run) -> float | None:
     """The time of the run that ``state.point`` refers to: a plateau's closest approach, the
     end for the limit, none for a constructed rung."""
     point = state.point
@@ -305,12 +341,19 @@ def comparison_starts(state: AppState, problem: core.Problem) -> list[tuple[str,
 
 
 def compute(state: AppState, budget: Budget | None = None) -> RunResult:
-    """Everything every panel shows for ``state`` (uncached; view fields are ignored).
+    """Everything every panel shows for ``state`` (uncached; view fields are ignored): the
+    runs (:func:`compute_run`) and what follows them (:func:`analyse_end`), on one budget."""
+    run = compute_run(state, budget)
+    return RunResult.of(run, analyse_end(run, budget))
 
-    With a ``budget`` (a request's), the view's estimated cost is checked first
-    (:class:`app.budget.BudgetExceeded` when over), the runs share what the predictable work
-    leaves, and polishing the limit stops when the budget is spent. Without one (command line,
-    exporter) each run may take limits.INTERACTIVE_SECONDS.
+
+def compute_run(state: AppState, budget: Budget | None = None) -> Run:
+    """The runs of ``state`` (main, comparison and discrete), its ladder, plateaus, rate and
+    theory: what the run's panels draw.
+
+    With a ``budget`` (a request's), the whole view's estimated cost is checked first
+    (:class:`app.budget.BudgetExceeded` when over) and the runs share what the predictable work
+    leaves. Without one (command line, exporter) each run may take limits.INTERACTIVE_SECONDS.
     """
     t0 = time.perf_counter()
     state = run_state(state)
@@ -345,19 +388,33 @@ def compute(state: AppState, budget: Budget | None = None) -> RunResult:
             if budget is None
             else budget.share(1, cost.analysis + cost.slice),
         )
-    polish = _polish_seconds(budget, state.n_params, cost.slice)
-    return RunResult(
+    return Run(
         state=state,
         problem=problem,
         trajectory=traj,
         discrete=discrete,
         ladder=core.ladder(problem),
         plateaus=core.plateaus(problem, traj),
-        limit=analyse_limit(problem, traj, polish),
         seconds=time.perf_counter() - t0,
         others=tuple(others),
         rate=core.exponential_rate(problem, W0_reduced),
-        theory=theory(state, problem, W0_reduced, traj, discrete),
+        theory=theory(state, problem, W0_reduced, traj),
+    )
+
+
+def analyse_end(run: Run, budget: Budget | None = None) -> RunEnd:
+    """The limit of ``run`` polished and analysed, and the curvature along its runs. With a
+    ``budget``, polishing keeps the spectrum's and the slice's estimated cost for after it."""
+    t0 = time.perf_counter()
+    polish = _polish_seconds(budget, run.state.n_params, view_cost(run.state).slice)
+    limit = analyse_limit(run.problem, run.trajectory, polish)
+    curvature = curvature_along(run.problem, run.trajectory)
+    discrete = run.discrete
+    return RunEnd(
+        limit=limit,
+        curvature=curvature,
+        discrete_curvature=curvature_along(run.problem, discrete) if discrete else None,
+        seconds=time.perf_counter() - t0,
     )
 
 

@@ -1,8 +1,9 @@
-"""What theory says beside a run (issue 18): the curvature along it and along its discrete run,
-the closed form of an aligned start, the estimated plateau exits of a small generic start, and
-for a named data set what each of its modes separates. Computed with the run
-(:func:`app.computation.compute`), drawn by ``app.figures.curvature``, ``theory`` and
-``outputs``."""
+"""What theory says beside a run (issue 18): the closed form of an aligned start, the estimated
+plateau exits of a small generic start, and for a named data set what each of its modes
+separates, computed with the run (:func:`app.computation.compute_run`); and the curvature along
+the run and its discrete run, computed after it with the limit (:func:`app.computation.
+analyse_end`: the explorer draws L(t) and the trajectory before these are done). Drawn by
+``app.figures.theory``, ``outputs`` and ``curvature``."""
 
 from __future__ import annotations
 
@@ -26,13 +27,11 @@ EXIT_MAX_STRENGTH = 0.05
 
 @dataclass(frozen=True)
 class Theory:
-    """The known results drawn beside a run: the curvature along it (and along the discrete
-    run), the closed form of an aligned start (``aligned``, None otherwise or when it does not
-    apply), the estimated plateau exits of a generic small start (``exits``), and for a named
-    data set the data set and what each mode separates (``modes``: name, |cos|)."""
+    """The known results drawn beside a run: the closed form of an aligned start (``aligned``,
+    None otherwise or when it does not apply), the estimated plateau exits of a generic small
+    start (``exits``), and for a named data set the data set and what each mode separates
+    (``modes``: name, |cos|)."""
 
-    curvature: core.Curvature
-    discrete_curvature: core.Curvature | None = None
     aligned: core.AlignedSolution | None = None
     exits: core.PlateauExits | None = None
     dataset: core.datasets.Dataset | None = None
@@ -44,18 +43,8 @@ def theory(
     problem: core.Problem,
     W0_reduced: tuple,
     traj: core.Trajectory,
-    discrete: core.Trajectory | None,
 ) -> Theory:
     """What theory says beside this run (see :class:`Theory`)."""
-    n = (
-        CURVATURE_SAMPLES
-        if problem.n_params <= core.curvature.DENSE_MAX_PARAMS
-        else (CURVATURE_SAMPLES_LARGE)
-    )
-    curvature = core.curvature_along(problem, traj, samples=n)
-    discrete_curvature = (
-        core.curvature_along(problem, discrete, samples=n) if discrete is not None else None
-    )
     aligned = exits = None
     decoupled = state.flow == "reduced" or problem.is_whitened  # where the closed form holds
     if state.init_kind == "aligned" and decoupled:
@@ -69,4 +58,11 @@ def theory(
     if state.source == "dataset":
         dataset = core.datasets.load(state.dataset)
         modes = core.datasets.mode_names(problem, dataset)
-    return Theory(curvature, discrete_curvature, aligned, exits, dataset, modes or ())
+    return Theory(aligned, exits, dataset, modes or ())
+
+
+def curvature_along(problem: core.Problem, traj: core.Trajectory) -> core.Curvature:
+    """The Hessian's extreme eigenvalues along ``traj`` at the panel's number of samples."""
+    dense = problem.n_params <= core.curvature.DENSE_MAX_PARAMS
+    n = CURVATURE_SAMPLES if dense else CURVATURE_SAMPLES_LARGE
+    return core.curvature_along(problem, traj, samples=n)

@@ -12,10 +12,12 @@ import plotly.graph_objects as go
 import core
 from app.computation import (
     PointAnalysis,
+    Run,
     RunResult,
     SliceResult,
+    analyse_end,
     analyse_point,
-    compute,
+    compute_run,
     compute_slice,
     point_time,
 )
@@ -35,6 +37,8 @@ from core.curvature import stability_limit
 DISCRETE_LABELS = {"gd": "gradient descent", "momentum": "heavy-ball momentum"}
 # The figures a view can be exported as (the rate figure is also the explorer's).
 FIGURES = ("loss", "trajectory", "hessian", "drift", "slice", "rate", "curvature", "outputs")
+# The figures drawn from the run's end (app.computation.RunEnd), the rest from the run alone.
+END_FIGURES = frozenset({"hessian", "slice", "curvature"})
 
 
 def view_name(state: AppState) -> str:
@@ -53,7 +57,7 @@ def discrete_label(state: AppState) -> str:
     return DISCRETE_LABELS.get(state.algorithm, "")
 
 
-def loss_view(state: AppState, r: RunResult) -> go.Figure:
+def loss_view(state: AppState, r: Run) -> go.Figure:
     th = r.theory
     return loss_figure(
         r.trajectory,
@@ -70,13 +74,13 @@ def loss_view(state: AppState, r: RunResult) -> go.Figure:
     )
 
 
-def _window(r: RunResult) -> tuple[float, float]:
+def _window(r: Run) -> tuple[float, float]:
     """L(t)'s time axis, which the other time-axis figures share."""
     _, t_hi, x_lo = time_window(r.trajectory, [o for _, o in r.others], r.discrete)
     return x_lo, t_hi
 
 
-def flattest_sharpness(r: RunResult) -> float | None:
+def flattest_sharpness(r: Run) -> float | None:
     """lambda_max at a balanced global minimum, (H+1) s_1^(2H/(H+1)) (NOTES.md), the flattest
     global minimum; None for the original flow on data that are not whitened (its metric
     X X^T changes the value)."""
@@ -88,9 +92,6 @@ def flattest_sharpness(r: RunResult) -> float | None:
 
 
 def curvature_view(state: AppState, r: RunResult) -> go.Figure:
-    th = r.theory
-    if th is None:
-        return message_figure("no curvature for this run")
     limit = None
     if r.discrete is not None:
         beta = state.discrete_momentum
@@ -98,24 +99,24 @@ def curvature_view(state: AppState, r: RunResult) -> go.Figure:
         limit = (name, stability_limit(state.eta, beta))
     shades = plateau_shades(r.plateaus, time_window(r.trajectory)[0])
     return curvature_figure(
-        th.curvature,
+        r.curvature,
         _window(r),
         shades,
-        th.discrete_curvature,
+        r.discrete_curvature,
         discrete_label(state),
         limit=limit,
         flattest=flattest_sharpness(r),
     )
 
 
-def outputs_view(state: AppState, r: RunResult) -> go.Figure:
+def outputs_view(state: AppState, r: Run) -> go.Figure:
     ds = r.theory.dataset if r.theory is not None else None
     shades = plateau_shades(r.plateaus, time_window(r.trajectory)[0])
     names = (ds.item_names, ds.property_names) if ds is not None else ((), ())
     return outputs_figure(r.problem, r.trajectory, _window(r), shades, *names)
 
 
-def drift_view(state: AppState, r: RunResult) -> go.Figure:
+def drift_view(state: AppState, r: Run) -> go.Figure:
     return drift_figure(r.trajectory, r.discrete, discrete_label(state))
 
 
@@ -124,7 +125,7 @@ def hessian_view(state: AppState, r: RunResult, point: PointAnalysis) -> go.Figu
     return hessian_figure(point.split, point.predicted, title, n_params=r.problem.n_params)
 
 
-def trajectory_view(state: AppState, r: RunResult) -> go.Figure:
+def trajectory_view(state: AppState, r: Run) -> go.Figure:
     """The trajectory, its marker at the story's point when a story is on (else at the start)."""
     at = point_time(state, r) if state.step else None
     return trajectory_figure(project(r, state), at=at)
@@ -151,7 +152,7 @@ def slice_view(state: AppState, r: RunResult, sl: SliceResult) -> go.Figure:
     )
 
 
-def rate_text(state: AppState, r: RunResult) -> str:
+def rate_text(state: AppState, r: Run) -> str:
     """Proposition 2's verdict for this start, as a sentence (empty when there is none)."""
     rate = r.rate
     if rate is None:
@@ -172,11 +173,11 @@ def rate_text(state: AppState, r: RunResult) -> str:
     )
 
 
-def rate_applies(state: AppState, r: RunResult) -> bool:
+def rate_applies(state: AppState, r: Run) -> bool:
     return r.rate is not None and r.rate.holds and state.flow == "reduced"
 
 
-def rate_view(state: AppState, r: RunResult) -> go.Figure:
+def rate_view(state: AppState, r: Run) -> go.Figure:
     if not rate_applies(state, r):
         why = "reduced flow only" if state.flow != "reduced" else "Proposition 2 does not apply"
         return message_figure(why + " (see the text above)")
@@ -188,22 +189,26 @@ def rate_view(state: AppState, r: RunResult) -> go.Figure:
 def figures(
     state: AppState,
     kinds: Iterable[str],
-    result: RunResult | None = None,
+    result: Run | None = None,
     point: PointAnalysis | None = None,
     sl: SliceResult | None = None,
 ) -> dict[str, go.Figure]:
     """The named figures of ``state``, drawn from one computation of its results (those not
-    passed in are computed here, uncached)."""
+    passed in are computed here, uncached: a :class:`Run` is completed by its end only if a
+    figure of the end is asked for)."""
     kinds = list(kinds)
     unknown = [k for k in kinds if k not in FIGURES]
     if unknown:
         raise ValueError(f"unknown figures {unknown}; choose from {', '.join(FIGURES)}")
-    r = compute(state) if result is None else result
+    r = compute_run(state) if result is None else result
+    if END_FIGURES & set(kinds) and not isinstance(r, RunResult):
+        r = RunResult.of(r, analyse_end(r))
     needs_point = any(k in ("hessian", "slice") for k in kinds)
     if needs_point and point is None:
+        assert isinstance(r, RunResult)
         point = analyse_point(state, r)
     if "slice" in kinds and sl is None:
-        assert point is not None
+        assert point is not None and isinstance(r, RunResult)
         sl = compute_slice(state, r, point)
     out: dict[str, go.Figure] = {}
     for kind in kinds:
@@ -216,14 +221,17 @@ def figures(
 def _view(
     kind: str,
     state: AppState,
-    r: RunResult,
+    r: Run,
     point: PointAnalysis | None,
     sl: SliceResult | None,
 ) -> go.Figure:
-    if kind == "hessian":
-        assert point is not None
-        return hessian_view(state, r, point)
-    if kind == "slice":
+    if kind in END_FIGURES:
+        assert isinstance(r, RunResult)
+        if kind == "curvature":
+            return curvature_view(state, r)
+        if kind == "hessian":
+            assert point is not None
+            return hessian_view(state, r, point)
         assert sl is not None
         return slice_view(state, r, sl)
     simple = {
@@ -231,7 +239,6 @@ def _view(
         "trajectory": trajectory_view,
         "drift": drift_view,
         "rate": rate_view,
-        "curvature": curvature_view,
         "outputs": outputs_view,
     }
     return simple[kind](state, r)

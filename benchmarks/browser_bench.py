@@ -1,14 +1,16 @@
 """Explorer latency in a real browser (Debian chromium, Playwright): from the change to the last
-paint, median of repeats.
+paint on screen and to the last paint anywhere, median of repeats.
 
 ``browser_instrument.js`` is injected before the page's scripts. A measurement starts at the
 change (the page's own timestamp of the click, or of the Enter that commits a typed value, so
 Playwright's round trips are not counted; navigation start for a page load) and ends at the
 last change the page made to itself (plotly drawing, Dash updating; a MutationObserver records
 it) once no request and no change followed for 150 ms: the browser has painted what the server
-sent. Payloads are the bytes of Dash's callback responses. Targets (issue: the explorer in a
-lecture hall): a cached change <= 150 ms, a new run of the default size <= 0.6 s, the first page
-load <= 1.5 s, a widths or depth change <= 1 s.
+sent. "On screen" is the last of those changes inside the 1280 x 800 window: a change's second
+request (app.explorer.staging) draws panels below the fold after it. Payloads are the bytes of
+Dash's callback responses. Targets (issue: the explorer in a lecture hall): a cached change
+<= 150 ms, a new run of the default size <= 0.6 s, the first page load <= 1.5 s, a widths or
+depth change <= 1 s.
 """
 
 from __future__ import annotations
@@ -45,8 +47,11 @@ def type_into(page: Any, control: str, value: str) -> None:
 
 
 def _row(settled: dict[str, Any]) -> dict[str, float]:
+    ms = float(settled["ms"])
     return {
-        "ms": float(settled["ms"]),
+        "ms": ms,
+        # The last change inside the window (below-the-fold panels may come after it).
+        "seen_ms": min(ms, max(0.0, float(settled["seen_ms"]))),
         "kb": settled["bytes"] / 1e3,
         "requests": float(settled["requests"]),
     }
@@ -158,6 +163,8 @@ def summary(rows: list[dict[str, float]]) -> dict[str, float]:
     return {
         "median_ms": statistics.median(r["ms"] for r in rows),
         "max_ms": max(r["ms"] for r in rows),
+        "median_seen_ms": statistics.median(r["seen_ms"] for r in rows),
+        "max_seen_ms": max(r["seen_ms"] for r in rows),
         "median_kb": statistics.median(r["kb"] for r in rows),
         "requests": statistics.median(r["requests"] for r in rows),
         "n": len(rows),

@@ -200,18 +200,23 @@ def _browser(b: dict[str, Any] | None) -> list[str]:
         "",
         "## Explorer in the browser (Debian chromium, Playwright; `benchmarks/browser_bench.py`)",
         "",
-        "From the change (the page's own timestamp of the click or Enter) to the last paint,",
-        "median of repeats; payload = bytes of Dash's callback responses.",
+        "From the change (the page's own timestamp of the click or Enter) to the last paint",
+        "in the 1280 x 800 window (on screen, what the targets are for) and anywhere on the",
+        "page (below the fold too: the panels of a run's end come by a second request when",
+        "they are not cached), median of repeats; payload = bytes of Dash's callback responses.",
         "",
-        "| interaction | median ms | max ms | target ms | payload kB | requests |",
-        "|---|---|---|---|---|---|",
+        "| interaction | on screen median ms | max ms | target ms | whole page median ms | "
+        "payload kB | requests |",
+        "|---|---|---|---|---|---|---|",
     ]
     for key, label, target in BROWSER_ROWS:
         if key in b:
             r = b[key]
+            seen = r.get("median_seen_ms", r["median_ms"])
             out.append(
-                f"| {label} | {r['median_ms']:.0f} | {r['max_ms']:.0f} | <= {target} | "
-                f"{r['median_kb']:.0f} | {r['requests']:.0f} |"
+                f"| {label} | {seen:.0f} | {r.get('max_seen_ms', r['max_ms']):.0f} | "
+                f"<= {target} | {r['median_ms']:.0f} | {r['median_kb']:.0f} | "
+                f"{r['requests']:.0f} |"
             )
     sizes = b.get("by_size")
     if sizes:
@@ -221,14 +226,16 @@ def _browser(b: dict[str, Any] | None) -> list[str]:
             f"panel's counts {_split_ranges()}), median of "
             f"{sizes[0]['new_run']['n']:.0f}:",
             "",
-            "| hidden widths | parameters | a new run ms (target 600) | a cached change ms "
-            "(target 150) | payload kB |",
-            "|---|---|---|---|---|",
+            "| hidden widths | parameters | a new run, on screen ms (target 600) | a new run, "
+            "whole page ms | a cached change, on screen ms (target 150) | payload kB |",
+            "|---|---|---|---|---|---|",
         ]
         for r in sizes:
+            new, cached = r["new_run"], r["cached_change"]
             out.append(
                 f"| {r['width']} x {r['depth']} | {r['params']:,} | "
-                f"{r['new_run']['median_ms']:.0f} | {r['cached_change']['median_ms']:.0f} | "
-                f"{r['new_run']['median_kb']:.0f} |"
+                f"{new.get('median_seen_ms', new['median_ms']):.0f} | {new['median_ms']:.0f} | "
+                f"{cached.get('median_seen_ms', cached['median_ms']):.0f} | "
+                f"{new['median_kb']:.0f} |"
             )
     return out

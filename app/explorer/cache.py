@@ -21,10 +21,13 @@ import core
 from app.budget import Budget, BudgetExceeded, request_seconds
 from app.computation import (
     PointAnalysis,
+    Run,
+    RunEnd,
     RunResult,
     SliceResult,
+    analyse_end,
     analyse_point,
-    compute,
+    compute_run,
     compute_slice,
     run_state,
 )
@@ -108,9 +111,28 @@ def _key(kind: str, state: AppState, *extra: object) -> str:
     return f"linflow-{VERSION}-{kind}-{tail}-{encode(run_state(state))}"
 
 
-def get_result(state: AppState) -> RunResult:
-    """The cached run for ``state`` (keyed by version and run fields)."""
-    return _cached(_key("run", state), lambda: compute(state, request_budget()), RunResult)
+def get_run(state: AppState) -> Run:
+    """The cached runs of ``state`` (keyed by version and run fields): what the run's panels
+    draw."""
+    return _cached(_key("run", state), lambda: compute_run(state, request_budget()), Run)
+
+
+def get_result(state: AppState, run: Run | None = None) -> RunResult:
+    """The cached runs of ``state`` with their end (:class:`app.computation.RunEnd`, cached on
+    its own key: the runs are not stored twice). Pass ``run`` when the caller has it."""
+    run = get_run(state) if run is None else run
+    end = _cached(_key("end", state), lambda: analyse_end(run, request_budget()), RunEnd)
+    return RunResult.of(run, end)
+
+
+def ready_result(state: AppState, run: Run) -> RunResult | None:
+    """:func:`get_result` if the end of ``state``'s run is in the cache already, else None (it
+    computes nothing then). Without a cache nothing is staged: the result is computed."""
+    cache = _cache()
+    if cache is None:
+        return get_result(state, run)
+    end = _get(cache, _key("end", state), RunEnd)
+    return None if end is None else RunResult.of(run, end)
 
 
 def get_point(state: AppState, result: RunResult | None = None) -> PointAnalysis:

@@ -18,76 +18,21 @@ from typing import Any
 from dash import Dash, Input, Output, State, ctx, dcc, no_update
 
 from app.budget import BudgetExceeded
-from app.computation import PROBLEM_FIELDS, VIEW_FIELDS, PointAnalysis, RunResult, run_state
-from app.explorer import ids
-from app.explorer.cache import get_figures, get_point, get_result, get_slice
+from app.computation import Run, RunResult
+from app.explorer import ids, staging
+from app.explorer.cache import get_figures, get_point, get_result, get_run, ready_result
 from app.explorer.data_export import view_csv, view_json
+from app.explorer.panels import END_PANELS, GRAPHS, PANEL_FIGURES, changed_panels, draw
 from app.explorer.summary import hessian_table, preset_text, run_status, summary_children
 from app.explorer.sync import sync
 from app.figures.common import message_figure
 from app.presets import PRESETS, story_step
-from app.state import AppState, decode, encode
+from app.state import decode, encode
 from app.uploads import UploadError
-from app.views import figures, rate_text, view_name
+from app.views import rate_text
 
 log = logging.getLogger(__name__)
 
-# Which view fields each panel depends on (besides the run itself, which every panel shows).
-PANEL_FIELDS: dict[str, tuple[str, ...]] = {
-    "loss": ("loss_axis", "present"),
-    "drift": ("present",),
-    "summary": (),  # the run's status line and its points
-    "problem": (),  # the problem's table: redrawn only when the problem changes
-    "trajectory": ("projection", "modes", "step", "present"),
-    "point": ("point", "present"),
-    "slice": ("point", "slice_dirs", "slice_extent", "slice_kind", "present"),
-    "rate": ("present",),
-    "curvature": ("present",),
-    "outputs": ("present",),
-    "preset": ("preset", "step"),
-}
-
-
-def changed_panels(query: str, drawn: str | None) -> set[str]:
-    """The panels to re-draw when the state goes from ``drawn`` to ``query``."""
-    if not drawn:
-        return set(PANEL_FIELDS)
-    old, new = decode(drawn)[0], decode(query)[0]
-    if run_state(old) != run_state(new):
-        # A new run of the same problem keeps the problem's table: re-sending its ~30
-        # components cost the browser's renderer a dispatch to every component for each.
-        same = all(getattr(old, f) == getattr(new, f) for f in PROBLEM_FIELDS)
-        return set(PANEL_FIELDS) - ({"problem"} if same else set())
-    moved = {f for f in VIEW_FIELDS if getattr(old, f) != getattr(new, f)}
-    return {panel for panel, deps in PANEL_FIELDS.items() if moved & set(deps)}
-
-
-# Panel -> (its figure kinds and graphs); the text outputs are filled beside them.
-GRAPHS = {
-    "loss": ids.LOSS_GRAPH,
-    "drift": ids.DRIFT_GRAPH,
-    "trajectory": ids.TRAJECTORY_GRAPH,
-    "hessian": ids.HESSIAN_GRAPH,
-    "slice": ids.SLICE_GRAPH,
-    "rate": ids.RATE_GRAPH,
-    "curvature": ids.CURVATURE_GRAPH,
-    "outputs": ids.OUTPUTS_GRAPH,
-}
-PANEL_FIGURES = {
-    "loss": "loss",
-    "drift": "drift",
-    "trajectory": "trajectory",
-    "point": "hessian",
-    "slice": "slice",
-    "rate": "rate",
-    "curvature": "curvature",
-    "outputs": "outputs",
-}
-UNTITLED = (
-    "loss",
-    "drift",
-    "curvature",
-)  # their panel's heading says it all (exports keep the titles)
 TEXTS = (
     "summary",
     "status",
@@ -100,6 +45,8 @@ TEXTS = (
     "story_next",
     "error",
     "drawn",
+    "end_pending",  # the state whose end the second request computes (app.explorer.staging)
+    "end_wanted",  # the state whose end the page shows
 )
 RENDER_KEYS = (*GRAPHS, *TEXTS, "point_value")
 
@@ -112,27 +59,7 @@ def _failed(message: str) -> dict[str, Any]:
     # Nothing drawn is the last good view any more: the next success redraws every panel (else
     # a panel unchanged since that view, the problem's table, say, would stay blank).
     out["drawn"] = ""
-    return out
-
-
-def draw(
-    state: AppState, kinds: list[str], r: RunResult, point: PointAnalysis | None
-) -> dict[str, dict]:
-    """The explorer's figures ``kinds`` as plotly JSON: the loss and drift untitled (their
-    panels' headings say it), each named for its SVG download by the view."""
-    if point is None and {"hessian", "slice"} & set(kinds):
-        point = get_point(state, r)
-    sl = get_slice(state, r) if "slice" in kinds else None
-    out = {}
-    for kind, fig in figures(state, kinds, r, point, sl).items():
-        if kind in UNTITLED:
-            fig.update_layout(title=None)
-        # assets/player.js reads meta.filename when the camera button is pressed (a new config
-        # prop would make dcc.Graph re-plot).
-        fig.update_layout(
-            meta={**(fig.layout.meta or {}), "filename": f"{view_name(state)}-{kind}"}
-        )
-        out[kind] = fig.to_plotly_json()
+    out["end_wanted"] = ""  # and an end still on its way is not shown over this message
     return out
 
 
@@ -171,16 +98,31 @@ def updated(
 
 
 def render(query: str | None, drawn: str | None) -> dict[str, Any]:
-    """The store -> every panel that changed (the others keep what they show)."""
+    """The store -> every panel that changed (the others keep what they show). The panels of
+    the run's end come with them if the end is computed already, else from a second request
+    (:mod:`app.explorer.staging`)."""
     out: dict[str, Any] = {k: no_update for k in RENDER_KEYS}
     if not query:
         return out
     state, _ = decode(query)
     todo = changed_panels(query, drawn)
-    kinds = [PANEL_FIGURES[p] for p in PANEL_FIGURES if p in todo]
     try:
-        r = get_result(state)
-        point = get_point(state, r) if "point" in todo else None
+        r: Run = get_run(state)
+        if todo & END_PANELS:
+            ready = ready_result(state, r)
+            if ready is None:
+                late = sorted(todo & END_PANELS)
+                out.update(staging.computing(late))
+                out["end_pending"] = {"query": query, "panels": late}
+                todo -= END_PANELS
+            else:
+                r = ready
+            out["end_wanted"] = query
+        kinds = [PANEL_FIGURES[p] for p in PANEL_FIGURES if p in todo]
+        point = None
+        if "point" in todo:
+            assert isinstance(r, RunResult)
+            point = get_point(state, r)
         out.update(get_figures(state, kinds, lambda missing: draw(state, missing, r, point)))
         if "problem" in todo:
             out["summary"] = summary_children(r)
@@ -260,6 +202,8 @@ def register(app: Dash) -> None:
             "story_prev": Output(ids.STORY_PREV, "disabled"),
             "story_next": Output(ids.STORY_NEXT, "disabled"),
             "drawn": Output(ids.DRAWN_STORE, "data"),
+            "end_pending": Output(ids.END_PENDING, "data"),
+            "end_wanted": Output(ids.END_WANTED, "data"),
             "basin": Output(ids.BASIN_LINK, "href"),
         },
         inputs={
@@ -295,6 +239,7 @@ def register(app: Dash) -> None:
         [Output(g, "figure") for g in graphs],
         [Input(s, "data") for s in stores],
     )
+    staging.register(app)
     exporting.register(app)
     uploading.register(app)
     register_view_logic(app)

@@ -9,6 +9,11 @@ from app.state import AppState
 URL = "url"
 STATE_STORE = "state-store"  # the canonical query string of the state on screen
 DRAWN_STORE = "drawn-store"  # the query string the panels were last drawn for
+# A change's second request (app.explorer.staging): the state whose run's end it computes, what
+# it sends, and the state whose end the page shows.
+END_PENDING = "end-pending"
+END_DATA = "end-data"
+END_WANTED = "end-wanted"
 NOTICE = "url-notice"
 COPY_LINK = "copy-link"
 DOWNLOAD = "download"

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from dash import html
 
-from app.computation import PointAnalysis, RunResult
+from app.computation import PointAnalysis, Run
 from app.figures.hessian import inertia_note, lanczos_note
 from app.presets import PRESETS
 from app.state import AppState
@@ -103,7 +103,7 @@ def _yes(flag: bool | None) -> str:
     return "holds" if flag else ("not checked" if flag is None else "FAILS")
 
 
-def summary_children(result: RunResult) -> list:
+def summary_children(result: Run) -> list:
     p = result.problem
     s = ", ".join(f"{v:.6g}" for v in p.singular_values)
     w_ls = np.array2string(np.asarray(p.w_ls), precision=3, suppress_small=True, max_line_width=70)
@@ -153,15 +153,11 @@ def summary_children(result: RunResult) -> list:
     ]
 
 
-def run_status(state: AppState, r: RunResult) -> str:
-    """The run's end in one line: how it ended (core's statuses), where, and the discrete run."""
+def run_status(state: AppState, r: Run) -> str:
+    """The run's end in one line: how it ended (core's statuses; the Hessian panel says onto
+    which critical point its end polishes), the discrete and comparison runs, and theory."""
     tr = r.trajectory
-    cl = r.limit.classification
-    where = "the global minimum" if cl.is_global_min else f"the saddle {cl.label}"
-    text = (
-        f"Flow: {tr.message} ({tr.method}, {tr.nfev} evaluations, {tr.n_samples} samples). "
-        f"The end of the run polishes onto {where}."
-    )
+    text = f"Flow: {tr.message} ({tr.method}, {tr.nfev} evaluations, {tr.n_samples} samples)."
     if r.discrete is not None:
         text += f" {discrete_label(state).capitalize()}: {r.discrete.message}."
     for name, other in r.others:
@@ -169,7 +165,7 @@ def run_status(state: AppState, r: RunResult) -> str:
     return text + theory_status(r)
 
 
-def theory_status(r: RunResult) -> str:
+def theory_status(r: Run) -> str:
     """What the theory beside the run says, with the agreement measured where it is exact."""
     th = r.theory
     if th is None:
@@ -181,11 +177,6 @@ def theory_status(r: RunResult) -> str:
     if th.exits is not None:
         ts = ", ".join(f"{v:.3g}" for v in th.exits.times)
         out += f" Estimated plateau exits ≈k (estimates, not measurements): t ≈ {ts}."
-    curv = th.curvature
-    out += (
-        f" Curvature at the end: lambda_max = {curv.lambda_max[-1]:.4g} "
-        f"({'dense eigh' if curv.method == 'dense' else 'Lanczos'})."
-    )
     return out
 
 

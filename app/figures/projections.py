@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import core
-from app.computation import RunResult
+from app.computation import Run
 from app.figures.theory import THEORY_COLOR
 from app.state import AppState
 
@@ -48,7 +48,7 @@ class Projection:
     clipped: tuple[str, ...] = ()
 
 
-def _runs(result: RunResult) -> list[tuple[str, core.Trajectory]]:
+def _runs(result: Run) -> list[tuple[str, core.Trajectory]]:
     out = [(f"flow ({result.trajectory.flow})", result.trajectory)]
     if result.discrete is not None:
         step = "t = k eta" if result.discrete.method == "gd" else "t = k eta / (1 - beta)"
@@ -75,7 +75,7 @@ def _clipped(curves: list[Curve], bounds: np.ndarray) -> tuple[str, ...]:
     return tuple(out)
 
 
-def mode_projection(result: RunResult, modes: tuple[int, ...]) -> Projection:
+def mode_projection(result: Run, modes: tuple[int, ...]) -> Projection:
     """Mode strengths P_ii of the reduced product for the chosen modes (1-based; the state
     checks they are within dy)."""
     dy = result.problem.dy
@@ -124,7 +124,7 @@ def mode_projection(result: RunResult, modes: tuple[int, ...]) -> Projection:
     )
 
 
-def scalar_projection(result: RunResult, modes: tuple[int, ...]) -> Projection:
+def scalar_projection(result: Run, modes: tuple[int, ...]) -> Projection:
     """Exact weights (w_1, ..., w_{H+1}) of a width-1 network, with the conserved level sets."""
     p = result.problem
     if any(d != 1 for d in p.dims[1:]):
@@ -180,7 +180,7 @@ def _within(line: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return out
 
 
-def pca_projection(result: RunResult) -> Projection:
+def pca_projection(result: Run) -> Projection:
     tr = result.trajectory
     pca = core.pca_projection(tr, k=2)
     curve = Curve("flow", tr.t, pca.coords, tr.loss, pca.distance, "distance to plane")
@@ -194,7 +194,7 @@ def pca_projection(result: RunResult) -> Projection:
     )
 
 
-def project(result: RunResult, state: AppState) -> Projection:
+def project(result: Run, state: AppState) -> Projection:
     if state.projection == "scalar":
         return scalar_projection(result, state.modes)
     if state.projection == "pca":

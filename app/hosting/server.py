@@ -110,11 +110,13 @@ def warm(app: Dash) -> threading.Thread:
     """Compute and draw the default view into the cache in the background, so the first
     visitor of a freshly started server does not wait for it (~0.2 s of server time)."""
     from app.explorer.callbacks import render
+    from app.explorer.staging import render_end
     from app.state import AppState, encode
 
     def run() -> None:
         with app.server.app_context():
-            render(encode(AppState()), None)
+            pending = render(encode(AppState()), None)["end_pending"]
+            render_end(pending)  # and its end (nothing to do if the first request had it)
 
     thread = threading.Thread(target=run, name="linflow-warm", daemon=True)
     thread.start()

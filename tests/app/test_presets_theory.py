@@ -25,21 +25,21 @@ def test_the_edge_presets_numbers(edge_runs):
     assert round(FLATTEST, 2) == 7.56 and round(2 / FLATTEST, 3) == 0.265
     # Step 1: eta = 0.25 converges to the flow's (balanced) minimum, below 2/eta = 8.
     assert below.state.eta == 0.25 and below.discrete.status == "converged"
-    assert below.theory.curvature.lambda_max[-1] == pytest.approx(FLATTEST, rel=1e-6)
+    assert below.curvature.lambda_max[-1] == pytest.approx(FLATTEST, rel=1e-6)
     # GD drifts off balance by O(eta^2): its minimum is a hair sharper, still below 2/eta.
-    gd_end = below.theory.discrete_curvature.lambda_max[-1]
+    gd_end = below.discrete_curvature.lambda_max[-1]
     assert gd_end == pytest.approx(FLATTEST, rel=1e-4) and gd_end < 2 / 0.25
     # Step 2: eta = 0.28, 2/eta = 7.14 < 7.56: a period-2 oscillation across 2/eta.
     assert above.state.eta == 0.28 and above.discrete.status == "t_max"
-    late = above.theory.discrete_curvature.lambda_max[-8:]
+    late = above.discrete_curvature.lambda_max[-8:]
     assert round(late.max(), 1) == 10.0 and round(late.min(), 1) == 4.6
     assert late.min() < 2 / 0.28 < late.max()
     tail = above.discrete.loss[-50:]
     assert 0.05 <= tail.min() and tail.max() <= 0.085
     # Step 3: the unbalanced start's flow ends sharper (12.8); GD at eta = 0.18 flatter (10.2).
     assert unbalanced.state.init_kind == "layered" and unbalanced.discrete.status == "converged"
-    assert round(unbalanced.theory.curvature.lambda_max[-1], 1) == 12.8
-    assert round(unbalanced.theory.discrete_curvature.lambda_max[-1], 1) == 10.2 < 2 / 0.18
+    assert round(unbalanced.curvature.lambda_max[-1], 1) == 12.8
+    assert round(unbalanced.discrete_curvature.lambda_max[-1], 1) == 10.2 < 2 / 0.18
 
 
 def test_the_edge_presets_curvature_panel(edge_runs):

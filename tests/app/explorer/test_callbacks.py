@@ -9,8 +9,9 @@ from dash import no_update
 
 import core
 from app.computation import compute
-from app.explorer import callbacks, ids, sync
-from app.explorer.callbacks import PANEL_FIELDS, changed_panels, render
+from app.explorer import callbacks, ids, panels, staging, sync
+from app.explorer.callbacks import render
+from app.explorer.panels import PANEL_FIELDS, changed_panels
 from app.figures import drift_figure, hessian_figure, loss_figure
 from app.figures.loss import PLOT_PX
 from app.hosting.server import create_app
@@ -270,14 +271,14 @@ def test_after_a_failed_view_the_next_one_redraws_every_panel(monkeypatch):
 
     base = AppState()
     q = encode(base)
-    real = callbacks.get_result
+    real = callbacks.get_run
 
     def over_budget_at_seed_7(state):
         if state.init_seed == 7:
             raise BudgetExceeded("over budget")
         return real(state)
 
-    monkeypatch.setattr(callbacks, "get_result", over_budget_at_seed_7)
+    monkeypatch.setattr(callbacks, "get_run", over_budget_at_seed_7)
     failed = render(encode(base.replace(init_seed=7)), q)
     assert failed["error"] == "over budget" and failed["summary"] == [] and failed["drawn"] == ""
     for query in (encode(base.replace(init_seed=5)), q):
@@ -315,14 +316,18 @@ def test_a_setting_visited_before_is_served_without_drawing(tmp_path, monkeypatc
     query = encode(AppState(init_seed=3))
     with app.server.app_context():
         first = render(query, None)
+    with app.server.app_context():  # the change's second request: the run's end
+        end = staging.render_end(first["end_pending"])
+    first.update(end["figures"])
 
-        def no_drawing(*args, **kwargs):
-            raise AssertionError("the figures of a visited setting were drawn again")
+    def no_drawing(*args, **kwargs):
+        raise AssertionError("the figures of a visited setting were drawn again")
 
-        monkeypatch.setattr(callbacks, "figures", no_drawing)
+    monkeypatch.setattr(panels, "figures", no_drawing)
+    with app.server.app_context():
         again = render(query, None)
-    assert again["error"] == ""
-    for kind in ("loss", "trajectory", "hessian", "slice"):
+    assert again["error"] == "" and again["end_pending"] is no_update  # one request now
+    for kind in ("loss", "trajectory", "hessian", "slice", "curvature"):
         assert go.Figure(again[kind]) == go.Figure(first[kind])
     assert again["loss"]["layout"]["meta"]["filename"].endswith("-loss")
 

@@ -17,6 +17,7 @@ import redis
 
 from app.explorer import cache as explorer_cache
 from app.explorer.callbacks import render
+from app.explorer.staging import render_end
 from app.hosting.results import REDIS_PREFIX, DiskResults, RedisResults, Signer
 from app.hosting.server import create_app
 from app.state import AppState, encode
@@ -99,29 +100,34 @@ def test_a_request_stores_megabytes_not_tens_of_them(tmp_path):
 def test_simultaneous_requests_compute_a_state_once(kind, request, tmp_path, monkeypatch):
     url = request.getfixturevalue("redis_url") if kind == "redis" else ""
     app = create_app(redis_url=url, cache_dir=str(tmp_path / "c"))
-    calls: list[int] = []
-    real = explorer_cache.compute
+    calls: list[str] = []
 
-    def slow_compute(state, budget=None):
-        calls.append(1)
-        time.sleep(0.5)  # long enough for every request to arrive while it runs
-        return real(state, budget)
+    def slow(name, real):
+        def compute(*args, **kwargs):
+            calls.append(name)
+            time.sleep(0.5)  # long enough for every request to arrive while it runs
+            return real(*args, **kwargs)
 
-    monkeypatch.setattr(explorer_cache, "compute", slow_compute)
+        return compute
+
+    monkeypatch.setattr(explorer_cache, "compute_run", slow("run", explorer_cache.compute_run))
+    monkeypatch.setattr(explorer_cache, "analyse_end", slow("end", explorer_cache.analyse_end))
     query = encode(AppState(t_max=25.0, init_seed=3))
     outs: list[dict] = []
 
-    def view() -> None:
+    def view() -> None:  # a change's two requests (app.explorer.staging)
         with app.server.app_context():
-            outs.append(render(query, None))
+            out = render(query, None)
+        with app.server.app_context():
+            outs.append({**out, **render_end(out["end_pending"])})
 
     threads = [threading.Thread(target=view) for _ in range(6)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    assert len(outs) == 6 and all(o["error"] == "" for o in outs)
-    assert len(calls) == 1
+    assert len(outs) == 6 and all(o["error"] == "" and o["figures"]["hessian"] for o in outs)
+    assert sorted(calls) == ["end", "run"]
 
 
 def test_a_dead_holder_frees_the_computation_at_once(tmp_path):

@@ -4,7 +4,8 @@ One callback carries the page, in a single request per change: :func:`update` ru
 :func:`app.explorer.sync.sync` (URL, controls and state store in step; the store holds the
 canonical query string), then :func:`render`, which decodes the state once, fetches the run
 once, and re-draws only the panels whose inputs changed since the last drawing
-(``PANEL_FIELDS``). Everything a browser sends is validated again here (callbacks can be
+(``PANEL_FIELDS``); the panels of a run's end not computed yet come from a second request
+(:mod:`app.explorer.staging`). Everything a browser sends is validated again here (callbacks can be
 called over HTTP by anyone), and failures become messages, never tracebacks. Each callback is a
 module-level function that unit tests call directly; :func:`register` wires them to an app.
 """

@@ -14,11 +14,9 @@ from app.computation import (
     PointAnalysis,
     Run,
     RunResult,
-    SliceResult,
     analyse_end,
     analyse_point,
     compute_run,
-    compute_slice,
     point_time,
 )
 from app.figures.common import PROJECTOR_FONT, for_projector, message_figure
@@ -31,6 +29,7 @@ from app.figures.projections import project
 from app.figures.rate import rate_figure
 from app.figures.slice import slice_figure
 from app.figures.trajectory import trajectory_figure
+from app.slicing import SliceResult, compute_slice
 from app.state import AppState
 from core.curvature import stability_limit
 

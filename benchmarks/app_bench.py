@@ -20,11 +20,12 @@ import numpy as np
 import plotly.io as pio
 
 import core
-from app.computation import analyse_point, compute, compute_slice
+from app.computation import analyse_point, compute
 from app.explorer.cache import get_slice
 from app.explorer.callbacks import render
 from app.explorer.sync import from_user
 from app.hosting.server import create_app
+from app.slicing import compute_slice
 from app.state import AppState, encode
 from app.views import FIGURES, figures, trajectory_view
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from app.computation import analyse_point, compute, compute_slice
+from app.computation import analyse_point, compute
 from app.export import ExportOptions, build_bundle
 from app.export.exporter import close_exporter
 from app.presets import PRESETS
+from app.slicing import compute_slice
 
 
 def run() -> dict[str, Any]:

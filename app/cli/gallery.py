@@ -16,10 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.computation import analyse_point, compute, compute_slice
+from app.computation import analyse_point, compute
 from app.export import ExportOptions, build_bundle
 from app.export.exporter import close_exporter
 from app.presets import PRESETS
+from app.slicing import compute_slice
 
 SIZES = ("single", "double")
 DPI = 150  # a screen's view of a printed figure; the PDFs themselves are vector

@@ -24,13 +24,12 @@ from app.computation import (
     Run,
     RunEnd,
     RunResult,
-    SliceResult,
     analyse_end,
     analyse_point,
     compute_run,
-    compute_slice,
     run_state,
 )
+from app.slicing import SliceResult, compute_slice
 from app.state import AppState, encode
 
 T = TypeVar("T")

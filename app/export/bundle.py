@@ -21,11 +21,12 @@ import numpy as np
 import plotly.graph_objects as go
 
 from app import limits
-from app.computation import PointAnalysis, RunResult, SliceResult, compute
+from app.computation import PointAnalysis, RunResult, compute
 from app.export.exporter import ExportError, export_image, start_exporter
 from app.export.html import html_page
 from app.export.mathjax import FALLBACK_WARNING, mathjax_path
 from app.export.style import FONTS, FORMATS, SIZES, paper_style
+from app.slicing import SliceResult
 from app.state import AppState, encode
 from app.state_files import state_document
 from app.views import FIGURES, rate_applies, rate_text, view_name

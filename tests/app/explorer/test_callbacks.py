@@ -451,8 +451,9 @@ def test_a_saddle_of_type_empty_set_away_from_zero_is_held_against_prop_4_iii():
 
 def test_the_slice_legend_and_curvature_marks_say_what_is_not_known(monkeypatch):
     from app import limits
-    from app.computation import analyse_point, compute_slice
+    from app.computation import analyse_point
     from app.figures.curvature import curvature_figure
+    from app.slicing import compute_slice
     from app.views import slice_view
 
     monkeypatch.setattr(limits, "DENSE_SPLIT_PARAMS", 10)

@@ -16,13 +16,14 @@ import numpy as np
 import pymupdf
 import pytest
 
-from app.computation import analyse_point, compute, compute_slice
+from app.computation import analyse_point, compute
 from app.export import FIGURES, FONTS, SIZES, ExportOptions, build_bundle
 from app.export.exporter import close_exporter, export_image
 from app.export.rungs import compact
 from app.export.style import OWN_AXIS_TITLES, paper_style
 from app.figures.common import FLOW_COLOR
 from app.presets import PRESETS
+from app.slicing import compute_slice
 from app.state import AppState
 from app.views import figures
 from tests.app.export import pdf_lint

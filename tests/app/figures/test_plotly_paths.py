@@ -6,8 +6,9 @@ from __future__ import annotations
 import plotly.basedatatypes as bd
 import pytest
 
-from app.computation import analyse_point, compute, compute_slice
+from app.computation import analyse_point, compute
 from app.figures import plotly_paths
+from app.slicing import compute_slice
 from app.state import AppState
 from app.views import FIGURES, figures
 

@@ -8,9 +8,12 @@ the exporter, the workers and the command line call them directly.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, fields
 from typing import Any
+
+import numpy as np
 
 import core
 from app import limits
@@ -163,6 +166,19 @@ class RunEnd:
     curvature: core.Curvature
     discrete_curvature: core.Curvature | None = None
     seconds: float = 0.0
+    run: str = ""  # run_fingerprint of the run it is the end of
+
+
+def run_fingerprint(run: Run) -> str:
+    """A digest of where ``run``'s runs ended: an end cached apart from its run belongs to a run
+    computed again only if they match (a run stopped by its budget ends elsewhere each time)."""
+    digest = hashlib.sha256()
+    for traj in (run.trajectory, run.discrete):
+        if traj is not None:
+            digest.update(repr((traj.t_end, traj.nfev, traj.status)).encode())
+            for w in traj.final_weights:
+                digest.update(np.ascontiguousarray(w).tobytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -413,4 +429,5 @@ def analyse_end(run: Run, budget: Budget | None = None) -> RunEnd:
         curvature=curvature,
         discrete_curvature=curvature_along(run.problem, discrete) if discrete else None,
         seconds=time.perf_counter() - t0,
+        run=run_fingerprint(run),
     )

@@ -1,9 +1,9 @@
 """What theory says beside a run (issue 18): the closed form of an aligned start, the estimated
 plateau exits of a small generic start, and for a named data set what each of its modes
 separates, computed with the run (:func:`app.computation.compute_run`); and the curvature along
-the run and its discrete run, computed after it with the limit (:func:`app.computation.
-analyse_end`: the explorer draws L(t) and the trajectory before these are done). Drawn by
-``app.figures.theory``, ``outputs`` and ``curvature``."""
+the run and its discrete run, computed after it with the limit
+(:func:`app.computation.analyse_end`: the explorer draws L(t) and the trajectory before these
+are done). Drawn by ``app.figures.theory``, ``outputs`` and ``curvature``."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The explorer's results, cached: one computation per state, shared by every panel and worker.
 
-Callbacks never compute on their own: they call :func:`get_result` (and :func:`get_point`,
+Callbacks never compute on their own: they call :func:`get_run` (the runs; :func:`get_result`
+adds their end, :func:`ready_result` only if it is computed already; :func:`get_point`,
 :func:`get_slice`), which look the state up in the app's result cache (``app.hosting.results``;
 the key holds the package version and the canonical URL of what the result depends on) and
 compute (``app.computation``) only on a miss. A miss is computed once: the first request takes
@@ -27,6 +28,7 @@ from app.computation import (
     analyse_end,
     analyse_point,
     compute_run,
+    run_fingerprint,
     run_state,
 )
 from app.slicing import SliceResult, compute_slice
@@ -113,29 +115,43 @@ def _key(kind: str, state: AppState, *extra: object) -> str:
 def get_run(state: AppState) -> Run:
     """The cached runs of ``state`` (keyed by version and run fields): what the run's panels
     draw."""
-    return _cached(_key("run", state), lambda: compute_run(state, request_budget()), Run)
+    return _cached(_key("runs", state), lambda: compute_run(state, request_budget()), Run)
 
 
 def get_result(state: AppState, run: Run | None = None) -> RunResult:
     """The cached runs of ``state`` with their end (:class:`app.computation.RunEnd`, cached on
     its own key: the runs are not stored twice). Pass ``run`` when the caller has it."""
     run = get_run(state) if run is None else run
-    end = _cached(_key("end", state), lambda: analyse_end(run, request_budget()), RunEnd)
+    key = _key("end", state)
+    end = _cached(key, lambda: analyse_end(run, request_budget()), RunEnd)
+    if end.run != run_fingerprint(run):
+        # The run was evicted and computed again, and ended elsewhere (stopped by its budget):
+        # the cached end is another run's.
+        end = analyse_end(run, request_budget())
+        cache = _cache()
+        if cache is not None:
+            _store(cache, key, end)
     return RunResult.of(run, end)
 
 
 def ready_result(state: AppState, run: Run) -> RunResult | None:
     """:func:`get_result` if the end of ``state``'s run is in the cache already, else None (it
-    computes nothing then). Without a cache nothing is staged: the result is computed."""
+    computes nothing then). Without a cache, or with one that is down, nothing is staged: the
+    result is computed here."""
     cache = _cache()
     if cache is None:
         return get_result(state, run)
-    end = _get(cache, _key("end", state), RunEnd)
-    return None if end is None else RunResult.of(run, end)
+    try:
+        end = cache.get(_key("end", state))
+    except Exception:  # down: a second request would compute the run again
+        return get_result(state, run)
+    if not isinstance(end, RunEnd) or end.run != run_fingerprint(run):
+        return None
+    return RunResult.of(run, end)
 
 
 def get_point(state: AppState, result: RunResult | None = None) -> PointAnalysis:
-    """The analysis of the point ``state.point`` names (the limit comes with the run). Pass
+    """The analysis of the point ``state.point`` names (the limit comes with the run's end). Pass
     ``result`` when the caller already has it, so the run is not fetched again."""
     result = get_result(state) if result is None else result
     if state.point.kind == "limit":

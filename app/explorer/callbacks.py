@@ -13,7 +13,6 @@ module-level function that unit tests call directly; :func:`register` wires them
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from dash import Dash, Input, Output, State, ctx, dcc, no_update
@@ -23,7 +22,14 @@ from app.computation import Run, RunResult
 from app.explorer import ids, staging
 from app.explorer.cache import get_figures, get_point, get_result, get_run, ready_result
 from app.explorer.data_export import view_csv, view_json
-from app.explorer.panels import END_PANELS, GRAPHS, PANEL_FIGURES, changed_panels, draw
+from app.explorer.panels import (
+    END_PANELS,
+    GRAPHS,
+    PANEL_FIGURES,
+    changed_panels,
+    draw,
+    failure_message,
+)
 from app.explorer.summary import hessian_table, preset_text, run_status, summary_children
 from app.explorer.sync import sync
 from app.figures.common import message_figure
@@ -31,8 +37,6 @@ from app.presets import PRESETS, story_step
 from app.state import decode, encode
 from app.uploads import UploadError
 from app.views import rate_text
-
-log = logging.getLogger(__name__)
 
 TEXTS = (
     "summary",
@@ -47,7 +51,8 @@ TEXTS = (
     "error",
     "drawn",
     "end_pending",  # the state whose end the second request computes (app.explorer.staging)
-    "end_wanted",  # the state whose end the page shows
+    "end_wanted",  # the state whose end the page is to show
+    "end_shown",  # the state whose end the page shows ("": none, its end is on its way)
 )
 RENDER_KEYS = (*GRAPHS, *TEXTS, "point_value")
 
@@ -91,34 +96,46 @@ def updated(
     # The basin lab for the problem on screen (set here: a callback of its own in the browser
     # cost each change ~8 renderer dispatches).
     out["basin"] = "/basin" + new if new is not None else no_update
-    views = render(new, drawn)
+    views = render(new, drawn, (shown or {}).get("end"))
     point = views.pop("point_value")
     if point is not no_update and controls.get("point") != point:
         out["controls"] = {**out["controls"], "point": point}
     return {**out, **views}
 
 
-def render(query: str | None, drawn: str | None) -> dict[str, Any]:
+def render(query: str | None, drawn: str | None, end_shown: str | None = None) -> dict[str, Any]:
     """The store -> every panel that changed (the others keep what they show). The panels of
     the run's end come with them if the end is computed already, else from a second request
-    (:mod:`app.explorer.staging`)."""
+    (:mod:`app.explorer.staging`); ``end_shown`` is the state whose end the page shows (None:
+    that of ``drawn``), and the end's panels are drawn again whenever it is not ``drawn``'s (an
+    end that never came: the second request failed, or a later change superseded it)."""
     out: dict[str, Any] = {k: no_update for k in RENDER_KEYS}
     if not query:
         return out
     state, _ = decode(query)
     todo = changed_panels(query, drawn)
+    if end_shown is not None and end_shown != drawn:
+        todo |= END_PANELS
     try:
         r: Run = get_run(state)
         if todo & END_PANELS:
             ready = ready_result(state, r)
             if ready is None:
-                late = sorted(todo & END_PANELS)
+                # Every end panel, not only those whose fields changed: none shows this run's
+                # end until the second request's answer is taken.
+                late = sorted(END_PANELS)
                 out.update(staging.computing(late))
                 out["end_pending"] = {"query": query, "panels": late}
                 todo -= END_PANELS
+                shows = ""
             else:
                 r = ready
+                shows = query
             out["end_wanted"] = query
+        else:
+            shows = query  # the end on screen is this state's too (its fields did not change)
+        if shows != end_shown:
+            out["end_shown"] = shows
         kinds = [PANEL_FIGURES[p] for p in PANEL_FIGURES if p in todo]
         point = None
         if "point" in todo:
@@ -135,11 +152,8 @@ def render(query: str | None, drawn: str | None) -> dict[str, Any]:
             out["rate_text"] = rate_text(state, r)
         if point is not None:
             out["hessian_table"], out["point_notice"] = hessian_table(point), point.notice
-    except (BudgetExceeded, UploadError) as exc:  # over budget, or the upload has expired
-        return _failed(str(exc))
-    except Exception as exc:  # a failed computation is reported, and the server stays up
-        log.exception("computation failed for %s", query)
-        return _failed(f"The computation failed: {exc}")
+    except Exception as exc:  # over budget, an expired upload, a failure: said, server up
+        return _failed(failure_message(exc, query))
     if "preset" in todo:
         out["preset_text"] = preset_text(state)
         n = len(PRESETS[state.preset].stages) if state.preset in PRESETS else 0
@@ -205,6 +219,7 @@ def register(app: Dash) -> None:
             "drawn": Output(ids.DRAWN_STORE, "data"),
             "end_pending": Output(ids.END_PENDING, "data"),
             "end_wanted": Output(ids.END_WANTED, "data"),
+            "end_shown": Output(ids.END_SHOWN, "data"),
             "basin": Output(ids.BASIN_LINK, "href"),
         },
         inputs={
@@ -216,6 +231,7 @@ def register(app: Dash) -> None:
                 "stale": State(ids.STALE, "children"),
                 "page": State(ids.PAGE, "className"),
                 "notice": State(ids.NOTICE, "children"),
+                "end": State(ids.END_SHOWN, "data"),
             },
         },
     )(update)

@@ -10,10 +10,11 @@ URL = "url"
 STATE_STORE = "state-store"  # the canonical query string of the state on screen
 DRAWN_STORE = "drawn-store"  # the query string the panels were last drawn for
 # A change's second request (app.explorer.staging): the state whose run's end it computes, what
-# it sends, and the state whose end the page shows.
+# it sends, the state whose end the page is to show, and the one whose end it shows.
 END_PENDING = "end-pending"
 END_DATA = "end-data"
 END_WANTED = "end-wanted"
+END_SHOWN = "end-shown"
 NOTICE = "url-notice"
 COPY_LINK = "copy-link"
 DOWNLOAD = "download"

@@ -5,11 +5,17 @@ how its figures are drawn from the results. Shared by the one request of a chang
 
 from __future__ import annotations
 
+import logging
+
+from app.budget import BudgetExceeded
 from app.computation import PROBLEM_FIELDS, VIEW_FIELDS, PointAnalysis, Run, RunResult, run_state
 from app.explorer import ids
 from app.explorer.cache import get_point, get_slice
 from app.state import AppState, decode
-from app.views import figures, view_name
+from app.uploads import UploadError
+from app.views import END_FIGURES, figures, view_name
+
+log = logging.getLogger(__name__)
 
 # Which view fields each panel depends on (besides the run itself, which every panel shows).
 PANEL_FIELDS: dict[str, tuple[str, ...]] = {
@@ -67,17 +73,31 @@ UNTITLED = (
     "drift",
     "curvature",
 )  # their panel's heading says it all (exports keep the titles)
-# The panels drawn from the run's end (app.computation.RunEnd: the limit's Hessian, the slice
-# through the analysed point, the curvature along the run). A change that needs an end not yet
-# computed draws the others first and these by a second request (app.explorer.staging): they
-# are below the fold, and at 2,000-6,000 parameters the end is most of a new run's time.
-END_PANELS = frozenset({"point", "slice", "curvature"})
+# The panels drawn from the run's end (app.computation.RunEnd: the limit's Hessian and the
+# curvature along the run; the slice through the analysed point, computed from it). A change
+# that needs an end not yet computed draws the others first and these by a second request
+# (app.explorer.staging): they are below the fold, and at 2,000-6,000 parameters the end is
+# most of a new run's time.
+END_PANELS = frozenset(p for p, kind in PANEL_FIGURES.items() if kind in END_FIGURES)
+
+
+def failure_message(exc: Exception, query: str) -> str:
+    """What a panel says of a failed computation of ``query`` (call it in the ``except``): the
+    budget's or the expired upload's own words, else that it failed (logged, traceback and
+    all; the server stays up)."""
+    if isinstance(exc, BudgetExceeded | UploadError):
+        return str(exc)
+    log.exception("computation failed for %s", query)
+    return f"The computation failed: {exc}"
 
 
 def draw(state: AppState, kinds: list[str], r: Run, point: PointAnalysis | None) -> dict[str, dict]:
     """The explorer's figures ``kinds`` as plotly JSON: the loss and drift untitled (their
     panels' headings say it), each named for its SVG download by the view."""
-    if point is None and {"hessian", "slice"} & set(kinds):
+    point_kinds = {"hessian", "slice"} & set(kinds)
+    # The end is fetched (cached, on the request's budget) by the caller, never computed here.
+    assert isinstance(r, RunResult) or not END_FIGURES & set(kinds)
+    if point is None and point_kinds:
         assert isinstance(r, RunResult)
         point = get_point(state, r)
     sl = None

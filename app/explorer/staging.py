@@ -15,33 +15,29 @@ the page takes an end only for that state (``APPLY_END``, in the browser).
 
 from __future__ import annotations
 
-import logging
+import json
 from collections.abc import Collection, Iterable
 from typing import Any
 
 from dash import Dash, Input, Output, State, html, no_update
 
-from app.budget import BudgetExceeded
 from app.explorer import ids
 from app.explorer.cache import get_figures, get_point, get_result
-from app.explorer.panels import END_PANELS, GRAPHS, PANEL_FIGURES, draw
+from app.explorer.panels import END_PANELS, GRAPHS, PANEL_FIGURES, draw, failure_message
 from app.explorer.summary import hessian_table
 from app.figures.common import message_figure
 from app.state import decode
-from app.uploads import UploadError
-
-log = logging.getLogger(__name__)
 
 COMPUTING = "Computing the end of the run…"  # in the figures: it must fit a half-width panel
 COMPUTING_TEXT = (
     "Computing the end of the run: its limit polished onto the critical set, the Hessian there "
     "and the curvature along the run…"
 )
-# What the second request sends, in APPLY_END's order of outputs.
-END_KEYS = ("hessian", "slice", "curvature", "hessian_table", "point_notice")
+# The end's graphs, in APPLY_END's order of outputs (its texts and END_SHOWN follow).
+END_GRAPHS = tuple(PANEL_FIGURES[p] for p in sorted(END_PANELS))
 
 
-def _texts(panels: Collection[str], text: Any) -> dict[str, Any]:
+def _hessian_texts(panels: Collection[str], text: Any) -> dict[str, Any]:
     return {"hessian_table": text, "point_notice": ""} if "point" in panels else {}
 
 
@@ -52,7 +48,7 @@ def computing(panels: Iterable[str]) -> dict[str, Any]:
     fig = message_figure(COMPUTING).to_plotly_json()
     return {
         **{PANEL_FIGURES[p]: fig for p in panels},
-        **_texts(panels, html.P(COMPUTING_TEXT, className="small computing")),
+        **_hessian_texts(panels, html.P(COMPUTING_TEXT, className="small")),
     }
 
 
@@ -77,31 +73,27 @@ def render_end(pending: Any) -> Any:
         )
         if point is not None:
             payload["hessian_table"], payload["point_notice"] = hessian_table(point), point.notice
-    except (BudgetExceeded, UploadError) as exc:
-        payload.update(_failed(panels, str(exc)))
     except Exception as exc:  # reported in the panels; the server stays up
-        log.exception("the run's end failed for %s", query)
-        payload.update(_failed(panels, f"The computation failed: {exc}"))
+        message = failure_message(exc, query)
+        fig = message_figure(message).to_plotly_json()
+        payload["figures"] = {PANEL_FIGURES[p]: fig for p in panels}
+        payload.update(_hessian_texts(panels, html.P(message, className="field-error")))
     return payload
 
 
-def _failed(panels: Collection[str], message: str) -> dict[str, Any]:
-    fig = message_figure(message).to_plotly_json()
-    return {
-        "figures": {PANEL_FIGURES[p]: fig for p in panels},
-        **_texts(panels, html.P(message, className="field-error")),
-    }
-
-
-# The page takes the second request's panels only for the state whose end it wants.
+# The page takes the second request's panels only for the state whose end it wants, and then
+# says whose end it shows (END_SHOWN: the next change draws the end again if it is not its own).
 APPLY_END = """
 function (data, wanted) {
-    var nu = window.dash_clientside.no_update;
-    if (!data || !wanted || data.query !== wanted) { return [nu, nu, nu, nu, nu]; }
+    var nu = window.dash_clientside.no_update, graphs = %s;
+    if (!data || !wanted || data.query !== wanted) {
+        return graphs.map(function () { return nu; }).concat([nu, nu, nu]);
+    }
     var f = data.figures || {};
-    return [f.hessian || nu, f.slice || nu, f.curvature || nu,
-            data.hessian_table === undefined ? nu : data.hessian_table,
-            data.point_notice === undefined ? nu : data.point_notice];
+    return graphs.map(function (k) { return f[k] || nu; }).concat([
+        data.hessian_table === undefined ? nu : data.hessian_table,
+        data.point_notice === undefined ? nu : data.point_notice,
+        data.query]);
 }
 """
 
@@ -113,11 +105,12 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )(render_end)
     app.clientside_callback(
-        APPLY_END,
-        [Output(ids.figure_data(GRAPHS[k]), "data", allow_duplicate=True) for k in END_KEYS[:3]]
+        APPLY_END % json.dumps(END_GRAPHS),
+        [Output(ids.figure_data(GRAPHS[k]), "data", allow_duplicate=True) for k in END_GRAPHS]
         + [
             Output(ids.HESSIAN_TABLE, "children", allow_duplicate=True),
             Output(ids.POINT_NOTICE, "children", allow_duplicate=True),
+            Output(ids.END_SHOWN, "data", allow_duplicate=True),
         ],
         Input(ids.END_DATA, "data"),
         State(ids.END_WANTED, "data"),

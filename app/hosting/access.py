@@ -15,10 +15,11 @@ is set (both may not be):
   127.0.0.1) and the proxy sets the header on every request (so a client cannot send its own).
 
 Rate limit: a client (its user when logged in, else its address) may start at most
-``LINFLOW_RATE_PER_MINUTE`` computations (callback requests; polls of a running background job
-do not count) in a minute, counted in Redis or the private cache folder so that every worker
-shares the count; over it the answer is 429 with Retry-After. Behind a proxy without login every
-client has the proxy's address: limit per client in the proxy then (nginx ``limit_req``).
+``LINFLOW_RATE_PER_MINUTE`` computations (callback requests: a new run in the explorer is two,
+its runs and its end; polls of a running background job do not count) in a minute, counted in
+Redis or the private cache folder so that every worker shares the count; over it the answer is
+429 with Retry-After. Behind a proxy without login every client has the proxy's address: limit
+per client in the proxy then (nginx ``limit_req``).
 """
 
 from __future__ import annotations

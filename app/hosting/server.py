@@ -116,7 +116,8 @@ def warm(app: Dash) -> threading.Thread:
     def run() -> None:
         with app.server.app_context():
             pending = render(encode(AppState()), None)["end_pending"]
-            render_end(pending)  # and its end (nothing to do if the first request had it)
+        with app.server.app_context():  # its end, on a budget of its own as in the browser
+            render_end(pending)
 
     thread = threading.Thread(target=run, name="linflow-warm", daemon=True)
     thread.start()

@@ -397,6 +397,7 @@ def make_layout(**_query: Any) -> html.Div:
             dcc.Store(id=ids.END_PENDING),
             dcc.Store(id=ids.END_DATA),
             dcc.Store(id=ids.END_WANTED),
+            dcc.Store(id=ids.END_SHOWN),
             dcc.Download(id=ids.DOWNLOAD),
             _header(),
             html.Div(id=ids.NOTICE, className="notice", role="status"),

@@ -27,6 +27,16 @@ RECORD_TABLE = (
 SEND_END = f"(d) => window.dash_clientside.set_props('{ids.END_DATA}', {{data: d}})"
 
 
+def _end_of(state: str):
+    """Whether a response is a second request's answer for a state with ``state`` in its URL."""
+
+    def check(response) -> bool:
+        body = response.request.post_data or ""
+        return f'"{ids.END_DATA}.data"' in body and state in body
+
+    return check
+
+
 def _seed(page, value: str) -> None:
     box = page.locator(f"#{ids.CONTROL['init_seed']}")
     box.fill(value)
@@ -78,9 +88,10 @@ def test_an_end_that_crossed_a_newer_change_is_not_shown(page, server_url):
     before = _limit_time(page)
     _seed(page, "22")
     page.wait_for_function(f"() => ({TABLE})().includes('Computing')", timeout=TIMEOUT)
-    _seed(page, "0")
-    _settled(page, "0")
-    page.wait_for_timeout(3000)  # the end of seed 22 has come (and gone) by now
+    with page.expect_response(_end_of("init_seed=22"), timeout=TIMEOUT):
+        _seed(page, "0")
+        _settled(page, "0")
+    page.wait_for_timeout(500)  # for the page to have handled that answer
     assert _limit_time(page) == before
     # An end for another state than the one shown is dropped; one for it is taken.
     drop = {"query": "?init_seed=99", "figures": {}, "hessian_table": "stale", "point_notice": ""}
@@ -91,3 +102,29 @@ def test_an_end_that_crossed_a_newer_change_is_not_shown(page, server_url):
     page.evaluate(SEND_END, take)
     page.wait_for_function(f"() => ({TABLE})() === 'x'", timeout=TIMEOUT)
     assert page.console_errors == []
+
+
+def test_an_end_whose_request_failed_is_drawn_by_the_next_change(page, server_url):
+    """The second request of a new run fails (a dropped connection; a 429 alike): its panels say
+    the end is being computed, and the next change, a view change, draws them with this run's
+    end instead of leaving them so."""
+    page.goto(server_url + BIG)
+    _settled(page, "0")
+
+    def drop_ends(route):
+        if f'"{ids.END_DATA}.data"' in (route.request.post_data or ""):
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/_dash-update-component*", drop_ends)
+    _seed(page, "23")
+    page.wait_for_function(f"() => ({TABLE})().includes('Computing')", timeout=TIMEOUT)
+    page.wait_for_timeout(1500)
+    assert "Computing" in page.evaluate(TABLE)  # its answer never came
+    page.unroute("**/_dash-update-component*")
+    page.locator(f"#{ids.CONTROL['loss_axis']} label").filter(has_text="linear").click()
+    page.wait_for_function(f"() => ({TABLE})().includes('type S')", timeout=TIMEOUT)
+    ended, limit = _limit_time(page)
+    assert limit == pytest.approx(ended, rel=1e-3)
+    assert "loss_axis=linear" in page.evaluate("() => window.location.search")

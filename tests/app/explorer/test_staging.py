@@ -4,17 +4,20 @@ the run) from a second request; a change whose end is cached is one request."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import plotly.graph_objects as go
 import pytest
 from dash import no_update
 
 from app.budget import BudgetExceeded
-from app.computation import compute
-from app.explorer import callbacks, staging
+from app.computation import compute, run_fingerprint
+from app.explorer import cache, callbacks, staging
 from app.explorer.callbacks import render
 from app.explorer.panels import END_PANELS
 from app.hosting.server import create_app
-from app.state import AppState, Point, encode
+from app.state import AppState, Point, decode, encode
+from app.uploads import UploadError
 from app.views import figures
 
 RUN_PANELS = ("loss", "trajectory", "drift", "outputs")
@@ -86,18 +89,39 @@ def test_a_view_change_leaves_an_end_on_its_way_alone(app):
 
 
 def test_another_point_before_the_end_is_there_waits_for_it_in_the_second_request(app):
+    """The first end is dropped (the page wants the new state's): the second request draws
+    every end panel, the curvature too, though only the point changed."""
     base = AppState(init_seed=13)
     q = encode(base)
     plateau = encode(base.replace(point=Point("plateau", index=1)))
     with app.server.app_context():
         render(q, None)  # the end not computed yet
-        out = render(plateau, q)
-    assert out["end_pending"] == {"query": plateau, "panels": ["point", "slice"]}
-    assert out["end_wanted"] == plateau and out["curvature"] is no_update
+        out = render(plateau, q, "")
+    assert out["end_pending"] == {"query": plateau, "panels": sorted(END_PANELS)}
+    assert out["end_wanted"] == plateau and _annotation(out["curvature"]) == staging.COMPUTING
     with app.server.app_context():
         end = staging.render_end(out["end_pending"])
-    assert set(end["figures"]) == {"hessian", "slice"}
+    assert set(end["figures"]) == {"hessian", "slice", "curvature"}
     assert "saddle" in _words(end["hessian_table"]) and "plateau 1" in _words(end["hessian_table"])
+
+
+def test_an_end_that_never_came_is_drawn_by_the_next_change(app):
+    """The second request failed (a 429, a dropped connection): the page says no end is shown
+    (""), and the next change, a view change, draws the end's panels again."""
+    base = AppState(init_seed=16)
+    q, linear = encode(base), encode(base.replace(loss_axis="linear"))
+    with app.server.app_context():
+        first = render(q, None)
+        assert first["end_shown"] == ""
+        staging.render_end(first["end_pending"])  # computed, but its answer never arrived
+        out = render(linear, q, "")
+    assert out["loss"] is not no_update and out["end_pending"] is no_update  # cached by now
+    assert out["hessian"]["data"] and "type S" in _words(out["hessian_table"])
+    assert out["end_shown"] == linear and out["end_wanted"] == linear
+    # Shown, a view change leaves the end's panels alone and says the end is still right.
+    with app.server.app_context():
+        again = render(q, linear, linear)
+    assert again["hessian"] is no_update and again["end_shown"] == q
 
 
 def test_a_failed_view_does_not_take_an_end_still_on_its_way(monkeypatch):
@@ -128,13 +152,36 @@ def test_the_second_request_validates_what_it_is_sent(app):
     assert none["figures"] == {} and "hessian_table" not in none
 
 
-def test_an_end_over_budget_says_so_in_its_panels(app, monkeypatch):
-    def over(*args, **kwargs):
-        raise BudgetExceeded("the end did not fit")
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (BudgetExceeded("the end did not fit"), "the end did not fit"),
+        (UploadError("the uploaded data have expired"), "the uploaded data have expired"),
+        (ZeroDivisionError("boom"), "The computation failed: boom"),
+    ],
+)
+def test_a_failed_end_says_so_in_its_panels(app, monkeypatch, error, said):
+    def fail(*args, **kwargs):
+        raise error
 
-    monkeypatch.setattr(staging, "get_result", over)
+    monkeypatch.setattr(staging, "get_result", fail)
     with app.server.app_context():
         end = staging.render_end({"query": "?init_seed=14", "panels": ["point", "curvature"]})
     assert set(end["figures"]) == {"hessian", "curvature"}
-    assert all(_annotation(f) == "the end did not fit" for f in end["figures"].values())
-    assert _words(end["hessian_table"]) == "the end did not fit"
+    assert all(_annotation(f) == said for f in end["figures"].values())
+    assert _words(end["hessian_table"]) == said
+
+
+def test_an_end_cached_for_another_run_is_not_taken(app, monkeypatch):
+    """The run evicted and computed again ended elsewhere (a run stopped by its budget does):
+    the cached end is not its end."""
+    q = encode(AppState(init_seed=17))
+    with app.server.app_context():
+        first = render(q, None)
+        staging.render_end(first["end_pending"])
+        run = cache.get_run(decode(q)[0])
+        assert cache.ready_result(decode(q)[0], run) is not None
+        moved = replace(run, trajectory=replace(run.trajectory, nfev=run.trajectory.nfev // 2))
+        assert cache.ready_result(decode(q)[0], moved) is None
+        redone = cache.get_result(decode(q)[0], moved)
+    assert redone.end.run == run_fingerprint(moved) != run_fingerprint(run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import redis
 
 from app.explorer.callbacks import render
+from app.explorer.staging import render_end
 from app.hosting.server import create_app, result_store
 from app.state import AppState, encode
 from tests.app.conftest import free_port, redis_url_for
@@ -24,9 +25,11 @@ def test_results_are_cached_in_redis(redis_url, tmp_path):
     with app.server.app_context():
         out = render(encode(AppState()), None)
         assert out["error"] == ""
+    with app.server.app_context():
+        render_end(out["end_pending"])  # the change's second request: the run's end
     keys = [k.decode() for k in client.keys("linflow:cache:*")]
-    assert any("-run-" in k for k in keys), keys
-    assert any("-figure-trajectory-" in k for k in keys), keys
+    for kind in ("-runs-", "-end-", "-figure-trajectory-", "-figure-hessian-"):
+        assert any(kind in k for k in keys), (kind, keys)
 
 
 def test_views_survive_an_unreachable_redis(tmp_path):

@@ -23,6 +23,7 @@ import core
 from app.computation import analyse_point, compute
 from app.explorer.cache import get_slice
 from app.explorer.callbacks import render
+from app.explorer.staging import render_end
 from app.explorer.sync import from_user
 from app.hosting.server import create_app
 from app.slicing import compute_slice
@@ -44,8 +45,14 @@ def run() -> dict[str, Any]:
         with app.server.app_context():
             query = encode(AppState())
             t0 = time.perf_counter()
-            render(query, None)
+            pending = render(query, None)["end_pending"]
             out["default_cold_seconds"] = time.perf_counter() - t0
+        with app.server.app_context():  # the second request: the run's end and its panels
+            t0 = time.perf_counter()
+            render_end(pending)
+            out["default_end_seconds"] = time.perf_counter() - t0
+        out["staged"] = staged_requests(app)
+        with app.server.app_context():
             other = AppState(loss_axis="linear")  # a control change, run cached
             times = []
             for _ in range(5):
@@ -75,6 +82,37 @@ def run() -> dict[str, Any]:
     out["slice_101_p1_seconds"] = float(np.median(times))
     out["blas_threads"] = blas_threads()
     return out
+
+
+def staged_requests(app: Any, repeat: int = 3) -> list[dict[str, Any]]:
+    """A new run's two requests in the explorer (app.explorer.staging), server time, uncached:
+    the first (the runs and their panels: what is on screen) and the second (the end: polish,
+    Hessian, curvature along the run, the slice and their panels), median of ``repeat`` seeds,
+    one BLAS thread as the app computes."""
+    from threadpoolctl import threadpool_limits
+
+    rows = []
+    for state in BLAS_VIEWS.values():
+        first, second = [], []
+        for k in range(repeat):
+            query = encode(state.replace(init_seed=500 + k))
+            with threadpool_limits(limits=1, user_api="blas"):
+                with app.server.app_context():
+                    t0 = time.perf_counter()
+                    pending = render(query, None)["end_pending"]
+                    first.append(time.perf_counter() - t0)
+                with app.server.app_context():
+                    t0 = time.perf_counter()
+                    render_end(pending)
+                    second.append(time.perf_counter() - t0)
+        rows.append(
+            {
+                "params": state.n_params,
+                "first_s": float(np.median(first)),
+                "second_s": float(np.median(second)),
+            }
+        )
+    return rows
 
 
 def _new_run_seconds(state: AppState) -> float:

@@ -367,7 +367,9 @@ def compute_run(state: AppState, budget: Budget | None = None) -> Run:
 
     With a ``budget`` (a request's), the whole view's estimated cost is checked first
     (:class:`app.budget.BudgetExceeded` when over) and the runs share what the predictable work
-    leaves. Without one (command line, exporter) each run may take limits.INTERACTIVE_SECONDS.
+    leaves (the end's estimated cost is kept even where a later request computes the end,
+    ``app.explorer.staging``: the first request may compute it too, when the cache is down).
+    Without one (command line, exporter) each run may take limits.INTERACTIVE_SECONDS.
     """
     t0 = time.perf_counter()
     state = run_state(state)

@@ -124,7 +124,7 @@ def render(query: str | None, drawn: str | None, end_shown: str | None = None) -
                 # Every end panel, not only those whose fields changed: none shows this run's
                 # end until the second request's answer is taken.
                 late = sorted(END_PANELS)
-                out.update(staging.computing(late))
+                out.update(staging.computing(late, state.present))
                 out["end_pending"] = {"query": query, "panels": late}
                 todo -= END_PANELS
                 shows = ""

@@ -25,7 +25,7 @@ from app.explorer import ids
 from app.explorer.cache import get_figures, get_point, get_result
 from app.explorer.panels import END_PANELS, GRAPHS, PANEL_FIGURES, draw, failure_message
 from app.explorer.summary import hessian_table
-from app.figures.common import message_figure
+from app.figures.common import for_projector, message_figure
 from app.state import decode
 
 COMPUTING = "Computing the end of the run…"  # in the figures: it must fit a half-width panel
@@ -41,11 +41,16 @@ def _hessian_texts(panels: Collection[str], text: Any) -> dict[str, Any]:
     return {"hessian_table": text, "point_notice": ""} if "point" in panels else {}
 
 
-def computing(panels: Iterable[str]) -> dict[str, Any]:
+def _message(text: str, present: bool) -> dict[str, Any]:
+    fig = message_figure(text)
+    return (for_projector(fig) if present else fig).to_plotly_json()
+
+
+def computing(panels: Iterable[str], present: bool = False) -> dict[str, Any]:
     """The end's ``panels`` while the second request computes them (never the previous run's),
-    keyed as the change's outputs."""
+    keyed as the change's outputs; ``present``: in presentation mode's type."""
     panels = set(panels)
-    fig = message_figure(COMPUTING).to_plotly_json()
+    fig = _message(COMPUTING, present)
     return {
         **{PANEL_FIGURES[p]: fig for p in panels},
         **_hessian_texts(panels, html.P(COMPUTING_TEXT, className="small")),
@@ -75,7 +80,7 @@ def render_end(pending: Any) -> Any:
             payload["hessian_table"], payload["point_notice"] = hessian_table(point), point.notice
     except Exception as exc:  # reported in the panels; the server stays up
         message = failure_message(exc, query)
-        fig = message_figure(message).to_plotly_json()
+        fig = _message(message, state.present)
         payload["figures"] = {PANEL_FIGURES[p]: fig for p in panels}
         payload.update(_hessian_texts(panels, html.P(message, className="field-error")))
     return payload

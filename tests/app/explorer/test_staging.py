@@ -15,6 +15,7 @@ from app.computation import compute, run_fingerprint
 from app.explorer import cache, callbacks, staging
 from app.explorer.callbacks import render
 from app.explorer.panels import END_PANELS
+from app.figures.common import PROJECTOR_FONT
 from app.hosting.server import create_app
 from app.state import AppState, Point, decode, encode
 from app.uploads import UploadError
@@ -73,6 +74,13 @@ def test_a_new_run_draws_its_panels_then_its_end(app):
     assert again["end_pending"] is no_update and again["end_wanted"] == q
     assert go.Figure(again["hessian"]) == go.Figure(end["figures"]["hessian"])
     assert "type S" in _words(again["hessian_table"])
+
+
+def test_in_presentation_mode_the_end_is_computed_in_its_type(app):
+    with app.server.app_context():
+        out = render(encode(AppState(init_seed=18, present=True)), None)
+    note = out["hessian"]["layout"]["annotations"][0]
+    assert note["text"] == staging.COMPUTING and note["font"]["size"] >= PROJECTOR_FONT - 2
 
 
 def test_a_view_change_leaves_an_end_on_its_way_alone(app):

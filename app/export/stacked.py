@@ -312,7 +312,9 @@ def stacked(fig: go.Figure, text: Text, title: str) -> None:
         "automargin": False,
         "title_standoff": STANDOFF_EM * f,
     }
-    fig.update_xaxes(**axis)
+    # Every x axis under the panels, as this layout reserves room for: the screen names the
+    # outputs' target column above it, where its name clears the time axis's 2s and 5s.
+    fig.update_xaxes(**axis, side="bottom")
     fig.update_yaxes(**axis)
     # Log axes label powers of ten only: plotly draws the 2s and 5s between them at 0.6 of the
     # tick size, below print size.

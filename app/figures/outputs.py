@@ -113,7 +113,15 @@ def outputs_figure(
             "range": [float(np.log10(x_lo)), float(np.log10(t_hi))],
             "domain": [0.0, TARGET_DOMAIN - 0.01],
         },
-        xaxis2={"domain": [TARGET_DOMAIN, 1.0], "anchor": "y", "showgrid": False},
+        # The target column is named above it (axis tick labels make room for themselves):
+        # under it, "target" ran into the time axis's last tick label.
+        xaxis2={
+            "domain": [TARGET_DOMAIN, 1.0],
+            "anchor": "y",
+            "side": "top",
+            "showgrid": False,
+            "tickfont": {"size": 11},
+        },
         yaxis={
             "tickvals": block,
             "ticktext": list(items[:shown]),

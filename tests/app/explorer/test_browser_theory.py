@@ -174,3 +174,21 @@ def test_semantic_mode_names_do_not_overprint_in_presentation_mode(page, server_
         ".filter(a => (a.text || '').startsWith('+ ')).map(a => a.bgcolor)"
     )
     assert len(backs) == 5 and all(b not in (None, "rgba(0,0,0,0)") for b in backs), backs
+
+
+def test_the_target_column_is_named_clear_of_the_time_labels(page, server_url):
+    """The default view's run ends at t ~ 100, so "100" sits at the heat map's right edge: the
+    target column's name ran into it when it stood under the column."""
+    page.goto(server_url + "/")
+    wait_drawn(page, ids.OUTPUTS_GRAPH, 2)
+    boxes = page.evaluate(
+        "id => { const g = document.querySelector('#' + id + ' .js-plotly-plot');"
+        " const box = e => { const r = e.getBoundingClientRect();"
+        "   return [r.left, r.top, r.right, r.bottom, e.textContent]; };"
+        " return { target: Array.from(g.querySelectorAll('.x2tick text')).map(box),"
+        "   times: Array.from(g.querySelectorAll('.xtick text')).map(box) }; }",
+        ids.OUTPUTS_GRAPH,
+    )
+    assert [b[4] for b in boxes["target"]] == ["target"]
+    (l0, t0, r0, b0, _), times = boxes["target"][0], boxes["times"]
+    assert times and all(r < l0 or l > r0 or b < t0 or t > b0 for l, t, r, b, _ in times)

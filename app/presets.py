@@ -141,12 +141,13 @@ PRESETS: dict[str, Preset] = {
             "Converging to a saddle from its stable manifold",
             ON_MANIFOLD,
             "Row 2 of W_2 and column 2 of W_1 start at zero, an invariant subspace, so the run "
-            "converges to the saddle {1,3} and never learns mode 2. Its Hessian has a negative "
-            "eigenvalue: the basin of a saddle has measure zero.",
+            "converges to the saddle {1,3} and never learns mode 2. Its Hessian has negative "
+            "eigenvalues: the basin of a saddle has measure zero.",
             (
                 Stage(
-                    "The run ends on the saddle {1,3} (the status line says so): its Hessian "
-                    "has 2 negative eigenvalues, the ways out it cannot take from here.",
+                    "The run ends on the saddle {1,3}: the status line names its plateau (a run "
+                    "cannot tell that it will never leave), and the Hessian panel its limit: "
+                    "2 negative eigenvalues, the ways out it cannot take from here.",
                     "limit",
                 ),
             ),

@@ -15,10 +15,14 @@
   var ALWAYS = ["trajectory-graph"];
   var owed = {}; // graph id -> the latest figure not drawn yet
 
+  // A graph is drawn once this much of it is in the window: less shows only the blank band above
+  // its plot (plotly's top margin). The outputs heat map peeked 12 px into the window once the
+  // seed field had scrolled into view, and plotly spent 20-39 ms of each change drawing it.
+  var MIN_PX = 40;
   function inView(el) {
     var r = el.getBoundingClientRect();
     if (r.width === 0 && r.height === 0) { return false; } // hidden (display: none)
-    return r.bottom >= 0 && r.top <= window.innerHeight;
+    return r.bottom >= MIN_PX && r.top <= window.innerHeight - MIN_PX;
   }
 
   // While a graph is owed its figure it shows nothing (style.css hides [data-owed] plots), never
@@ -40,7 +44,7 @@
   }
   var observer = window.IntersectionObserver ? new window.IntersectionObserver(function (seen) {
     if (seen.some(function (e) { return e.isIntersecting; })) { soon(); }
-  }) : null;
+  }, { rootMargin: "-" + MIN_PX + "px 0px" }) : null;
 
   function flush(id, now) {
     var figure = owed[id];

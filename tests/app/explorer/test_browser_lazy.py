@@ -142,3 +142,24 @@ def test_a_view_change_leaves_the_other_panels_as_drawn(page, server_url):
     assert [page.evaluate(OWED, gid) for gid in (*BELOW, ids.TRAJECTORY_GRAPH)] == [None] * 4
     assert [page.evaluate(NAMES, gid) for gid in BELOW] == before
     assert page.console_errors == []
+
+
+def test_a_graph_peeking_into_the_window_is_drawn_once_it_shows_more(page, server_url):
+    """12 px of a graph in the window show only the blank band above its plot: it is owed its
+    figure until 40 px are in (lazy_graphs.js MIN_PX), then drawn at once."""
+    page.set_viewport_size(SCREEN)
+    page.goto(server_url + "/")
+    wait_drawn(page, ids.OUTPUTS_GRAPH, 2)
+    top = f"document.getElementById('{ids.OUTPUTS_GRAPH}').getBoundingClientRect().top"
+    page.evaluate(f"() => window.scrollBy(0, {top} - window.innerHeight + 12)")
+    assert abs(page.evaluate(f"() => window.innerHeight - {top}") - 12) < 2
+    box = page.locator(f"#{ids.CONTROL['spectrum']}")
+    box.fill("5, 3")
+    box.press("Enter")
+    page.wait_for_function(f"() => ({OWED})('{ids.OUTPUTS_GRAPH}') === '1'", timeout=TIMEOUT)
+    page.wait_for_timeout(600)  # scroll checks and the periodic check have run: still owed
+    assert page.evaluate(OWED, ids.OUTPUTS_GRAPH) == "1"
+    page.evaluate("() => window.scrollBy(0, 60)")
+    page.wait_for_function(f"() => ({OWED})('{ids.OUTPUTS_GRAPH}') === null", timeout=TIMEOUT)
+    assert page.evaluate(f"() => {PLOT.format(ids.OUTPUTS_GRAPH)}.data.length") == 2
+    assert page.console_errors == []

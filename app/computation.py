@@ -165,7 +165,6 @@ class RunEnd:
     limit: PointAnalysis
     curvature: core.Curvature
     discrete_curvature: core.Curvature | None = None
-    seconds: float = 0.0
     run: str = ""  # run_fingerprint of the run it is the end of
 
 
@@ -421,15 +420,11 @@ def compute_run(state: AppState, budget: Budget | None = None) -> Run:
 def analyse_end(run: Run, budget: Budget | None = None) -> RunEnd:
     """The limit of ``run`` polished and analysed, and the curvature along its runs. With a
     ``budget``, polishing keeps the spectrum's and the slice's estimated cost for after it."""
-    t0 = time.perf_counter()
     polish = _polish_seconds(budget, run.state.n_params, view_cost(run.state).slice)
-    limit = analyse_limit(run.problem, run.trajectory, polish)
-    curvature = curvature_along(run.problem, run.trajectory)
     discrete = run.discrete
     return RunEnd(
-        limit=limit,
-        curvature=curvature,
-        discrete_curvature=curvature_along(run.problem, discrete) if discrete else None,
-        seconds=time.perf_counter() - t0,
+        limit=analyse_limit(run.problem, run.trajectory, polish),
+        curvature=curvature_along(run.problem, run.trajectory),
+        discrete_curvature=None if discrete is None else curvature_along(run.problem, discrete),
         run=run_fingerprint(run),
     )

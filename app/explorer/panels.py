@@ -94,16 +94,14 @@ def failure_message(exc: Exception, query: str) -> str:
 def draw(state: AppState, kinds: list[str], r: Run, point: PointAnalysis | None) -> dict[str, dict]:
     """The explorer's figures ``kinds`` as plotly JSON: the loss and drift untitled (their
     panels' headings say it), each named for its SVG download by the view."""
-    point_kinds = {"hessian", "slice"} & set(kinds)
-    # The end is fetched (cached, on the request's budget) by the caller, never computed here.
-    assert isinstance(r, RunResult) or not END_FIGURES & set(kinds)
-    if point is None and point_kinds:
-        assert isinstance(r, RunResult)
-        point = get_point(state, r)
     sl = None
-    if "slice" in kinds:
+    if END_FIGURES & set(kinds):
+        # The end is fetched (cached, on the request's budget) by the caller, never computed here.
         assert isinstance(r, RunResult)
-        sl = get_slice(state, r)
+        if point is None and {"hessian", "slice"} & set(kinds):
+            point = get_point(state, r)
+        if "slice" in kinds:
+            sl = get_slice(state, r)
     out = {}
     for kind, fig in figures(state, kinds, r, point, sl).items():
         if kind in UNTITLED:
